@@ -1,0 +1,168 @@
+import { isIPv4, isIPv6, Socket } from 'node:net';
+import { merge, Observable } from 'rxjs';
+import { Flow, FlowEvent, subscribeWithFlow } from './flow';
+
+export type Transport = 'tcp' | 'unix' | 'tls' | 'udp';
+
+/** What a handler may know about its connection: never the socket itself. */
+export interface ConnectionInfo {
+  /** Unique within the process; the id that log lines carry. */
+  readonly id: number;
+  readonly transport: Transport;
+  /** `127.0.0.1:50007`, `[::1]:50007`, `unix:/tmp/rxwire.sock` */
+  readonly local: string;
+  readonly remote: string;
+}
+
+/**
+ * Turns one connection's incoming chunks into its outgoing chunks. Every RxJS
+ * `OperatorFunction<Buffer, Buffer>`, and every `pipe(...)` of them, is a Handler.
+ */
+export type Handler = (input: Observable<Buffer>, conn: ConnectionInfo) => Observable<Buffer>;
+
+/** `127.0.0.1:41234`, `[::1]:41234`; an IPv4 peer on a dual-stack socket shows as plain IPv4. */
+export function formatHost(host: string | undefined, port: number | undefined): string {
+  const plain = host?.startsWith('::ffff:') && isIPv4(host.slice(7)) ? host.slice(7) : (host ?? '?');
+  return isIPv6(plain) ? `[${plain}]:${port}` : `${plain}:${port}`;
+}
+
+// After we have sent our FIN, a peer that neither reads nor closes gets this long to close.
+const LINGER_MS = 2000;
+
+let lastId = 0;
+export function nextConnectionId(): number {
+  return ++lastId;
+}
+
+/**
+ * One stream socket as an Observable of what the peer sends (`input`) and a sink for what we send
+ * (`send`). The input pauses the socket while nobody subscribes or a pipeline operator holds reads.
+ */
+export class Connection implements Flow {
+  readonly input: Observable<Buffer>;
+  readonly openedAt = Date.now();
+  private readonly holders = new Set<object>();
+  private readonly listeners = new Set<(event: FlowEvent) => void>();
+  private reading = false;
+  private failure: Error | undefined;
+  private readonly flushed = () => this.notify('flushed');
+
+  constructor(
+    readonly socket: Socket,
+    readonly info: ConnectionInfo,
+  ) {
+    socket.pause();
+    // An 'error' with no listener would crash the process; the first one is kept and reported
+    // to whoever is subscribed.
+    socket.on('error', (err) => (this.failure ??= err));
+    this.input = new Observable<Buffer>((subscriber) => {
+      if (this.reading) {
+        subscriber.error(new Error(`connection #${info.id}: input already has a subscriber`));
+        return;
+      }
+      if (socket.readableEnded || socket.destroyed) {
+        if (this.failure) subscriber.error(this.failure);
+        else subscriber.complete();
+        return;
+      }
+      const onData = (chunk: Buffer) => {
+        this.notify('read');
+        subscriber.next(chunk);
+      };
+      const onEnd = () => subscriber.complete();
+      const onError = (err: Error) => subscriber.error(err);
+      const onClose = () => subscriber.complete();
+      socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+      this.reading = true;
+      if (this.holders.size === 0) socket.resume();
+      return () => {
+        this.reading = false;
+        socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+        if (!socket.destroyed) socket.pause();
+      };
+    });
+  }
+
+  get bytesRead(): number {
+    return this.socket.bytesRead;
+  }
+
+  get bytesWritten(): number {
+    return this.socket.bytesWritten;
+  }
+
+  get pendingOutput(): number {
+    return this.socket.writableLength;
+  }
+
+  onActivity(listener: (event: FlowEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  holdReads(holder: object): void {
+    this.holders.add(holder);
+    this.socket.pause();
+  }
+
+  releaseReads(holder: object): void {
+    if (this.holders.delete(holder) && this.holders.size === 0 && this.reading) this.socket.resume();
+  }
+
+  /**
+   * Writes `output` in order and, once it completes, ends our side after flushing. Completes when
+   * the output is flushed (or the socket closes), errors with the output's or the socket's error.
+   * The pipeline is subscribed with this connection as its Flow.
+   */
+  send(output: Observable<Buffer>): Observable<never> {
+    return new Observable<never>((subscriber) => {
+      const socket = this.socket;
+      const onError = (err: Error) => subscriber.error(err);
+      const onClose = () => (this.failure ? subscriber.error(this.failure) : subscriber.complete());
+      socket.on('error', onError).on('close', onClose);
+      const subscription = subscribeWithFlow(this, output, {
+        next: (chunk) => this.write(chunk),
+        error: (err) => subscriber.error(err),
+        complete: () => this.end(() => subscriber.complete()),
+      });
+      return () => {
+        socket.off('error', onError).off('close', onClose);
+        subscription.unsubscribe();
+      };
+    });
+  }
+
+  /** What the peer sends, while `output` is sent: the client's side of `send`. */
+  exchange(output: Observable<Buffer>): Observable<Buffer> {
+    return merge(this.input, this.send(output));
+  }
+
+  /** Ends our side once pending output is flushed; `flushed` is called then. */
+  end(flushed?: () => void): void {
+    const socket = this.socket;
+    if (socket.destroyed) return flushed?.();
+    socket.end(flushed);
+    if (!this.reading && !socket.readableEnded) {
+      // Nobody reads any more: drop what the peer still sends so its FIN can arrive, and don't
+      // wait for it forever.
+      socket.on('data', () => {}).resume();
+      const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+      socket.once('close', () => clearTimeout(linger));
+    }
+  }
+
+  /** Closes both sides at once, dropping pending output. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private write(chunk: Buffer): void {
+    if (chunk.length === 0 || !this.socket.writable) return;
+    this.socket.write(chunk, this.flushed);
+    this.notify('queued');
+  }
+
+  private notify(event: FlowEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,118 @@
+import * as E from 'fp-ts/Either';
+import * as t from 'io-ts';
+import { formatErrors, NonEmptyString, ServeOptions, wholeNumberFromString } from './config';
+
+/** One command-line flag: how its value decodes, and its line in `--help`. */
+export interface Flag<A = unknown> {
+  readonly codec: t.Decoder<unknown, A>;
+  readonly help: string;
+  /** What the value looks like in `--help` (`N`, `PATH`); none for a switch, which takes no value. */
+  readonly value?: string;
+}
+
+export type Flags = Record<string, Flag<unknown>>;
+export type FlagValues<F extends Flags> = { -readonly [K in keyof F]?: F[K] extends Flag<infer A> ? A : never };
+
+export interface ParsedArgs<F extends Flags> {
+  readonly flags: FlagValues<F>;
+  readonly positional: readonly string[];
+}
+
+const present = t.literal(true);
+
+export function option<A>(codec: t.Decoder<unknown, A>, value: string, help: string): Flag<A> {
+  return { codec, value, help };
+}
+
+export function toggle(help: string): Flag<true> {
+  return { codec: present, help };
+}
+
+/**
+ * Reads `--name value`, `--name=value` and switches; every value is decoded by its flag's codec.
+ * Left is one line naming the flag: `--port: expected a whole number from 0 to 65535, got "abc"`.
+ */
+export function parseArgs<F extends Flags>(
+  argv: readonly string[],
+  flags: F,
+  maxPositional = 0,
+): E.Either<string, ParsedArgs<F>> {
+  const values: Record<string, unknown> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const flag = Object.prototype.hasOwnProperty.call(flags, name) ? flags[name] : undefined;
+    if (!flag) return E.left(`unknown flag --${name} (see --help)`);
+    let raw: unknown;
+    if (flag.value === undefined) {
+      if (eq >= 0) return E.left(`--${name}: takes no value, got ${JSON.stringify(arg.slice(eq + 1))}`);
+      raw = true;
+    } else if (eq >= 0) {
+      raw = arg.slice(eq + 1);
+    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
+      raw = argv[++i];
+    } else {
+      return E.left(`--${name}: expected ${flag.value}, got nothing`);
+    }
+    const decoded = flag.codec.decode(raw);
+    if (E.isLeft(decoded)) return E.left(formatErrors(decoded.left, () => `--${name}`));
+    values[name] = decoded.right;
+  }
+  if (positional.length > maxPositional) {
+    return E.left(`unexpected argument ${JSON.stringify(positional[maxPositional])} (see --help)`);
+  }
+  return E.right({ flags: values as FlagValues<F>, positional });
+}
+
+/** The `--help` text: a usage line, then one line per flag. */
+export function usage(synopsis: string, flags: Flags): string {
+  const rows = Object.entries(flags).map(([name, flag]) => [`--${name}${flag.value ? ` ${flag.value}` : ''}`, flag.help]);
+  const width = Math.max(...rows.map(([left]) => left.length));
+  return [`usage: ${synopsis}`, '', ...rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`)].join('\n');
+}
+
+export const DEFAULT_PORT = 50007;
+
+/** The server's flags, shared by `examples/upper.ts` and the `rxwire` command. */
+export const serverFlags = {
+  port: option(wholeNumberFromString(0, 65535), 'N', `TCP port; 0 = any free port (default ${DEFAULT_PORT})`),
+  host: option(NonEmptyString, 'HOST', 'interface to bind (default: all interfaces, IPv6 and IPv4)'),
+  unix: option(NonEmptyString, 'PATH', 'serve on a Unix domain socket instead of TCP'),
+  'idle-ms': option(wholeNumberFromString(1), 'N', 'close a connection after N ms with no bytes either way'),
+  'max-connections': option(wholeNumberFromString(1), 'N', 'close connections past N at once, before any reply'),
+  'grace-ms': option(wholeNumberFromString(0), 'N', 'on SIGINT/SIGTERM, let open connections finish for N ms (default 5000)'),
+  backlog: option(wholeNumberFromString(1), 'N', 'connections the OS may queue before they are accepted'),
+  help: toggle('print this help and exit'),
+} satisfies Flags;
+
+/** `serve()` options from decoded server flags; Left when flags contradict each other. */
+export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.Either<string, ServeOptions> {
+  if (flags.unix !== undefined && (flags.port !== undefined || flags.host !== undefined)) {
+    return E.left(`--unix: cannot be combined with --port or --host`);
+  }
+  return E.right({
+    ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port ?? DEFAULT_PORT }),
+    idleMs: flags['idle-ms'],
+    maxConnections: flags['max-connections'],
+    graceMs: flags['grace-ms'] ?? 5000,
+    backlog: flags.backlog,
+  });
+}
+
+/** The client's flags, for `examples/client.ts`. */
+export const clientFlags = {
+  host: option(NonEmptyString, 'HOST', 'server to connect to (default 127.0.0.1)'),
+  port: option(wholeNumberFromString(0, 65535), 'N', `server port (default ${DEFAULT_PORT})`),
+  'timeout-ms': option(wholeNumberFromString(1), 'N', 'give up if the connection is not made within N ms (default 10000)'),
+  help: toggle('print this help and exit'),
+} satisfies Flags;

@@ -1,0 +1,44 @@
+import { Observable, Observer, Subscription } from 'rxjs';
+
+/**
+ * What a transport tells the operators of one connection's pipeline, without showing them the
+ * socket: how much output waits to be flushed, when bytes move either way, and a way to hold
+ * reads. Reads are held while any holder holds them, so several operators can ask at once.
+ */
+export interface Flow {
+  /** Bytes handed to the transport for writing and not yet flushed to the OS. */
+  readonly pendingOutput: number;
+  /** Calls `listener` whenever bytes are read, queued for writing, or flushed. */
+  onActivity(listener: (event: FlowEvent) => void): () => void;
+  /** Stops reading until every holder has released. */
+  holdReads(holder: object): void;
+  releaseReads(holder: object): void;
+}
+
+export type FlowEvent = 'read' | 'queued' | 'flushed';
+
+// Like Reactor's Context, the flow reaches operators at subscribe time: the transport subscribes
+// the handler inside `subscribeWithFlow`, and each operator looks it up while it subscribes.
+let subscribing: Flow | undefined;
+
+export function subscribeWithFlow<T>(
+  flow: Flow,
+  source: Observable<T>,
+  observer: Partial<Observer<T>>,
+): Subscription {
+  const outer = subscribing;
+  subscribing = flow;
+  try {
+    return source.subscribe(observer);
+  } finally {
+    subscribing = outer;
+  }
+}
+
+/**
+ * The flow of the connection whose pipeline is being subscribed, or undefined when the pipeline
+ * runs outside a transport (over `of(...)` in a test, say), where flow control has nothing to do.
+ */
+export function currentFlow(): Flow | undefined {
+  return subscribing;
+}

@@ -1,0 +1,13 @@
+export { connect, ConnectOptions } from './client';
+export { decodeOrThrow, formatErrors } from './config';
+export { Connection, ConnectionInfo, Handler, Transport } from './connection';
+export { IdleTimeout } from './errors';
+export { clientFlags, DEFAULT_PORT, parseArgs, serveOptionsFromFlags, serverFlags, usage } from './flags';
+export { argsOrExit, exitWith, runServer } from './main';
+export type { Flow, FlowEvent } from './flow';
+export { backpressure, BackpressureOptions } from './operators/backpressure';
+export { closeOnEmptyRead } from './operators/closeOnEmptyRead';
+export { idleTimeout } from './operators/idleTimeout';
+export { mergeMapBounded } from './operators/mergeMapBounded';
+export { serve, Server } from './server';
+export type { ServeOptions } from './config';

@@ -1,0 +1,47 @@
+import { MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { currentFlow } from '../flow';
+
+export interface BackpressureOptions {
+  /** Hold reads once this many bytes of output wait to be flushed. Default 64 KiB. */
+  highWaterMark?: number;
+  /** Read again once pending output is down to this. Default half the high-water mark. */
+  lowWaterMark?: number;
+}
+
+/**
+ * Node's rule for a slow reader, as an operator: while the connection's output waits to be
+ * flushed past the high-water mark, stop reading from it; read again once it drains to the low one.
+ * Outside a transport (over `of(...)`) it passes values through unchanged.
+ *
+ * ```ts
+ * serve({ port: 50007 }, pipe(backpressure({ highWaterMark: 1 << 20 }), upper()));
+ * ```
+ */
+export function backpressure(options: BackpressureOptions = {}): MonoTypeOperatorFunction<Buffer> {
+  const high = options.highWaterMark ?? 64 * 1024;
+  const low = options.lowWaterMark ?? Math.floor(high / 2);
+  return (source) =>
+    new Observable<Buffer>((subscriber) => {
+      const flow = currentFlow();
+      if (!flow) return source.subscribe(subscriber);
+      const holder = {};
+      let holding = false;
+      const stopWatching = flow.onActivity((event) => {
+        if (event === 'read') return;
+        const pending = flow.pendingOutput;
+        if (!holding && pending > high) {
+          holding = true;
+          flow.holdReads(holder);
+        } else if (holding && pending <= low) {
+          holding = false;
+          flow.releaseReads(holder);
+        }
+      });
+      const subscription = source.subscribe(subscriber);
+      return () => {
+        stopWatching();
+        subscription.unsubscribe();
+        if (holding) flow.releaseReads(holder);
+      };
+    });
+}

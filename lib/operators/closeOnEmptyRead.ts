@@ -1,0 +1,14 @@
+import { MonoTypeOperatorFunction, takeWhile } from 'rxjs';
+
+/**
+ * Ends the input at the first empty read, the way the seed's `if not data: break` does. Stream
+ * transports already complete at EOF; this covers sources where an empty read *is* the end, such
+ * as a zero-length datagram from a UDP peer.
+ *
+ * ```ts
+ * serve({ port: 50007 }, pipe(closeOnEmptyRead(), upper()));
+ * ```
+ */
+export function closeOnEmptyRead(): MonoTypeOperatorFunction<Buffer> {
+  return takeWhile((chunk) => chunk.length > 0);
+}
