@@ -87,7 +87,9 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   if (opts.path !== undefined) await removeStaleSocket(opts.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: opts.host, port: opts.path === undefined ? (opts.port ?? 0) : undefined, path: opts.path, backlog: opts.backlog }, () => {
+    // Node's listen() takes a `port` key, even an undefined one, as "TCP on any port".
+    const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host, port: opts.port ?? 0 };
+    server.listen({ ...where, backlog: opts.backlog }, () => {
       server.off('error', reject);
       resolve();
     });
