@@ -75,10 +75,12 @@ export interface Program {
 
 /** Runs a TypeScript file of the project with ts-node, the way `npx ts-node FILE` does. */
 export function runProgram(file: string, args: string[] = []): Program {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register', path.join(root, file), ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return runCommand(process.execPath, ['-r', 'ts-node/register', path.join(root, file), ...args]);
+}
+
+/** Runs any command from the project's root, collecting its output line by line. */
+export function runCommand(command: string, args: string[]): Program {
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
   collectLines(child.stdout!, stdout);

@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { lastValueFrom, of, toArray } from 'rxjs';
+import upperHandler, { upper, upperBytes } from '../../handlers/upper';
+import { delay, dial, readAll, roundTrip, startServer } from '../support/net';
+
+/** Python's bytes.upper(), byte by byte: only a–z change. */
+const pythonUpper = (byte: number) => (byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte);
+
+describe('handlers/upper', () => {
+  it('uppercases exactly a–z and leaves the other 230 byte values alone', () => {
+    const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    expect([...upperBytes(every)]).to.deep.equal([...every].map(pythonUpper));
+  });
+
+  it('does not change the chunk it was given', () => {
+    const chunk = Buffer.from('abc');
+    upperBytes(chunk);
+    expect(chunk.toString()).to.equal('abc');
+  });
+
+  it('maps every chunk on its own', async () => {
+    const out = await lastValueFrom(of(Buffer.from('ab'), Buffer.from('cd')).pipe(upper(), toArray()));
+    expect(out.map(String)).to.deep.equal(['AB', 'CD']);
+  });
+
+  describe('served over a real socket', () => {
+    let server: Awaited<ReturnType<typeof startServer>>;
+    before(async () => (server = await startServer(upperHandler)));
+    after(() => server.close());
+
+    it('answers all 256 byte values as bytes.upper() would', async () => {
+      const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const reply = await roundTrip({ port: server.port }, every);
+      expect([...reply]).to.deep.equal([...every].map(pythonUpper));
+    });
+
+    it('gives back a UTF-8 character split across two chunks intact', async () => {
+      const text = Buffer.from('straße → STRASSE? ça va, 東京');
+      const cut = text.indexOf(Buffer.from('東')) + 1; // inside the three bytes of 東
+      const socket = await dial({ port: server.port });
+      const reply = readAll(socket);
+      socket.write(text.subarray(0, cut));
+      await delay(50); // so the two halves arrive as two reads
+      socket.end(text.subarray(cut));
+      expect((await reply).toString('utf8')).to.equal('STRAßE → STRASSE? çA VA, 東京');
+    });
+
+    it('ends the connection once the client has sent everything and half-closed', async () => {
+      expect((await roundTrip({ port: server.port }, Buffer.from('Hello Huangpingyi'))).toString()).to.equal('HELLO HUANGPINGYI');
+    });
+  });
+});
