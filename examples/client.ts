@@ -1,13 +1,9 @@
 // The seed's client: send a message, half-close, print the reply.
 //   npx ts-node examples/client.ts [--host H] [--port N] [--timeout-ms N] [MESSAGE]
-import { argsOrExit, clientFlags, connect, exitWith, usage } from 'rxwire';
+import { argsOrExit, clientFlags, connect, exitWith } from 'rxwire';
 import { lastValueFrom, mergeMap, of, reduce } from 'rxjs';
 
-const { flags, positional } = argsOrExit('client', process.argv.slice(2), clientFlags, 1);
-if (flags.help) {
-  console.log(usage('client [flags] [MESSAGE]', clientFlags));
-  process.exit(0);
-}
+const { flags, positional } = argsOrExit('client', 'client [flags] [MESSAGE]', process.argv.slice(2), clientFlags, 1);
 const message = positional[0] ?? 'Hello Huangpingyi';
 
 lastValueFrom(

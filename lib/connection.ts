@@ -95,6 +95,10 @@ export class Connection implements Flow {
     return this.socket.writableLength;
   }
 
+  get outputHighWaterMark(): number {
+    return this.socket.writableHighWaterMark;
+  }
+
   onActivity(listener: (event: FlowEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

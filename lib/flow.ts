@@ -8,6 +8,8 @@ import { Observable, Observer, Subscription } from 'rxjs';
 export interface Flow {
   /** Bytes handed to the transport for writing and not yet flushed to the OS. */
   readonly pendingOutput: number;
+  /** The transport's own high-water mark for output: `serve({ highWaterMark })`. */
+  readonly outputHighWaterMark: number;
   /** Calls `listener` whenever bytes are read, queued for writing, or flushed. */
   onActivity(listener: (event: FlowEvent) => void): () => void;
   /** Stops reading until every holder has released. */

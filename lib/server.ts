@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
-import { Observable } from 'rxjs';
+import { isObservable, Observable } from 'rxjs';
 import { decodeOrThrow, ServeOptions } from './config';
 import { Connection, ConnectionInfo, formatHost, Handler, nextConnectionId, Transport } from './connection';
 import { IdleTimeout } from './errors';
@@ -40,8 +40,6 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   const log = opts.log === false ? () => {} : (opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
   const transport: Transport = opts.path !== undefined ? 'unix' : 'tcp';
   const open = new Set<Connection>();
-  const idleMs = opts.idleMs;
-  const run: Handler = idleMs === undefined ? handler : (input, info) => handler(input, info).pipe(idleTimeout(idleMs));
 
   const server = net.createServer({
     allowHalfOpen: true,
@@ -77,7 +75,9 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
     };
     let output: Observable<Buffer>;
     try {
-      output = run(conn.input, info);
+      output = handler(conn.input, info);
+      if (!isObservable(output)) throw new TypeError(`the handler must return an Observable, got ${typeof output}`);
+      if (opts.idleMs !== undefined) output = output.pipe(idleTimeout(opts.idleMs));
     } catch (err) {
       return failed(err);
     }

@@ -2,7 +2,7 @@ import { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { currentFlow } from '../flow';
 
 export interface BackpressureOptions {
-  /** Hold reads once this many bytes of output wait to be flushed. Default 64 KiB. */
+  /** Hold reads once this many bytes of output wait to be flushed. Default: the connection's own (`serve({ highWaterMark })`, 64 KiB). */
   highWaterMark?: number;
   /** Read again once pending output is down to this. Default half the high-water mark. */
   lowWaterMark?: number;
@@ -18,12 +18,12 @@ export interface BackpressureOptions {
  * ```
  */
 export function backpressure(options: BackpressureOptions = {}): MonoTypeOperatorFunction<Buffer> {
-  const high = options.highWaterMark ?? 64 * 1024;
-  const low = options.lowWaterMark ?? Math.floor(high / 2);
   return (source) =>
     new Observable<Buffer>((subscriber) => {
       const flow = currentFlow();
       if (!flow) return source.subscribe(subscriber);
+      const high = options.highWaterMark ?? flow.outputHighWaterMark;
+      const low = options.lowWaterMark ?? Math.floor(high / 2);
       const holder = {};
       let holding = false;
       const stopWatching = flow.onActivity((event) => {

@@ -4,6 +4,7 @@ import { currentFlow, Flow, subscribeWithFlow } from '../../lib/flow';
 
 const flow: Flow = {
   pendingOutput: 0,
+  outputHighWaterMark: 0,
   onActivity: () => () => {},
   holdReads: () => {},
   releaseReads: () => {},

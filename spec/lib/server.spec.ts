@@ -123,6 +123,18 @@ describe('serve', () => {
     }
   });
 
+  it('ends only its connection when a handler returns something other than an Observable', async () => {
+    const server = await startServer((() => 'not an observable') as unknown as Handler);
+    try {
+      const socket = await dial({ port: server.port });
+      socket.on('error', () => {});
+      await closed(socket);
+      await eventually(() => server.logs.some((l) => l.endsWith('handler error: the handler must return an Observable, got string')), 2000, 'the log line');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('survives clients that reset their connections mid-stream', async () => {
     const server = await startServer(upper);
     try {

@@ -76,22 +76,27 @@ describe('backpressure', () => {
     }
   });
 
-  it('holds reads only past its own high-water mark when given one', async function () {
-    this.timeout(60000);
-    const counter = { read: 0 };
-    const count = tap((chunk: Buffer) => (counter.read += chunk.length));
-    const server = await startServer(pipe(backpressure({ highWaterMark: 32 * MB }), count, map(upperBytes)));
-    try {
-      const socket = await dial({ port: server.port });
-      socket.pause();
-      flood(socket, 96 * MB);
-      await delay(1000);
-      expect(counter.read).to.be.within(32 * MB, 48 * MB);
-      socket.destroy();
-    } finally {
-      await server.close(0);
-    }
-  });
+  for (const [where, operatorOptions, serveOptions] of [
+    ['its own option', { highWaterMark: 32 * MB }, {}],
+    ["the server's highWaterMark", {}, { highWaterMark: 32 * MB }],
+  ] as const) {
+    it(`holds reads only past the high-water mark from ${where}`, async function () {
+      this.timeout(60000);
+      const counter = { read: 0 };
+      const count = tap((chunk: Buffer) => (counter.read += chunk.length));
+      const server = await startServer(pipe(backpressure(operatorOptions), count, map(upperBytes)), serveOptions);
+      try {
+        const socket = await dial({ port: server.port });
+        socket.pause();
+        flood(socket, 96 * MB);
+        await delay(1000);
+        expect(counter.read).to.be.within(32 * MB, 48 * MB);
+        socket.destroy();
+      } finally {
+        await server.close(0);
+      }
+    });
+  }
 
   it('keeps the seed server flat: 256 MB written, nothing read, memory grows under 64 MB', async function () {
     this.timeout(120000);
