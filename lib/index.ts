@@ -3,7 +3,7 @@ export { decodeOrThrow, formatErrors } from './config';
 export { Connection, ConnectionInfo, Handler, Transport } from './connection';
 export { IdleTimeout } from './errors';
 export { clientFlags, DEFAULT_PORT, parseArgs, serveOptionsFromFlags, serverFlags, usage } from './flags';
-export { argsOrExit, exitWith, runServer } from './main';
+export { argsOrExit, exitWith, serverArgsOrExit, serveUntilSignalled } from './main';
 export type { Flow, FlowEvent } from './flow';
 export { backpressure, BackpressureOptions } from './operators/backpressure';
 export { closeOnEmptyRead } from './operators/closeOnEmptyRead';
