@@ -1,0 +1,33 @@
+import { Either } from 'fp-ts/Either';
+import { DecodeError, FrameTooLong, IncompleteFrame } from '../errors';
+
+/** What can go wrong turning bytes into frames, or frames into bytes. */
+export type FrameError = FrameTooLong | IncompleteFrame | DecodeError;
+
+/** What one step of decoding gives: the frames it completed, then an error if the input broke the protocol. */
+export interface Decoded<F> {
+  readonly frames: readonly F[];
+  /** The frames before it are good; the decoder must not be used after it. */
+  readonly error?: FrameError;
+}
+
+/**
+ * Turns a byte stream into frames, like tokio-util's `Decoder`, with no RxJS in it. It keeps the
+ * bytes of a frame that has not fully arrived; no frames in a step means it needs more.
+ */
+export interface Decoder<F> {
+  /** Takes the next chunk of input. */
+  decode(chunk: Buffer): Decoded<F>;
+  /** The input has ended: the frame left in the buffered bytes, or an error for a cut one. */
+  end(): Decoded<F>;
+  /** Bytes held for a frame that has not fully arrived. */
+  readonly buffered: number;
+}
+
+/** Makes a fresh decoder, with its own buffer, for each connection. */
+export type DecoderFactory<F> = () => Decoder<F>;
+
+/** Turns one frame into bytes, or says why it cannot be sent. */
+export type Encoder<F> = (frame: F) => Either<FrameError, Buffer>;
+
+export const nothingDecoded: Decoded<never> = { frames: [] };

@@ -1,0 +1,118 @@
+import * as E from 'fp-ts/Either';
+import * as t from 'io-ts';
+import { wholeNumber } from '../config';
+import { DecodeError, FrameTooLong, IncompleteFrame } from '../errors';
+import { ChunkQueue } from './chunkQueue';
+import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
+import { checkOptions, oneOf } from './options';
+
+export interface LengthPrefixedOptions {
+  /** Size of the length header. */
+  headerBytes: 1 | 2 | 4;
+  /** Byte order of the header. Default big-endian (network order). */
+  endian?: 'big' | 'little';
+  /** Longest payload, in bytes. Default 16 MiB. */
+  maxLength?: number;
+  /** The header counts its own bytes as well as the payload's. Default false. */
+  lengthIncludesHeader?: boolean;
+}
+
+const LengthPrefixedOptions = t.intersection([
+  t.type({ headerBytes: oneOf([1, 2, 4] as const) }),
+  t.partial({
+    endian: t.keyof({ big: null, little: null }),
+    maxLength: wholeNumber(1),
+    lengthIncludesHeader: t.boolean,
+  }),
+]);
+
+/** The options checked, with their defaults, and the longest payload the header can also express. */
+function framing(codecName: string, options: LengthPrefixedOptions) {
+  const { headerBytes, endian = 'big', maxLength = 16 * 1024 * 1024, lengthIncludesHeader = false } = checkOptions(
+    codecName,
+    LengthPrefixedOptions,
+    options,
+  );
+  const headerOverhead = lengthIncludesHeader ? headerBytes : 0;
+  return {
+    headerBytes,
+    bigEndian: endian === 'big',
+    headerOverhead,
+    maxLength: Math.min(maxLength, 2 ** (8 * headerBytes) - 1 - headerOverhead),
+  };
+}
+type Framing = ReturnType<typeof framing>;
+
+/**
+ * Reads frames that start with their length as a binary number. A header past `maxLength` is
+ * `FrameTooLong` before any of the payload is buffered; input that ends inside a frame is `IncompleteFrame`.
+ */
+export function lengthPrefixedDecoder(options: LengthPrefixedOptions): DecoderFactory<Buffer> {
+  const checked = framing('lengthPrefixed', options);
+  return () => new LengthPrefixedDecoder(checked);
+}
+
+/**
+ * Puts the payload's length in front of it, as one Buffer. A payload too long for the header or
+ * for `maxLength` is `FrameTooLong`.
+ */
+export function lengthPrefixedEncoder(options: LengthPrefixedOptions): Encoder<Buffer> {
+  const { headerBytes, bigEndian, headerOverhead, maxLength } = framing('encodeLengthPrefixed', options);
+  return (payload) => {
+    if (payload.length > maxLength) return E.left(new FrameTooLong(payload.length, maxLength));
+    const bytes = Buffer.allocUnsafe(headerBytes + payload.length);
+    const length = payload.length + headerOverhead;
+    if (bigEndian) bytes.writeUIntBE(length, 0, headerBytes);
+    else bytes.writeUIntLE(length, 0, headerBytes);
+    payload.copy(bytes, headerBytes);
+    return E.right(bytes);
+  };
+}
+
+class LengthPrefixedDecoder implements Decoder<Buffer> {
+  private readonly received = new ChunkQueue();
+  /** The length of the payload being read; undefined while reading a header. */
+  private payloadLength: number | undefined;
+
+  constructor(private readonly framing: Framing) {}
+
+  get buffered(): number {
+    return this.received.length;
+  }
+
+  decode(chunk: Buffer): Decoded<Buffer> {
+    this.received.push(chunk);
+    const payloads: Buffer[] = [];
+    const { headerBytes, maxLength } = this.framing;
+    for (;;) {
+      if (this.payloadLength === undefined) {
+        if (this.received.length < headerBytes) break;
+        const length = this.readHeader(this.received.take(headerBytes));
+        if (length instanceof DecodeError) return { frames: payloads, error: length };
+        if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
+        this.payloadLength = length;
+      }
+      if (this.received.length < this.payloadLength) break;
+      payloads.push(this.received.take(this.payloadLength));
+      this.payloadLength = undefined;
+    }
+    return { frames: payloads };
+  }
+
+  end(): Decoded<Buffer> {
+    const received = this.received.length;
+    if (this.payloadLength !== undefined) return { frames: [], error: new IncompleteFrame(received, this.payloadLength) };
+    if (received > 0) return { frames: [], error: new IncompleteFrame(received, this.framing.headerBytes, 'length header') };
+    return nothingDecoded;
+  }
+
+  /** The payload length a header gives, or why it gives none. */
+  private readHeader(header: Buffer): number | DecodeError {
+    const { headerBytes, bigEndian, headerOverhead } = this.framing;
+    const length = bigEndian ? header.readUIntBE(0, headerBytes) : header.readUIntLE(0, headerBytes);
+    if (length < headerOverhead) {
+      return new DecodeError(`length ${length} is less than the ${headerBytes}-byte header it includes`);
+    }
+    return length - headerOverhead;
+  }
+}

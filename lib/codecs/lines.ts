@@ -1,0 +1,117 @@
+import * as E from 'fp-ts/Either';
+import * as t from 'io-ts';
+import { wholeNumber } from '../config';
+import { FrameTooLong } from '../errors';
+import { ChunkQueue } from './chunkQueue';
+import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
+import { checkOptions, Delimiter } from './options';
+
+export interface LinesOptions {
+  /** Longest line, in bytes, not counting its delimiter. Default 64 KiB. */
+  maxLength?: number;
+  /** The bytes that end a line, matched exactly. Default `\n`, with a `\r` before it dropped too. */
+  delimiter?: string | Buffer;
+  /** Leave the delimiter on each line. Default false. */
+  keepDelimiter?: boolean;
+}
+
+const LinesOptions = t.partial({ maxLength: wholeNumber(1), delimiter: Delimiter, keepDelimiter: t.boolean });
+const EncodeLinesOptions = t.partial({ delimiter: Delimiter });
+
+const NEWLINE = Buffer.from('\n');
+const CR = 0x0d;
+
+/**
+ * Splits bytes into lines. A last line with no delimiter is a line too, at the end of input.
+ * A line past `maxLength` is `FrameTooLong`, found as soon as the buffered bytes pass the limit.
+ */
+export function linesDecoder(options: LinesOptions = {}): DecoderFactory<Buffer> {
+  const { maxLength = 64 * 1024, delimiter, keepDelimiter = false } = checkOptions('lines', LinesOptions, options);
+  return () => new LinesDecoder(delimiter ?? NEWLINE, delimiter === undefined, maxLength, keepDelimiter);
+}
+
+/** Ends each line with the delimiter (default `\n`), as one Buffer. */
+export function linesEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): Encoder<Buffer | string> {
+  const delimiter = checkOptions('encodeLines', EncodeLinesOptions, options).delimiter ?? NEWLINE;
+  return (line) => {
+    const length = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
+    const bytes = Buffer.allocUnsafe(length + delimiter.length);
+    if (typeof line === 'string') bytes.write(line);
+    else line.copy(bytes);
+    delimiter.copy(bytes, length);
+    return E.right(bytes);
+  };
+}
+
+class LinesDecoder implements Decoder<Buffer> {
+  /** The start of a line whose delimiter has not arrived; it holds no whole delimiter. */
+  private readonly pending = new ChunkQueue();
+  /** Bytes past `maxLength` an unfinished line may hold: the start of a delimiter, or a `\r`. */
+  private readonly slack: number;
+
+  constructor(
+    private readonly delimiter: Buffer,
+    private readonly dropCarriageReturn: boolean,
+    private readonly maxLength: number,
+    private readonly keepDelimiter: boolean,
+  ) {
+    this.slack = dropCarriageReturn ? 1 : delimiter.length - 1;
+  }
+
+  get buffered(): number {
+    return this.pending.length;
+  }
+
+  decode(chunk: Buffer): Decoded<Buffer> {
+    const lines: Buffer[] = [];
+    // Each byte is scanned once: the pending bytes hold no delimiter, so only one that began in
+    // their tail and ends in this chunk needs a look back.
+    let start = 0;
+    let end = this.delimiterEndAcrossBoundary(chunk);
+    if (end < 0) end = this.delimiterEnd(chunk, 0);
+    while (end >= 0) {
+      this.pending.push(chunk.subarray(start, end));
+      const line = this.line(this.pending.takeAll(), this.delimiter.length);
+      if (line instanceof FrameTooLong) return { frames: lines, error: line };
+      lines.push(line);
+      start = end;
+      end = this.delimiterEnd(chunk, start);
+    }
+    const unfinished = this.pending.length + chunk.length - start;
+    if (unfinished > this.maxLength + this.slack) {
+      return { frames: lines, error: new FrameTooLong(unfinished - this.slack, this.maxLength, true) };
+    }
+    this.pending.push(chunk.subarray(start));
+    return { frames: lines };
+  }
+
+  end(): Decoded<Buffer> {
+    if (this.pending.length === 0) return nothingDecoded;
+    const line = this.line(this.pending.takeAll(), 0);
+    return line instanceof FrameTooLong ? { frames: [], error: line } : { frames: [line] };
+  }
+
+  /** Where the first delimiter at or after `from` in `chunk` ends, or -1. */
+  private delimiterEnd(chunk: Buffer, from: number): number {
+    const at = chunk.indexOf(this.delimiter, from);
+    return at < 0 ? -1 : at + this.delimiter.length;
+  }
+
+  /** Where, in `chunk`, a delimiter that began in the pending bytes ends, or -1. */
+  private delimiterEndAcrossBoundary(chunk: Buffer): number {
+    const tailLength = Math.min(this.delimiter.length - 1, this.pending.length);
+    if (tailLength === 0) return -1;
+    const tail = this.pending.lastBytes(tailLength);
+    const seam = Buffer.concat([tail, chunk.subarray(0, this.delimiter.length - 1)]);
+    const at = seam.indexOf(this.delimiter);
+    return at >= 0 && at < tailLength ? at + this.delimiter.length - tailLength : -1;
+  }
+
+  /** The line in `bytes`, which end with a delimiter `delimiterLength` long (0 for a last line at EOF). */
+  private line(bytes: Buffer, delimiterLength: number): Buffer | FrameTooLong {
+    let length = bytes.length - delimiterLength;
+    if (this.dropCarriageReturn && length > 0 && bytes[length - 1] === CR) length--;
+    if (length > this.maxLength) return new FrameTooLong(length, this.maxLength);
+    return this.keepDelimiter ? bytes : bytes.subarray(0, length);
+  }
+}

@@ -1,0 +1,15 @@
+import * as t from 'io-ts';
+import { map, OperatorFunction } from 'rxjs';
+import { jsonFrameEncoder } from '../codecs/json';
+
+/**
+ * Writes each value as JSON, encoded by `codec` first when given; no delimiter, so follow it
+ * with a framing encoder.
+ *
+ * ```ts
+ * pipe(lines(), json(Request), map(handle), encodeJson(), encodeLines())
+ * ```
+ */
+export function encodeJson<A = unknown, O = A>(codec?: t.Encoder<A, O>): OperatorFunction<A, Buffer> {
+  return map(jsonFrameEncoder(codec));
+}
