@@ -78,9 +78,12 @@ export function runProgram(file: string, args: string[] = []): Program {
   return runCommand(process.execPath, ['-r', 'ts-node/register', path.join(root, file), ...args]);
 }
 
-/** Runs any command from the project's root, collecting its output line by line. */
+/**
+ * Runs any command from the project's root, collecting its output line by line. It gets a process
+ * group of its own, so that a wrapper such as npx can be stopped with what it started.
+ */
 export function runCommand(command: string, args: string[]): Program {
-  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const stdout: string[] = [];
   const stderr: string[] = [];
   collectLines(child.stdout!, stdout);
@@ -101,12 +104,16 @@ function collectLines(stream: NodeJS.ReadableStream, into: string[]): void {
 }
 
 /** Starts a server program and waits for its `listening on ADDRESS` line. */
-export async function startProgram(file: string, args: string[]): Promise<Program & { address: string }> {
-  const program = runProgram(file, args);
+export function startProgram(file: string, args: string[]): Promise<Program & { address: string }> {
+  return listening(runProgram(file, args));
+}
+
+/** Waits for a server program's `listening on ADDRESS` line; rejects if it exits first. */
+export async function listening(program: Program): Promise<Program & { address: string }> {
   const exited = program.exit.then((code) => {
-    throw new Error(`${file} exited with ${code} before listening: ${program.stderr.join(' | ')}`);
+    throw new Error(`exited with ${code} before listening: ${program.stderr.join(' | ')}`);
   });
-  await Promise.race([eventually(() => program.stdout.some((l) => l.startsWith('listening on ')), 20000, `${file} to listen`), exited]);
+  await Promise.race([eventually(() => program.stdout.some((l) => l.startsWith('listening on ')), 20000, 'the program to listen'), exited]);
   exited.catch(() => {});
   const address = program.stdout.find((l) => l.startsWith('listening on '))!.slice('listening on '.length);
   return { ...program, address };
