@@ -1,0 +1,230 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { formatBytes, formatCount, KiB, MiB } from './format';
+import { Dialer, runLimited } from './load/dialer';
+import { greet, IdleConnection, oneShot, pingPong, streamEcho } from './load/echo';
+import { mixedBytes, Payload, textLines } from './load/payload';
+import { ServerProcess } from './serverProcess';
+import { Protocol } from './servers/protocol';
+import { percentile } from './stats';
+
+export interface Metric {
+  readonly name: string;
+  readonly unit: string;
+  readonly better: 'higher' | 'lower';
+}
+
+/** Issue #5's budget line for a scenario: a bound on rxwire/baseline, or on rxwire's own figure. */
+export type Budget =
+  | { readonly kind: 'ratioAtLeast'; readonly ratio: number }
+  | { readonly kind: 'ratioAtMost'; readonly ratio: number }
+  | { readonly kind: 'rxwireAtMost'; readonly value: number };
+
+export interface Measurement {
+  /** The scenario's metric. */
+  readonly value: number;
+  /** Figures kept beside it: latency percentiles, CPU use, memory before and after. */
+  readonly details: Readonly<Record<string, number>>;
+}
+
+/** The server under test, fresh for each run, and a way to open connections to it. */
+export interface Target {
+  readonly server: ServerProcess;
+  readonly dialer: Dialer;
+}
+
+export interface Scenario {
+  /** As issue #5 numbers them; 8a and 8b are the two halves of 8. */
+  readonly number: string;
+  readonly title: string;
+  readonly protocol: Protocol;
+  readonly metric: Metric;
+  readonly budget: Budget;
+  /** A run that takes longer has failed. */
+  readonly timeoutMs: number;
+  run(target: Target): Promise<Measurement>;
+}
+
+/** How much work each scenario does: `--quick` scales these down. */
+export interface Sizes {
+  /** 1 and 8a: bytes through one connection. */
+  readonly streamBytes: number;
+  /** 2: bytes through each of 64 connections. */
+  readonly streamBytesEach: number;
+  /** 3 and 8b: round trips on one connection. */
+  readonly pingPongTrips: number;
+  /** 4: round trips on each of 100 connections. */
+  readonly pingPongTripsEach: number;
+  /** 5: connections opened and closed. */
+  readonly connects: number;
+  /** 6: connections held open at once. */
+  readonly idleConnections: number;
+  /** 7: bytes the slow reader's peer writes, and how long it reads nothing. */
+  readonly slowReaderBytes: number;
+  readonly slowReaderPauseMs: number;
+}
+
+const MESSAGE_SIZE = 64;
+const GREETING_SIZE = 16;
+const CONNECTS_IN_FLIGHT = 50;
+const IDLE_DIALS_IN_FLIGHT = 100;
+// Deadlines: a fixed allowance plus the work at a rate far below any healthy server's.
+const DEADLINE_BASE_MS = 20_000;
+const SLOWEST_MiB_PER_S = 5;
+const SLOWEST_MS_PER_TRIP = 1;
+const SLOWEST_MS_PER_CONNECTION = 2;
+
+export function scenarios(sizes: Sizes): Scenario[] {
+  const bytes = mixedBytes();
+  const lines = textLines(8, 120);
+  const messageLines = textLines(MESSAGE_SIZE, MESSAGE_SIZE);
+  return [
+    stream('1', 'upper', bytes, 1, sizes.streamBytes),
+    stream('2', 'upper', bytes, 64, sizes.streamBytesEach),
+    pingPongs('3', 'upper', bytes, 1, sizes.pingPongTrips),
+    pingPongs('4', 'upper', bytes, 100, sizes.pingPongTripsEach),
+    connectClose('5', bytes, sizes.connects),
+    idle('6', bytes, sizes.idleConnections),
+    slowReader('7', bytes, sizes.slowReaderBytes, sizes.slowReaderPauseMs),
+    stream('8a', 'lines', lines, 1, sizes.streamBytes),
+    pingPongs('8b', 'lines', messageLines, 1, sizes.pingPongTrips),
+  ];
+}
+
+const throughputBudget: Budget = { kind: 'ratioAtLeast', ratio: 0.9 };
+
+function framing(protocol: Protocol): string {
+  return protocol === 'lines' ? ', line-framed' : '';
+}
+
+function stream(number: string, protocol: Protocol, payload: Payload, connections: number, requested: number): Scenario {
+  const bytes = payload.fit(requested);
+  return {
+    number,
+    protocol,
+    title: `stream, ${connections} conn × ${formatBytes(bytes)}${framing(protocol)}`,
+    metric: { name: 'throughput', unit: 'MiB/s', better: 'higher' },
+    budget: throughputBudget,
+    timeoutMs: DEADLINE_BASE_MS + ((connections * bytes) / MiB / SLOWEST_MiB_PER_S) * 1000,
+    async run({ server, dialer }) {
+      const sockets = await dialer.dialMany(connections);
+      const { seconds, details } = await timed(server, () => Promise.all(sockets.map((socket) => streamEcho(socket, payload, bytes))));
+      return { value: (connections * bytes) / MiB / seconds, details };
+    },
+  };
+}
+
+function pingPongs(number: string, protocol: Protocol, payload: Payload, connections: number, trips: number): Scenario {
+  return {
+    number,
+    protocol,
+    title: `ping-pong, ${connections} conn × ${formatCount(trips)} × ${MESSAGE_SIZE} B${framing(protocol)}`,
+    metric: { name: 'round trips', unit: 'trips/s', better: 'higher' },
+    budget: throughputBudget,
+    timeoutMs: DEADLINE_BASE_MS + trips * SLOWEST_MS_PER_TRIP,
+    async run({ server, dialer }) {
+      const sockets = await dialer.dialMany(connections);
+      const latencies = new Float64Array(connections * trips);
+      const { seconds, details } = await timed(server, () =>
+        Promise.all(sockets.map((socket, i) => pingPong(socket, payload, trips, MESSAGE_SIZE, latencies.subarray(i * trips, (i + 1) * trips)))),
+      );
+      const latency = { p50Micros: percentile(latencies, 0.5) * 1000, p99Micros: percentile(latencies, 0.99) * 1000 };
+      return { value: (connections * trips) / seconds, details: { ...details, ...latency } };
+    },
+  };
+}
+
+function connectClose(number: string, payload: Payload, connects: number): Scenario {
+  return {
+    number,
+    protocol: 'upper',
+    title: `connect, ${GREETING_SIZE} B each way, close: ${formatCount(connects)}, ${CONNECTS_IN_FLIGHT} in flight`,
+    metric: { name: 'connection rate', unit: 'conn/s', better: 'higher' },
+    budget: { kind: 'ratioAtLeast', ratio: 0.85 },
+    timeoutMs: DEADLINE_BASE_MS + connects * SLOWEST_MS_PER_CONNECTION,
+    async run({ server, dialer }) {
+      const { seconds, details } = await timed(server, () =>
+        runLimited(connects, CONNECTS_IN_FLIGHT, async () => oneShot(await dialer.dial(), payload, GREETING_SIZE)),
+      );
+      return { value: connects / seconds, details };
+    },
+  };
+}
+
+function idle(number: string, payload: Payload, connections: number): Scenario {
+  return {
+    number,
+    protocol: 'upper',
+    title: `${formatCount(connections)} idle connections, each after a ${GREETING_SIZE} B echo`,
+    metric: { name: 'server memory per connection', unit: 'KiB/conn', better: 'lower' },
+    budget: { kind: 'ratioAtMost', ratio: 1.5 },
+    timeoutMs: DEADLINE_BASE_MS + connections * SLOWEST_MS_PER_CONNECTION,
+    async run({ server, dialer }) {
+      const before = await server.probe(true);
+      const open: IdleConnection[] = [];
+      await runLimited(connections, IDLE_DIALS_IN_FLIGHT, async () => {
+        open.push(await greet(await dialer.dial(), payload, GREETING_SIZE));
+      });
+      const held = await server.probe(true);
+      await Promise.all(open.map((connection) => connection.close()));
+      return {
+        value: (held.rss - before.rss) / connections / KiB,
+        details: { idleRssMiB: before.rss / MiB, heldRssMiB: held.rss / MiB },
+      };
+    },
+  };
+}
+
+function slowReader(number: string, payload: Payload, bytes: number, pauseMs: number): Scenario {
+  return {
+    number,
+    protocol: 'upper',
+    title: `slow reader: ${formatBytes(bytes)} written, nothing read for ${pauseMs / 1000} s`,
+    metric: { name: 'peak server RSS growth', unit: 'MiB', better: 'lower' },
+    budget: { kind: 'rxwireAtMost', value: 64 },
+    timeoutMs: DEADLINE_BASE_MS + pauseMs + (bytes / MiB / SLOWEST_MiB_PER_S) * 1000,
+    async run({ server, dialer }) {
+      const socket = await dialer.dial();
+      await server.probe(true);
+      await server.resetPeak();
+      const before = await server.probe();
+      socket.pause();
+      const echoed = streamEcho(socket, payload, bytes);
+      // `echoed` can only settle this early by failing.
+      await Promise.race([delay(pauseMs), echoed]);
+      // What the writer got through before it stalled: the server's buffers and both kernels'.
+      const stalledAfter = socket.bytesWritten - socket.writableLength;
+      const stalled = await server.probe();
+      socket.resume();
+      await echoed;
+      const after = await server.probe();
+      return {
+        value: (after.peakRss - before.rss) / MiB,
+        details: {
+          stalledAfterMiB: stalledAfter / MiB,
+          // The growth while nothing was read; the rest came when the reader caught up at full speed.
+          stallPeakGrowthMiB: (stalled.peakRss - before.rss) / MiB,
+          rssBeforeMiB: before.rss / MiB,
+        },
+      };
+    },
+  };
+}
+
+/** Times `work` and the CPU share both processes spent on it (1 = one core busy all along). */
+async function timed(server: ServerProcess, work: () => Promise<unknown>): Promise<{ seconds: number; details: Record<string, number> }> {
+  const serverBefore = await server.probe();
+  const loadBefore = process.cpuUsage();
+  const start = performance.now();
+  await work();
+  const seconds = (performance.now() - start) / 1000;
+  const load = process.cpuUsage(loadBefore);
+  const serverAfter = await server.probe();
+  return {
+    seconds,
+    details: {
+      seconds,
+      serverCpu: (serverAfter.cpuMicros - serverBefore.cpuMicros) / 1e6 / seconds,
+      loadCpu: (load.user + load.system) / 1e6 / seconds,
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// What the bench and a server process it started say to each other over Node's IPC channel.
+
+export const IMPLEMENTATIONS = ['rxwire', 'baseline'] as const;
+export type Implementation = (typeof IMPLEMENTATIONS)[number];
+
+/** `upper`: every chunk uppercased. `lines`: framed by `\n`, each line uppercased. */
+export const PROTOCOLS = ['upper', 'lines'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/** The server process's own view of its cost, read from /proc/self and `process.cpuUsage()`. */
+export interface Probe {
+  /** Resident memory now, in bytes. */
+  readonly rss: number;
+  /** Highest resident memory since start or since the last `resetPeak`, in bytes. */
+  readonly peakRss: number;
+  /** User plus system CPU time used so far, in microseconds. */
+  readonly cpuMicros: number;
+}
+
+export type Request = { readonly type: 'probe'; readonly collectGarbage: boolean } | { readonly type: 'resetPeak' } | { readonly type: 'stop' };
+
+export type Reply =
+  | { readonly type: 'listening'; readonly port: number }
+  | { readonly type: 'failed'; readonly reason: string }
+  | ({ readonly type: 'probe' } & Probe)
+  | { readonly type: 'peakReset' };
