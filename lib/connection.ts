@@ -44,6 +44,8 @@ export class Connection implements Flow {
   private readonly holders = new Set<object>();
   private readonly listeners = new Set<(event: FlowEvent) => void>();
   private reading = false;
+  /** Output written while a read is being handled, sent when it has been. */
+  private answer: Buffer[] | undefined;
   private failure: Error | undefined;
   private readonly flushed = () => this.notify('flushed');
 
@@ -67,7 +69,13 @@ export class Connection implements Flow {
       }
       const onData = (chunk: Buffer) => {
         this.notify('read');
-        subscriber.next(chunk);
+        // What the pipeline writes in answer to one read goes out as one write, not one per frame.
+        this.answer = [];
+        try {
+          subscriber.next(chunk);
+        } finally {
+          this.writeAnswer();
+        }
       };
       const onEnd = () => subscriber.complete();
       const onError = (err: Error) => subscriber.error(err);
@@ -145,6 +153,7 @@ export class Connection implements Flow {
   end(flushed?: () => void): void {
     const socket = this.socket;
     if (socket.destroyed) return flushed?.();
+    this.writeAnswer(); // the handler may complete while a read is being answered
     socket.end(flushed);
     if (!this.reading && !socket.readableEnded) {
       // Nobody reads any more: drop what the peer still sends so its FIN can arrive, and don't
@@ -162,7 +171,20 @@ export class Connection implements Flow {
 
   private write(chunk: Buffer): void {
     if (chunk.length === 0 || !this.socket.writable) return;
+    if (this.answer) {
+      this.answer.push(chunk);
+      return;
+    }
     this.socket.write(chunk, this.flushed);
+    this.notify('queued');
+  }
+
+  private writeAnswer(): void {
+    const answer = this.answer;
+    this.answer = undefined;
+    if (!answer?.length || !this.socket.writable) return;
+    // Small frames are cheaper copied into one Buffer than queued one by one; a single one as is.
+    this.socket.write(answer.length === 1 ? answer[0] : Buffer.concat(answer), this.flushed);
     this.notify('queued');
   }
 

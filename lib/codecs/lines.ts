@@ -70,8 +70,14 @@ class LinesDecoder implements Decoder<Buffer> {
     let end = this.delimiterEndAcrossBoundary(chunk);
     if (end < 0) end = this.delimiterEnd(chunk, 0);
     while (end >= 0) {
-      this.pending.push(chunk.subarray(start, end));
-      const line = this.line(this.pending.takeAll(), this.delimiter.length);
+      let bytes: Buffer;
+      if (this.pending.length === 0) {
+        bytes = chunk.subarray(start, end);
+      } else {
+        this.pending.push(chunk.subarray(start, end));
+        bytes = this.pending.takeAll();
+      }
+      const line = this.line(bytes, this.delimiter.length);
       if (line instanceof FrameTooLong) return { frames: lines, error: line };
       lines.push(line);
       start = end;
@@ -93,7 +99,8 @@ class LinesDecoder implements Decoder<Buffer> {
 
   /** Where the first delimiter at or after `from` in `chunk` ends, or -1. */
   private delimiterEnd(chunk: Buffer, from: number): number {
-    const at = chunk.indexOf(this.delimiter, from);
+    // A one-byte delimiter is searched as a byte: Buffer's indexOf(number) is a memchr.
+    const at = this.delimiter.length === 1 ? chunk.indexOf(this.delimiter[0], from) : chunk.indexOf(this.delimiter, from);
     return at < 0 ? -1 : at + this.delimiter.length;
   }
 
