@@ -26,3 +26,4 @@ export { fixedSize } from './operators/fixedSize';
 export { json } from './operators/json';
 export { lengthPrefixed } from './operators/lengthPrefixed';
 export { lines } from './operators/lines';
+export { dropWhileBackedUp, DropWhileBackedUpOptions } from './operators/dropWhileBackedUp';

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { from, of, Subject } from 'rxjs';
 import { LengthPrefixedOptions } from '../../../lib/codecs/lengthPrefixed';
@@ -6,6 +9,7 @@ import { FrameTooLong, IncompleteFrame } from '../../../lib/errors';
 import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixed';
 import { lengthPrefixed } from '../../../lib/operators/lengthPrefixed';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
+import { closed, delay, dial, eventually, portOf, roundTrip, rssOf, startProgram } from '../../support/net';
 
 describe('lengthPrefixed', () => {
   for (const headerBytes of [1, 2, 4] as const) {
@@ -56,5 +60,35 @@ describe('lengthPrefixed', () => {
     );
     expect(bad({ headerBytes: 2, endian: 'middle' })).to.throw(RangeError, /^lengthPrefixed: endian: /);
     expect(() => from([]).pipe(lengthPrefixed({} as LengthPrefixedOptions))).to.throw(RangeError, /headerBytes/);
+  });
+});
+
+describe('lengthPrefixed, served', () => {
+  it('refuses a 4 GB length header with FrameTooLong at once, server memory flat, others unaffected', async function () {
+    this.timeout(30000);
+    const dir = mkdtempSync(join(tmpdir(), 'rxwire-lp-'));
+    writeFileSync(
+      join(dir, 'frames.ts'),
+      `import { pipe } from 'rxjs';
+       import { encodeLengthPrefixed, lengthPrefixed } from 'rxwire';
+       export default pipe(lengthPrefixed({ headerBytes: 4 }), encodeLengthPrefixed({ headerBytes: 4 }));`,
+    );
+    const server = await startProgram('lib/cli.ts', ['--handler', join(dir, 'frames.ts'), '--port', '0', '--host', '127.0.0.1']);
+    try {
+      const port = portOf(server.address);
+      await delay(200);
+      const baseline = rssOf(server.child.pid!);
+      const hostile = await dial({ port });
+      hostile.on('error', () => {});
+      hostile.write(Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.alloc(1024, 1)]));
+      await closed(hostile);
+      const frame = Buffer.concat([Buffer.from([0, 0, 0, 5]), Buffer.from('hello')]);
+      expect((await roundTrip({ port }, frame)).equals(frame)).to.equal(true);
+      expect(rssOf(server.child.pid!) - baseline).to.be.lessThan(16 * 1024 * 1024);
+      await eventually(() => server.stderr.some((l) => /frame of 4294967295 bytes exceeds the 16777216-byte limit$/.test(l)), 2000, 'the log line');
+    } finally {
+      server.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,41 @@
+import { expect } from 'chai';
+import reverseLines from '../../handlers/reverse-lines';
+import { delay, dial, portOf, rssOf, roundTrip, startProgram, startServer } from '../support/net';
+
+const MB = 1024 * 1024;
+
+describe('handlers/reverse-lines', () => {
+  it('answers every line reversed, whatever the chunks, characters kept whole', async () => {
+    const server = await startServer(reverseLines);
+    try {
+      const reply = await roundTrip({ port: server.port }, Buffer.from('hello\r\nwor'), Buffer.from('ld\nnaïve 東京\nno newline'));
+      expect(reply.toString()).to.equal('olleh\ndlrow\n京東 evïan\nenilwen on\n');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a 100 MB line with no newline as FrameTooLong while server memory stays flat', async function () {
+    this.timeout(60000);
+    const server = await startProgram('lib/cli.ts', ['--handler', 'reverse-lines', '--port', '0', '--host', '127.0.0.1']);
+    try {
+      await delay(200);
+      const baseline = rssOf(server.child.pid!);
+      const socket = await dial({ port: portOf(server.address) });
+      socket.on('error', () => {});
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      const piece = Buffer.alloc(MB, 'x');
+      let peak = baseline;
+      for (let i = 0; i < 100 && !socket.destroyed; i++) {
+        if (!socket.write(piece)) await Promise.race([new Promise((r) => socket.once('drain', r)), closed]);
+        peak = Math.max(peak, rssOf(server.child.pid!));
+      }
+      await closed;
+      expect(peak - baseline).to.be.lessThan(32 * MB);
+      await delay(100);
+      expect(server.stderr.some((l) => /^#\d+ .*frame of at least \d+ bytes exceeds the 65536-byte limit$/.test(l))).to.equal(true);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+});
