@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6, Socket } from 'node:net';
-import { merge, Observable } from 'rxjs';
+import { merge, Observable, Subscriber } from 'rxjs';
 import { Flow, FlowEvent, subscribeWithFlow } from './flow';
 
 export type Transport = 'tcp' | 'unix' | 'tls' | 'udp';
@@ -41,24 +41,36 @@ export function nextConnectionId(): number {
 export class Connection implements Flow {
   readonly input: Observable<Buffer>;
   readonly openedAt = Date.now();
-  private readonly holders = new Set<object>();
-  private readonly listeners = new Set<(event: FlowEvent) => void>();
-  private reading = false;
+  // Kept lean: a server holds one per open connection. One listener per socket event hands it to
+  // whoever is subscribed now; the sets are made when first needed.
+  private holders: Set<object> | undefined;
+  private listeners: Set<(event: FlowEvent) => void> | undefined;
+  private reader: Subscriber<Buffer> | undefined;
+  private sender: Subscriber<never> | undefined;
   /** Output written while a read is being handled, sent when it has been. */
   private answer: Buffer[] | undefined;
   private failure: Error | undefined;
-  private readonly flushed = () => this.notify('flushed');
 
   constructor(
     readonly socket: Socket,
     readonly info: ConnectionInfo,
   ) {
     socket.pause();
-    // An 'error' with no listener would crash the process; the first one is kept and reported
-    // to whoever is subscribed.
-    socket.on('error', (err) => (this.failure ??= err));
+    // An 'error' with no listener would crash the process; the first one is kept for whoever
+    // subscribes later.
+    socket.on('error', (err) => {
+      this.failure ??= err;
+      this.reader?.error(err);
+      this.sender?.error(err);
+    });
+    socket.on('end', () => this.reader?.complete());
+    socket.on('close', () => {
+      this.reader?.complete();
+      if (this.failure) this.sender?.error(this.failure);
+      else this.sender?.complete();
+    });
     this.input = new Observable<Buffer>((subscriber) => {
-      if (this.reading) {
+      if (this.reader) {
         subscriber.error(new Error(`connection #${info.id}: input already has a subscriber`));
         return;
       }
@@ -67,25 +79,12 @@ export class Connection implements Flow {
         else subscriber.complete();
         return;
       }
-      const onData = (chunk: Buffer) => {
-        this.notify('read');
-        // What the pipeline writes in answer to one read goes out as one write, not one per frame.
-        this.answer = [];
-        try {
-          subscriber.next(chunk);
-        } finally {
-          this.writeAnswer();
-        }
-      };
-      const onEnd = () => subscriber.complete();
-      const onError = (err: Error) => subscriber.error(err);
-      const onClose = () => subscriber.complete();
-      socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-      this.reading = true;
-      if (this.holders.size === 0) socket.resume();
+      this.reader = subscriber;
+      socket.on('data', this.read);
+      if (!this.holders?.size) socket.resume();
       return () => {
-        this.reading = false;
-        socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+        this.reader = undefined;
+        socket.off('data', this.read);
         if (!socket.destroyed) socket.pause();
       };
     });
@@ -108,17 +107,17 @@ export class Connection implements Flow {
   }
 
   onActivity(listener: (event: FlowEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    (this.listeners ??= new Set()).add(listener);
+    return () => this.listeners!.delete(listener);
   }
 
   holdReads(holder: object): void {
-    this.holders.add(holder);
+    (this.holders ??= new Set()).add(holder);
     this.socket.pause();
   }
 
   releaseReads(holder: object): void {
-    if (this.holders.delete(holder) && this.holders.size === 0 && this.reading) this.socket.resume();
+    if (this.holders?.delete(holder) && this.holders.size === 0 && this.reader) this.socket.resume();
   }
 
   /**
@@ -128,17 +127,14 @@ export class Connection implements Flow {
    */
   send(output: Observable<Buffer>): Observable<never> {
     return new Observable<never>((subscriber) => {
-      const socket = this.socket;
-      const onError = (err: Error) => subscriber.error(err);
-      const onClose = () => (this.failure ? subscriber.error(this.failure) : subscriber.complete());
-      socket.on('error', onError).on('close', onClose);
+      this.sender = subscriber;
       const subscription = subscribeWithFlow(this, output, {
         next: (chunk) => this.write(chunk),
         error: (err) => subscriber.error(err),
         complete: () => this.end(() => subscriber.complete()),
       });
       return () => {
-        socket.off('error', onError).off('close', onClose);
+        if (this.sender === subscriber) this.sender = undefined;
         subscription.unsubscribe();
       };
     });
@@ -155,7 +151,7 @@ export class Connection implements Flow {
     if (socket.destroyed) return flushed?.();
     this.writeAnswer(); // the handler may complete while a read is being answered
     socket.end(flushed);
-    if (!this.reading && !socket.readableEnded) {
+    if (!this.reader && !socket.readableEnded) {
       // Nobody reads any more: drop what the peer still sends so its FIN can arrive, and don't
       // wait for it forever.
       socket.on('data', () => {}).resume();
@@ -168,6 +164,19 @@ export class Connection implements Flow {
   destroy(): void {
     this.socket.destroy();
   }
+
+  private readonly read = (chunk: Buffer) => {
+    this.notify('read');
+    // What the pipeline writes in answer to one read goes out as one write, not one per frame.
+    this.answer = [];
+    try {
+      this.reader?.next(chunk);
+    } finally {
+      this.writeAnswer();
+    }
+  };
+
+  private readonly flushed = () => this.notify('flushed');
 
   private write(chunk: Buffer): void {
     if (chunk.length === 0 || !this.socket.writable) return;
@@ -189,6 +198,6 @@ export class Connection implements Flow {
   }
 
   private notify(event: FlowEvent): void {
-    for (const listener of this.listeners) listener(event);
+    if (this.listeners) for (const listener of this.listeners) listener(event);
   }
 }
