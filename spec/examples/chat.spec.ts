@@ -1,19 +1,13 @@
 import { expect } from 'chai';
 import * as net from 'node:net';
 import { chatRoom } from '../../examples/chat';
-import { delay, dial, eventually, portOf, startProgram, startServer } from '../support/net';
+import { collectLines, delay, dial, eventually, portOf, startProgram, startServer } from '../support/net';
 
 /** A chat client that keeps every line it hears. */
 async function join(port: number): Promise<{ socket: net.Socket; heard: string[]; address: string }> {
   const socket = await dial({ port });
   const heard: string[] = [];
-  let partial = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (text: string) => {
-    const parts = (partial + text).split('\n');
-    partial = parts.pop()!;
-    heard.push(...parts);
-  });
+  collectLines(socket, heard);
   return { socket, heard, address: `127.0.0.1:${socket.localPort}` };
 }
 

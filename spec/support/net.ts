@@ -92,7 +92,8 @@ export function runCommand(command: string, args: string[]): Program {
   return { child, stdout, stderr, exit };
 }
 
-function collectLines(stream: NodeJS.ReadableStream, into: string[]): void {
+/** Collects a stream's text into `into`, one entry per line. */
+export function collectLines(stream: NodeJS.ReadableStream, into: string[]): void {
   let partial = '';
   stream.setEncoding('utf8');
   stream.on('data', (text: string) => {
