@@ -1,6 +1,7 @@
 import * as net from 'node:net';
-import { Observable } from 'rxjs';
-import { decodeOrThrow, NonEmptyString, Port, wholeNumber } from './config';
+import * as tls from 'node:tls';
+import { Observable, retry, timer } from 'rxjs';
+import { ClientTlsOptions, decodeOrThrow, NonEmptyString, Port, wholeNumber } from './config';
 import * as t from 'io-ts';
 import { Connection, formatHost, nextConnectionId } from './connection';
 
@@ -9,8 +10,12 @@ export const ConnectOptions = t.partial({
   port: Port,
   /** Unix domain socket path, instead of host and port. */
   path: NonEmptyString,
-  /** Give up when the connection is not made within this long. Default 10 s. */
+  /** Give up on an attempt when the connection (and TLS handshake) is not made within this long. Default 10 s. */
   timeoutMs: wholeNumber(1),
+  /** Connect over TLS; `{}` trusts the system's CAs. */
+  tls: ClientTlsOptions,
+  /** Try again after a failed attempt, up to `count` times, waiting `delayMs`, then twice as long each time. */
+  retry: t.type({ count: wholeNumber(0), delayMs: wholeNumber(0) }),
 });
 export type ConnectOptions = t.TypeOf<typeof ConnectOptions>;
 
@@ -19,7 +24,10 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /**
  * Connects on subscribe and emits the Connection once; completes when the socket has closed;
  * unsubscribing closes it. Errors when the connection can't be made within `timeoutMs`
- * (`connect ETIMEDOUT 127.0.0.1:50007`) or is refused (`connect ECONNREFUSED 127.0.0.1:50007`).
+ * (`connect ETIMEDOUT 127.0.0.1:50007`), is refused (`connect ECONNREFUSED 127.0.0.1:50007`) or
+ * its TLS handshake fails (`tls handshake with 127.0.0.1:50007 failed: self-signed certificate`).
+ * With `retry`, only failures to connect are retried: once emitted, the connection's own errors
+ * reach its `input` and `send`, never this Observable.
  *
  * ```ts
  * connect({ port: 50007 }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('hi')))))
@@ -27,27 +35,39 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  */
 export function connect(options: ConnectOptions): Observable<Connection> {
   const opts = decodeOrThrow(ConnectOptions, options, 'connect: ');
+  const attempt = connectOnce(opts);
+  if (!opts.retry) return attempt;
+  const { count, delayMs } = opts.retry;
+  return attempt.pipe(retry({ count, delay: (_err, attempts) => timer(delayMs * 2 ** (attempts - 1)) }));
+}
+
+function connectOnce(opts: ConnectOptions): Observable<Connection> {
   const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 50007;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const target = opts.path !== undefined ? `unix:${opts.path}` : formatHost(host, port);
   return new Observable<Connection>((subscriber) => {
-    const socket =
-      opts.path !== undefined
-        ? net.connect({ path: opts.path, allowHalfOpen: true })
-        : net.connect({ host, port: opts.port ?? 50007, allowHalfOpen: true, noDelay: true });
-    const target = opts.path !== undefined ? `unix:${opts.path}` : formatHost(host, opts.port ?? 50007);
+    const where = { ...(opts.path !== undefined ? { path: opts.path } : { host, port, noDelay: true }), allowHalfOpen: true };
+    const socket = opts.tls ? tls.connect({ ...where, ...opts.tls }) : net.connect(where);
     const timer = setTimeout(() => {
       const err: NodeJS.ErrnoException = new Error(`connect ETIMEDOUT ${target}`);
       err.code = 'ETIMEDOUT';
       socket.destroy(err);
     }, timeoutMs);
-    const failed = (err: Error) => subscriber.error(err);
+    let handshaking = false;
+    socket.once('connect', () => (handshaking = opts.tls !== undefined));
+    const failed = (err: NodeJS.ErrnoException) => {
+      if (!handshaking || err.code === 'ETIMEDOUT') return subscriber.error(err);
+      // The TLS layer's errors name neither the server nor the stage: say both.
+      subscriber.error(Object.assign(new Error(`tls handshake with ${target} failed: ${err.message}`, { cause: err }), { code: err.code }));
+    };
     socket.once('error', failed);
-    socket.once('connect', () => {
+    socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       socket.off('error', failed);
       const conn = new Connection(socket, {
         id: nextConnectionId(),
-        transport: opts.path !== undefined ? 'unix' : 'tcp',
+        transport: opts.tls ? 'tls' : opts.path !== undefined ? 'unix' : 'tcp',
         local: opts.path !== undefined ? target : formatHost(socket.localAddress, socket.localPort),
         remote: opts.path !== undefined ? target : formatHost(socket.remoteAddress, socket.remotePort),
       });

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
+import { readFileSync } from 'node:fs';
 
 // ---- Errors as one line -------------------------------------------------------------------
 
@@ -84,6 +85,63 @@ export const NonEmptyString = new t.Type<string, string, unknown>(
   (s) => s,
 );
 
+// ---- TLS --------------------------------------------------------------------------------------
+
+/** PEM text (a certificate, a key, a CA), as a string or as the Buffer `readFileSync` gives. */
+export const Pem = new t.Type<string | Buffer, string | Buffer, unknown>(
+  'PEM text',
+  (u): u is string | Buffer => (typeof u === 'string' && u.length > 0) || Buffer.isBuffer(u),
+  (u, c) =>
+    (typeof u === 'string' && u.length > 0) || Buffer.isBuffer(u) ? t.success(u) : t.failure(u, c, 'expected PEM text as a string or Buffer'),
+  (pem) => pem,
+);
+
+/**
+ * A command-line path, decoded to the PEM text of the file it names, read at once (at startup):
+ * `pemFile('CERTIFICATE')`, `pemFile('PRIVATE KEY')`. The file must hold such a PEM block.
+ */
+export function pemFile(block: 'CERTIFICATE' | 'PRIVATE KEY'): t.Type<Buffer, Buffer, unknown> {
+  // Keys come as `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`.
+  const begins = new RegExp(`-----BEGIN ([A-Z]+ )?${block}-----`);
+  return new t.Type<Buffer, Buffer, unknown>(
+    `a PEM file holding a ${block}`,
+    Buffer.isBuffer,
+    (u, c) => {
+      if (typeof u !== 'string' || u.length === 0) return t.failure(u, c, 'expected a readable PEM file');
+      let text: Buffer;
+      try {
+        text = readFileSync(u);
+      } catch {
+        return t.failure(u, c, 'expected a readable PEM file');
+      }
+      return begins.test(text.toString('latin1')) ? t.success(text) : t.failure(u, c, `expected a PEM file holding a ${block}`);
+    },
+    (pem) => pem,
+  );
+}
+
+/** `serve({ tls })`: the server's certificate and key; `ca` and `requestCert` to ask clients for theirs. */
+export const ServerTlsOptions = t.intersection([
+  t.type({ cert: Pem, key: Pem }),
+  t.partial({ ca: Pem, requestCert: t.boolean }),
+]);
+export type ServerTlsOptions = t.TypeOf<typeof ServerTlsOptions>;
+
+/** `connect({ tls })`: whom to trust (`ca`; default the system's CAs), and a certificate of our own if asked. */
+export const ClientTlsOptions = t.partial({
+  ca: Pem,
+  cert: Pem,
+  key: Pem,
+  /** The name the server's certificate must carry; default the host, when it is a name. */
+  servername: NonEmptyString,
+  /** Refuse a server whose certificate is not trusted. Default true. */
+  rejectUnauthorized: t.boolean,
+});
+export type ClientTlsOptions = t.TypeOf<typeof ClientTlsOptions>;
+
+const LogOption = t.union([t.Function, t.literal(false)]);
+type LogOption = ((line: string) => void) | false;
+
 // ---- serve() options ------------------------------------------------------------------------
 
 export const ServeOptions = t.partial({
@@ -103,7 +161,31 @@ export const ServeOptions = t.partial({
   graceMs: wholeNumber(0),
   /** Bytes of pending output at which `backpressure()` holds reads. */
   highWaterMark: wholeNumber(1),
+  /** Serve TLS instead of plain TCP (or over the Unix socket). */
+  tls: ServerTlsOptions,
   /** Where log lines go; false for none. Default: stderr. */
-  log: t.union([t.Function, t.literal(false)]),
+  log: LogOption,
 });
-export type ServeOptions = Omit<t.TypeOf<typeof ServeOptions>, 'log'> & { log?: ((line: string) => void) | false };
+export type ServeOptions = Omit<t.TypeOf<typeof ServeOptions>, 'log'> & { log?: LogOption };
+
+// ---- serveDatagrams() options ---------------------------------------------------------------
+
+export const DatagramServeOptions = t.partial({
+  /** Interface to bind; none = every interface, IPv6 and IPv4 (`::`, dual-stack). */
+  host: NonEmptyString,
+  /** UDP port; 0 = any free port. */
+  port: Port,
+  /** The socket's family; default from `host` (an IPv4 address or a name that resolves to one: udp4). */
+  type: t.keyof({ udp4: null, udp6: null }),
+  /** A peer that sends nothing for this long is expired: its input completes. Default 30 s. */
+  idleMs: wholeNumber(1),
+  /** Peers served at once; datagrams from further peers are dropped and counted. Default 10,000. */
+  maxPeers: wholeNumber(1),
+  /** Longest datagram the handler may send; a longer one ends its peer's session. Default 65,507. */
+  maxDatagram: wholeNumber(1, 65535),
+  /** On close, how long peers' sessions may go on before they are ended. */
+  graceMs: wholeNumber(0),
+  /** Where log lines go; false for none. Default: stderr. */
+  log: LogOption,
+});
+export type DatagramServeOptions = Omit<t.TypeOf<typeof DatagramServeOptions>, 'log'> & { log?: LogOption };

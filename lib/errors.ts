@@ -46,3 +46,25 @@ export class DecodeError extends Error {
     super(message);
   }
 }
+
+/** A datagram longer than the transport may send (`maxDatagram`); it is never sent. */
+export class DatagramTooLarge extends Error {
+  override readonly name = 'DatagramTooLarge';
+  constructor(
+    readonly length: number,
+    readonly limit: number,
+  ) {
+    super(`datagram of ${length} bytes exceeds the ${limit}-byte limit`);
+  }
+}
+
+/** A datagram client heard nothing from its server, and sent nothing, for `ms`. */
+export class NoReply extends Error {
+  override readonly name = 'NoReply';
+  constructor(
+    readonly remote: string,
+    readonly ms: number,
+  ) {
+    super(`no reply from udp ${remote} within ${ms} ms`);
+  }
+}

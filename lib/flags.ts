@@ -1,6 +1,8 @@
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
-import { formatErrors, NonEmptyString, ServeOptions, wholeNumberFromString } from './config';
+import type { ConnectOptions } from './client';
+import { DatagramServeOptions, formatErrors, NonEmptyString, pemFile, ServeOptions, wholeNumberFromString } from './config';
+import type { ConnectDatagramOptions } from './datagram';
 
 /** One command-line flag: how its value decodes, and its line in `--help`. */
 export interface Flag<A = unknown> {
@@ -85,23 +87,47 @@ export const DEFAULT_PORT = 50007;
 
 /** The server's flags, shared by `examples/upper.ts` and the `rxwire` command. */
 export const serverFlags = {
-  port: option(wholeNumberFromString(0, 65535), 'N', `TCP port; 0 = any free port (default ${DEFAULT_PORT})`),
+  port: option(wholeNumberFromString(0, 65535), 'N', `TCP (or UDP) port; 0 = any free port (default ${DEFAULT_PORT})`),
   host: option(NonEmptyString, 'HOST', 'interface to bind (default: all interfaces, IPv6 and IPv4)'),
   unix: option(NonEmptyString, 'PATH', 'serve on a Unix domain socket instead of TCP'),
-  'idle-ms': option(wholeNumberFromString(1), 'N', 'close a connection after N ms with no bytes either way'),
-  'max-connections': option(wholeNumberFromString(1), 'N', 'close connections past N at once, before any reply'),
+  udp: toggle('serve UDP instead: each peer a session, each datagram answered to its sender'),
+  'tls-cert': option(pemFile('CERTIFICATE'), 'FILE', 'serve TLS with this PEM certificate (with --tls-key)'),
+  'tls-key': option(pemFile('PRIVATE KEY'), 'FILE', 'the PEM private key of --tls-cert'),
+  'idle-ms': option(wholeNumberFromString(1), 'N', 'close a connection after N ms with no bytes either way (UDP: expire a peer silent for N ms, default 30000)'),
+  'max-connections': option(wholeNumberFromString(1), 'N', 'close connections past N at once, before any reply (UDP: drop datagrams from peers past N)'),
   'grace-ms': option(wholeNumberFromString(0), 'N', 'on SIGINT/SIGTERM, let open connections finish for N ms (default 5000)'),
   backlog: option(wholeNumberFromString(1), 'N', 'connections the OS may queue before they are accepted'),
   help: toggle('print this help and exit'),
 } satisfies Flags;
 
-/** `serve()` options from decoded server flags; Left when flags contradict each other. */
-export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.Either<string, ServeOptions> {
+/** What the server flags ask for: `serve()` options, or under `udp`, `serveDatagrams()` options. */
+export type AnyServeOptions = ServeOptions | { readonly udp: DatagramServeOptions };
+
+/** Server options from decoded server flags; Left when flags contradict each other. */
+export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.Either<string, AnyServeOptions> {
   if (flags.unix !== undefined && (flags.port !== undefined || flags.host !== undefined)) {
     return E.left(`--unix: cannot be combined with --port or --host`);
   }
+  const cert = flags['tls-cert'];
+  const key = flags['tls-key'];
+  if (cert !== undefined && key === undefined) return E.left('--tls-cert: needs --tls-key too');
+  if (key !== undefined && cert === undefined) return E.left('--tls-key: needs --tls-cert too');
+  if (flags.udp) {
+    const other = flags.unix !== undefined ? '--unix' : cert !== undefined ? '--tls-cert' : flags.backlog !== undefined ? '--backlog' : undefined;
+    if (other) return E.left(`--udp: cannot be combined with ${other}`);
+    return E.right({
+      udp: {
+        host: flags.host,
+        port: flags.port ?? DEFAULT_PORT,
+        idleMs: flags['idle-ms'],
+        maxPeers: flags['max-connections'],
+        graceMs: flags['grace-ms'] ?? 5000,
+      },
+    });
+  }
   return E.right({
     ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port ?? DEFAULT_PORT }),
+    ...(cert !== undefined && key !== undefined ? { tls: { cert, key } } : {}),
     idleMs: flags['idle-ms'],
     maxConnections: flags['max-connections'],
     graceMs: flags['grace-ms'] ?? 5000,
@@ -113,6 +139,31 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
 export const clientFlags = {
   host: option(NonEmptyString, 'HOST', 'server to connect to (default 127.0.0.1)'),
   port: option(wholeNumberFromString(0, 65535), 'N', `server port (default ${DEFAULT_PORT})`),
-  'timeout-ms': option(wholeNumberFromString(1), 'N', 'give up if the connection is not made within N ms (default 10000)'),
+  unix: option(NonEmptyString, 'PATH', 'connect to a Unix domain socket instead of TCP'),
+  udp: toggle('send MESSAGE as one datagram and print the first reply'),
+  tls: toggle("connect over TLS, trusting the system's CAs"),
+  'tls-ca': option(pemFile('CERTIFICATE'), 'FILE', "with --tls, trust this PEM certificate (a self-signed server's) instead of the system's CAs"),
+  'timeout-ms': option(wholeNumberFromString(1), 'N', 'give up if the connection is not made (UDP: no reply comes) within N ms (default 10000)'),
   help: toggle('print this help and exit'),
 } satisfies Flags;
+
+/** What the client flags ask for: `connect()` options, or under `udp`, `connectDatagram()` options. */
+export type AnyConnectOptions = ConnectOptions | { readonly udp: ConnectDatagramOptions };
+
+/** Client options from decoded client flags; Left when flags contradict each other. */
+export function connectOptionsFromFlags(flags: FlagValues<typeof clientFlags>): E.Either<string, AnyConnectOptions> {
+  if (flags.unix !== undefined && (flags.port !== undefined || flags.host !== undefined)) {
+    return E.left(`--unix: cannot be combined with --port or --host`);
+  }
+  if (flags['tls-ca'] !== undefined && !flags.tls) return E.left('--tls-ca: needs --tls too');
+  if (flags.udp) {
+    const other = flags.unix !== undefined ? '--unix' : flags.tls ? '--tls' : undefined;
+    if (other) return E.left(`--udp: cannot be combined with ${other}`);
+    return E.right({ udp: { host: flags.host, port: flags.port, timeoutMs: flags['timeout-ms'] } });
+  }
+  return E.right({
+    ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port }),
+    ...(flags.tls ? { tls: flags['tls-ca'] !== undefined ? { ca: flags['tls-ca'] } : {} } : {}),
+    timeoutMs: flags['timeout-ms'],
+  });
+}

@@ -1,5 +1,6 @@
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { isObservable, Observable } from 'rxjs';
 import { decodeOrThrow, ServeOptions } from './config';
 import { Connection, ConnectionInfo, formatHost, Handler, nextConnectionId, Transport } from './connection';
@@ -7,11 +8,13 @@ import { IdleTimeout } from './errors';
 import { idleTimeout } from './operators/idleTimeout';
 
 export interface Server {
+  /** What it serves: `tcp`, `unix`, `tls` (over TCP or a Unix socket) or `udp`. */
+  readonly transport: Transport;
   /** Where it listens: `[::]:50007`, `127.0.0.1:41234`, `unix:/tmp/rxwire.sock`. */
   readonly address: string;
-  /** The real TCP port (useful after `port: 0`); undefined on a Unix socket. */
+  /** The real port (useful after `port: 0`); undefined on a Unix socket. */
   readonly port: number | undefined;
-  /** Connections open right now. */
+  /** Connections open right now (for UDP: peers with a session). */
   readonly connections: number;
   /**
    * Stops accepting at once, lets open connections finish for up to `graceMs` (default: the
@@ -20,13 +23,14 @@ export interface Server {
   close(graceMs?: number): Promise<void>;
 }
 
-const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
-const DEFAULT_GRACE_MS = 5000;
+export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+export const DEFAULT_GRACE_MS = 5000;
 
 /**
  * Listens and runs `handler` on every accepted connection: what the handler emits is written in
  * order; when it completes our side is ended after flushing; when it errors, only its own
- * connection is closed. Resolves once listening.
+ * connection is closed. With `tls`, connections are TLS sockets, the same Observable to the
+ * handler; a client whose handshake fails is logged and affects no other. Resolves once listening.
  *
  * ```ts
  * const server = await serve({ port: 50007 }, pipe(backpressure(), closeOnEmptyRead(), upper()));
@@ -37,26 +41,23 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   if (opts.path !== undefined && (opts.port !== undefined || opts.host !== undefined)) {
     throw new TypeError('serve: path cannot be combined with host or port');
   }
-  const log = opts.log === false ? () => {} : (opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
-  const transport: Transport = opts.path !== undefined ? 'unix' : 'tcp';
+  const log = logger(opts.log);
+  const transport: Transport = opts.tls ? 'tls' : opts.path !== undefined ? 'unix' : 'tcp';
   const open = new Set<Connection>();
+  const local = (socket: net.Socket) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(socket.localAddress, socket.localPort));
+  const remote = (socket: net.Socket) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(socket.remoteAddress, socket.remotePort));
 
-  const server = net.createServer({
-    allowHalfOpen: true,
-    pauseOnConnect: true,
-    noDelay: true,
-    highWaterMark: opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
-  });
+  const socketOptions: net.ServerOpts = { pauseOnConnect: true, noDelay: true, highWaterMark: opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK };
+  // A TLS socket is made half-open only once its handshake is done: one half-open during the
+  // handshake would outlive a client that hung up mid-handshake by the whole handshake timeout.
+  const server = opts.tls ? createTlsServer({ ...socketOptions, ...opts.tls }) : net.createServer({ ...socketOptions, allowHalfOpen: true });
   if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
 
   server.on('drop', (peer) => log(`refused ${formatHost(peer?.remoteAddress, peer?.remotePort)}: ${opts.maxConnections} connections open`));
-  server.on('connection', (socket) => {
-    const info: ConnectionInfo = {
-      id: nextConnectionId(),
-      transport,
-      local: transport === 'unix' ? `unix:${opts.path}` : formatHost(socket.localAddress, socket.localPort),
-      remote: transport === 'unix' ? `unix:${opts.path}` : formatHost(socket.remoteAddress, socket.remotePort),
-    };
+  if (server instanceof tls.Server) logHandshakeFailures(server, opts.path === undefined, remote, log);
+  server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    socket.allowHalfOpen = true; // already so over TCP; over TLS from now on
+    const info: ConnectionInfo = { id: nextConnectionId(), transport, local: local(socket), remote: remote(socket) };
     const conn = new Connection(socket, info);
     open.add(conn);
     log(`#${info.id} open ${info.remote}`);
@@ -75,8 +76,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
     };
     let output: Observable<Buffer>;
     try {
-      output = handler(conn.input, info);
-      if (!isObservable(output)) throw new TypeError(`the handler must return an Observable, got ${typeof output}`);
+      output = handlerOutput(handler, conn.input, info);
       if (opts.idleMs !== undefined) output = output.pipe(idleTimeout(opts.idleMs));
     } catch (err) {
       return failed(err);
@@ -101,6 +101,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   const address = typeof bound === 'string' || bound === null ? `unix:${opts.path}` : formatHost(bound.address, bound.port);
   let closing: Promise<void> | undefined;
   return {
+    transport,
     address,
     port: typeof bound === 'object' && bound !== null ? bound.port : undefined,
     get connections() {
@@ -119,7 +120,51 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   };
 }
 
-function describeFailure(err: unknown): string {
+/**
+ * Logs every failed TLS handshake in one line; Node has destroyed the socket already. When a TCP
+ * client hung up first, the TLS socket has lost its peer's address by the time Node reports it:
+ * such a failure is logged from the TCP socket under it, which keeps the address and closes first.
+ */
+function logHandshakeFailures(server: tls.Server, overTcp: boolean, remote: (socket: net.Socket) => string, log: (line: string) => void): void {
+  // TCP peers whose handshake is done or whose failure is logged, until their TCP socket closes.
+  const settled = new Set<string>();
+  server.on('tlsClientError', (err: Error & { reason?: string }, socket: tls.TLSSocket) => {
+    // Without its address, the TLS socket's failure is logged when the TCP socket under it closes.
+    if (overTcp && socket.remoteAddress === undefined) return;
+    if (overTcp) settled.add(remote(socket));
+    log(`tls handshake with ${remote(socket)} failed: ${err.reason ?? err.message.split('\n')[0]}`);
+  });
+  if (!overTcp) return;
+  server.on('secureConnection', (socket: tls.TLSSocket) => settled.add(remote(socket)));
+  server.on('connection', (raw: net.Socket) => {
+    const peer = remote(raw);
+    raw.once('close', () => settled.delete(peer) || log(`tls handshake with ${peer} failed: the client hung up`));
+  });
+}
+
+/** A TLS server, or a one-line TypeError when its certificate and key make none (`key values mismatch`). */
+function createTlsServer(options: tls.TlsOptions): tls.Server {
+  try {
+    return tls.createServer(options);
+  } catch (err) {
+    throw new TypeError(`serve: .tls: ${(err as { reason?: string }).reason ?? (err as Error).message}`);
+  }
+}
+
+/** Where a server's log lines go: the `log` option, stderr by default, nowhere for `false`. */
+export function logger(option: ServeOptions['log']): (line: string) => void {
+  return option === false ? () => {} : (option ?? ((line: string) => process.stderr.write(`${line}\n`)));
+}
+
+/** The handler's pipeline for one connection; throws when the handler throws or returns no Observable. */
+export function handlerOutput(handler: Handler, input: Observable<Buffer>, info: ConnectionInfo): Observable<Buffer> {
+  const output = handler(input, info);
+  if (!isObservable(output)) throw new TypeError(`the handler must return an Observable, got ${typeof output}`);
+  return output;
+}
+
+/** A failed connection's log line: the socket's error as it is, anything else as the handler's. */
+export function describeFailure(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
     // Socket errors (ECONNRESET, EPIPE, …) are the peer's doing; anything else came from the handler.

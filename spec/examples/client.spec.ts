@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import * as net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import upper from '../../handlers/upper';
-import { runCommand, runProgram, startServer } from '../support/net';
+import { closedPort, closedUdpPort, runCommand, runProgram, selfSignedCert, startDatagramServer, startServer } from '../support/net';
 
 // The seed's client, ported to Python 3, with the port from argv instead of fixed.
 const seedClient = `
@@ -42,10 +44,7 @@ describe('examples/client.ts', () => {
   });
 
   it('fails with one line and a non-zero exit when nothing listens', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as net.AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await closedPort();
     const client = runProgram('examples/client.ts', ['--port', String(port), '--timeout-ms', '3000']);
     expect(await client.exit).to.equal(1);
     expect(client.stderr).to.deep.equal([`connect ECONNREFUSED 127.0.0.1:${port}`]);
@@ -56,5 +55,84 @@ describe('examples/client.ts', () => {
     const client = runProgram('examples/client.ts', ['--port', 'x']);
     expect(await client.exit).to.equal(2);
     expect(client.stderr).to.deep.equal(['client: --port: expected a whole number from 0 to 65535, got "x"']);
+  });
+
+  for (const [args, line] of [
+    [['--udp', '--tls'], 'client: --udp: cannot be combined with --tls'],
+    [['--udp', '--unix', '/tmp/x.sock'], 'client: --udp: cannot be combined with --unix'],
+    [['--unix', '/tmp/x.sock', '--port', '1'], 'client: --unix: cannot be combined with --port or --host'],
+    [['--tls', '--tls-ca', '/nonexistent/ca.pem'], 'client: --tls-ca: expected a readable PEM file, got "/nonexistent/ca.pem"'],
+    [['--timeout-ms', '0'], 'client: --timeout-ms: expected a whole number ≥ 1, got "0"'],
+  ] as const) {
+    it(`exits 2 with one line for ${args.join(' ')}`, async () => {
+      const client = runProgram('examples/client.ts', [...args]);
+      expect(await client.exit).to.equal(2);
+      expect(client.stderr).to.deep.equal([line]);
+      expect(client.stdout).to.deep.equal([]);
+    });
+  }
+
+  it('exits 2 when --tls-ca comes without --tls', async () => {
+    const client = runProgram('examples/client.ts', ['--tls-ca', selfSignedCert().certFile]);
+    expect(await client.exit).to.equal(2);
+    expect(client.stderr).to.deep.equal(['client: --tls-ca: needs --tls too']);
+  });
+
+  it('reaches a Unix domain socket with --unix', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rxwire-'));
+    const socketPath = path.join(dir, 'upper.sock');
+    const unixServer = await startServer(upper, { host: undefined, port: undefined, path: socketPath });
+    try {
+      const client = runProgram('examples/client.ts', ['--unix', socketPath, 'via unix']);
+      expect(await client.exit).to.equal(0);
+      expect(client.stdout).to.deep.equal(['Received VIA UNIX']);
+    } finally {
+      await unixServer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('with --udp', () => {
+    it('sends MESSAGE as one datagram and prints the first reply', async () => {
+      const udpServer = await startDatagramServer(upper);
+      try {
+        const client = runProgram('examples/client.ts', ['--udp', '--port', String(udpServer.port)]);
+        expect(await client.exit).to.equal(0);
+        expect(client.stdout).to.deep.equal(['Received HELLO HUANGPINGYI']);
+        expect(udpServer.logs.filter((l) => / open /.test(l))).to.have.length(1);
+      } finally {
+        await udpServer.close();
+      }
+    });
+
+    it('fails with one line after --timeout-ms when no reply comes', async () => {
+      const port = await closedUdpPort();
+      const started = Date.now();
+      const client = runProgram('examples/client.ts', ['--udp', '--port', String(port), '--timeout-ms', '500']);
+      expect(await client.exit).to.equal(1);
+      expect(client.stderr).to.deep.equal([`no reply from udp 127.0.0.1:${port} within 500 ms`]);
+      expect(client.stdout).to.deep.equal([]);
+      // The program's own start-up (ts-node) comes on top of the timeout.
+      expect(Date.now() - started).to.be.within(500, 10_000);
+    });
+  });
+
+  describe('with --tls', () => {
+    let tlsServer: Awaited<ReturnType<typeof startServer>>;
+    before(async () => (tlsServer = await startServer(upper, { tls: { cert: selfSignedCert().cert, key: selfSignedCert().key } })));
+    after(() => tlsServer.close());
+
+    it('trusts a self-signed server given --tls-ca, and prints the reply', async () => {
+      const client = runProgram('examples/client.ts', ['--tls', '--tls-ca', selfSignedCert().certFile, '--port', String(tlsServer.port), 'over tls']);
+      expect(await client.exit).to.equal(0);
+      expect(client.stdout).to.deep.equal(['Received OVER TLS']);
+    });
+
+    it("refuses a self-signed server without --tls-ca, in one line", async () => {
+      const client = runProgram('examples/client.ts', ['--tls', '--port', String(tlsServer.port)]);
+      expect(await client.exit).to.equal(1);
+      expect(client.stderr).to.deep.equal([`tls handshake with 127.0.0.1:${tlsServer.port} failed: self-signed certificate`]);
+      expect(client.stdout).to.deep.equal([]);
+    });
   });
 });

@@ -1,9 +1,24 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { closed, delay, dial, eventually, portOf, readAll, roundTrip, runProgram, startProgram } from '../support/net';
+import * as tls from 'node:tls';
+import {
+  closed,
+  delay,
+  dial,
+  eventually,
+  hasIPv6,
+  portOf,
+  readAll,
+  roundTrip,
+  runProgram,
+  selfSignedCert,
+  startProgram,
+  udpExchange,
+} from '../support/net';
 
 // examples/upper.ts is runServer (lib/main.ts) with the upper handler: these are its behaviours
 // as a user at a terminal sees them.
@@ -49,6 +64,76 @@ describe('examples/upper.ts', function () {
     }
   });
 
+  it('serves UDP with --udp: says so, answers each datagram to its sender, and exits 0 on SIGTERM', async () => {
+    const server = await startProgram('examples/upper.ts', ['--udp', '--port', '0', '--host', '127.0.0.1']);
+    try {
+      expect(server.stdout).to.deep.equal([`listening on udp 127.0.0.1:${portOf(server.address)}`]);
+      expect(portOf(server.address)).to.be.greaterThan(0);
+      const replies = await udpExchange(portOf(server.address), [Buffer.from('Hello Huangpingyi'), Buffer.from('again')]);
+      expect(replies.map(String)).to.deep.equal(['HELLO HUANGPINGYI', 'AGAIN']);
+      await eventually(() => server.stderr.some((l) => /^#\d+ open 127\.0\.0\.1:\d+$/.test(l)), 5000, 'the open log line');
+      server.child.kill('SIGTERM');
+      expect(await server.exit).to.equal(0);
+      expect(server.stderr).to.include('SIGTERM: closing, 1 connection(s) open');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('serves UDP on every interface, dual-stack, when --udp has no host', async function () {
+    if (!(await hasIPv6())) this.skip();
+    const server = await startProgram('examples/upper.ts', ['--udp', '--port', '0']);
+    try {
+      expect(server.address).to.match(/^udp \[::\]:\d+$/);
+      expect((await udpExchange(portOf(server.address), [Buffer.from('v4')])).map(String)).to.deep.equal(['V4']);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('serves TLS with --tls-cert and --tls-key, and says so', async () => {
+    const { cert, certFile, keyFile } = selfSignedCert();
+    const server = await startProgram('examples/upper.ts', ['--port', '0', '--host', '127.0.0.1', '--tls-cert', certFile, '--tls-key', keyFile]);
+    try {
+      expect(server.stdout).to.deep.equal([`listening on tls 127.0.0.1:${portOf(server.address)}`]);
+      const socket = tls.connect({ port: portOf(server.address), host: '127.0.0.1', ca: cert });
+      const reply = readAll(socket);
+      socket.end('over tls');
+      expect((await reply).toString()).to.equal('OVER TLS');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 2 with one line for TLS files that are missing, not PEM, or the wrong kind', async () => {
+    const { certFile, keyFile } = selfSignedCert();
+    const notPem = path.join(path.dirname(certFile), 'not.pem');
+    writeFileSync(notPem, 'hello');
+    const cases: Array<[string[], string]> = [
+      [['--tls-cert', '/nonexistent/cert.pem', '--tls-key', keyFile], 'upper: --tls-cert: expected a readable PEM file, got "/nonexistent/cert.pem"'],
+      [['--tls-cert', certFile, '--tls-key', notPem], `upper: --tls-key: expected a PEM file holding a PRIVATE KEY, got ${JSON.stringify(notPem)}`],
+      [['--tls-cert', keyFile, '--tls-key', keyFile], `upper: --tls-cert: expected a PEM file holding a CERTIFICATE, got ${JSON.stringify(keyFile)}`],
+      [['--tls-cert', certFile], 'upper: --tls-cert: needs --tls-key too'],
+      [['--tls-key', keyFile], 'upper: --tls-key: needs --tls-cert too'],
+      [['--udp', '--tls-cert', certFile, '--tls-key', keyFile], 'upper: --udp: cannot be combined with --tls-cert'],
+    ];
+    for (const [args, line] of cases) {
+      const program = runProgram('examples/upper.ts', args);
+      expect(await program.exit).to.equal(2);
+      expect(program.stderr).to.deep.equal([line]);
+      expect(program.stdout).to.deep.equal([]);
+    }
+  });
+
+  it('exits 1 with one line when the key does not belong to the certificate', async () => {
+    const { certFile } = selfSignedCert();
+    const otherKey = path.join(path.dirname(certFile), 'other-key.pem');
+    writeFileSync(otherKey, generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const program = runProgram('examples/upper.ts', ['--port', '0', '--tls-cert', certFile, '--tls-key', otherKey]);
+    expect(await program.exit).to.equal(1);
+    expect(program.stderr).to.deep.equal(['upper: serve: .tls: key values mismatch']);
+  });
+
   for (const [args, line] of [
     [['--nope'], 'upper: unknown flag --nope (see --help)'],
     [['--port', '-1'], 'upper: --port: expected a whole number from 0 to 65535, got "-1"'],
@@ -57,6 +142,9 @@ describe('examples/upper.ts', function () {
     [['--idle-ms', '-5'], 'upper: --idle-ms: expected a whole number ≥ 1, got "-5"'],
     [['--max-connections', '0'], 'upper: --max-connections: expected a whole number ≥ 1, got "0"'],
     [['--unix', '/tmp/x.sock', '--port', '1'], 'upper: --unix: cannot be combined with --port or --host'],
+    [['--udp', '--unix', '/tmp/x.sock'], 'upper: --udp: cannot be combined with --unix'],
+    [['--udp', '--backlog', '5'], 'upper: --udp: cannot be combined with --backlog'],
+    [['--udp=yes'], 'upper: --udp: takes no value, got "yes"'],
   ] as const) {
     it(`exits 2 with one line for ${args.join(' ')}`, async () => {
       const program = runProgram('examples/upper.ts', [...args]);
@@ -83,7 +171,7 @@ describe('examples/upper.ts', function () {
     const program = runProgram('examples/upper.ts', ['--help']);
     expect(await program.exit).to.equal(0);
     expect(program.stdout[0]).to.equal('usage: upper [flags]');
-    for (const flag of ['--port', '--host', '--unix', '--idle-ms', '--max-connections', '--grace-ms', '--backlog']) {
+    for (const flag of ['--port', '--host', '--unix', '--udp', '--tls-cert', '--tls-key', '--idle-ms', '--max-connections', '--grace-ms', '--backlog']) {
       expect(program.stdout.join('\n')).to.include(flag);
     }
   });

@@ -4,21 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstValueFrom, lastValueFrom, map, mergeMap, of, reduce } from 'rxjs';
+import { firstValueFrom, lastValueFrom, map, mergeMap, of, reduce, throwError, timer } from 'rxjs';
 import { connect, Connection } from 'rxwire';
 import upper from '../../handlers/upper';
-import { eventually, startServer } from '../support/net';
+import { closedPort, delay, eventually, startServer } from '../support/net';
 
 const collect = reduce((all: Buffer, chunk: Buffer) => Buffer.concat([all, chunk]), Buffer.alloc(0));
-
-/** A port nobody listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('connect', () => {
   it('sends, half-closes and reads the whole reply', async () => {
@@ -103,6 +94,65 @@ describe('connect', () => {
 
   it('refuses options that make no sense, in one line', () => {
     expect(() => connect({ port: -1 })).to.throw(TypeError, 'connect: .port: expected a whole number from 0 to 65535, got -1');
+    expect(() => connect({ retry: { count: 3 } as { count: number; delayMs: number } })).to.throw(
+      TypeError,
+      'connect: .retry.delayMs: expected a whole number ≥ 0, got nothing',
+    );
+    expect(() => connect({ tls: { ca: 42 as unknown as string } })).to.throw(TypeError, 'connect: .tls.ca: expected PEM text as a string or Buffer, got 42');
+  });
+
+  describe('with retry', () => {
+    it('connects once the server comes up, when started before it listens', async () => {
+      const port = await closedPort();
+      const started = Date.now();
+      // Attempts at about 0, 100, 300 and 700 ms; the server listens from 250 ms.
+      const reply = lastValueFrom(
+        connect({ port, retry: { count: 5, delayMs: 100 } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('late server')))), collect),
+      );
+      await delay(250);
+      const server = await startServer(upper, { port });
+      try {
+        expect((await reply).toString()).to.equal('LATE SERVER');
+        expect(Date.now() - started).to.be.within(250, 1500);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('gives up after count retries, with the last error, waiting twice as long each time', async () => {
+      // Resets the first two attempts' TLS handshakes, then stops listening: the third is refused.
+      let attempts = 0;
+      const resetter = net.createServer((socket) => {
+        socket.destroy();
+        if (++attempts === 2) resetter.close();
+      });
+      await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', resolve));
+      const port = (resetter.address() as net.AddressInfo).port;
+      const started = Date.now();
+      await lastValueFrom(connect({ port, tls: {}, retry: { count: 2, delayMs: 100 } })).then(
+        () => expect.fail('connected to a server that resets every handshake'),
+        (err: Error) => expect(err.message).to.equal(`connect ECONNREFUSED 127.0.0.1:${port}`),
+      );
+      expect(attempts).to.equal(2);
+      expect(Date.now() - started).to.be.within(300, 2000);
+    });
+
+    it('does not retry once connected: a failure after connecting is the connection’s own', async () => {
+      // Never reads, and fails a moment later: the connection closes with our bytes unread, a reset.
+      const server = await startServer(() => timer(100).pipe(mergeMap(() => throwError(() => new Error('not today')))));
+      try {
+        await lastValueFrom(
+          connect({ port: server.port, retry: { count: 3, delayMs: 10 } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('hi')))), collect),
+        ).then(
+          () => expect.fail('the exchange ended well'),
+          (err: NodeJS.ErrnoException) => expect(err.code).to.equal('ECONNRESET'),
+        );
+        await delay(200);
+        expect(server.logs.filter((l) => / open /.test(l))).to.have.length(1);
+      } finally {
+        await server.close();
+      }
+    });
   });
 
   it('reaches a server on a Unix domain socket', async () => {

@@ -2,13 +2,12 @@ import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { concat, map, mergeMap, Observable, of, take, throwError, timer } from 'rxjs';
 import { Handler, serve } from 'rxwire';
 import upper, { upperBytes } from '../../handlers/upper';
-import { closed, delay, dial, eventually, readAll, roundTrip, startServer } from '../support/net';
+import { closed, delay, dial, eventually, hasIPv6, readAll, roundTrip, startServer } from '../support/net';
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -211,11 +210,7 @@ describe('serve', () => {
   });
 
   it('serves IPv6 on ::1 where the machine has it', async function () {
-    const probe = net.createServer();
-    const hasIPv6 = await new Promise<boolean>((resolve) => {
-      probe.once('error', () => resolve(false)).listen(0, '::1', () => probe.close(() => resolve(true)));
-    });
-    if (!hasIPv6) this.skip();
+    if (!(await hasIPv6())) this.skip();
     const server = await startServer(upper, { host: '::1' });
     try {
       expect(server.address).to.equal(`[::1]:${server.port}`);

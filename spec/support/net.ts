@@ -1,8 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Handler, serve, Server, ServeOptions } from 'rxwire';
+import { DatagramServeOptions, DatagramServer, Handler, serve, serveDatagrams, Server, ServeOptions } from 'rxwire';
 
 export const root = path.resolve(__dirname, '..', '..');
 
@@ -10,6 +12,13 @@ export const root = path.resolve(__dirname, '..', '..');
 export async function startServer(handler: Handler, options: ServeOptions = {}): Promise<Server & { logs: string[] }> {
   const logs: string[] = [];
   const server = await serve({ host: '127.0.0.1', port: 0, log: (line) => logs.push(line), ...options }, handler);
+  return Object.assign(server, { logs });
+}
+
+/** A UDP server on a free loopback port whose log lines are kept for the spec to read. */
+export async function startDatagramServer(handler: Handler, options: DatagramServeOptions = {}): Promise<DatagramServer & { logs: string[] }> {
+  const logs: string[] = [];
+  const server = await serveDatagrams({ host: '127.0.0.1', port: 0, log: (line) => logs.push(line), ...options }, handler);
   return Object.assign(server, { logs });
 }
 
@@ -63,6 +72,89 @@ export function closed(socket: net.Socket): Promise<void> {
 }
 
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A TCP port nobody listens on: bound, then released. */
+export async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Whether this machine can listen on IPv6 loopback (`::1`). */
+export async function hasIPv6(): Promise<boolean> {
+  const probe = net.createServer();
+  return new Promise<boolean>((resolve) => {
+    probe.once('error', () => resolve(false)).listen(0, '::1', () => probe.close(() => resolve(true)));
+  });
+}
+
+// ---- UDP ----------------------------------------------------------------------------------------
+
+/** A plain UDP socket bound to an ephemeral loopback port, keeping every datagram it receives. */
+export async function udpClient(type: dgram.SocketType = 'udp4'): Promise<dgram.Socket & { received: Buffer[] }> {
+  const socket = Object.assign(dgram.createSocket(type), { received: [] as Buffer[] });
+  socket.on('message', (datagram) => socket.received.push(datagram));
+  await new Promise<void>((resolve) => socket.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', resolve));
+  return socket;
+}
+
+/** A UDP port nobody listens on: bound, then released. */
+export async function closedUdpPort(): Promise<number> {
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise<void>((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Sends each of `datagrams` to `port` and waits until `count` replies have come (5 s at most). */
+export async function udpExchange(port: number, datagrams: Buffer[], count = datagrams.length): Promise<Buffer[]> {
+  const socket = await udpClient();
+  try {
+    for (const datagram of datagrams) socket.send(datagram, port, '127.0.0.1');
+    await eventually(() => socket.received.length >= count, 5000, `${count} replies`);
+    return socket.received;
+  } finally {
+    socket.close();
+  }
+}
+
+// ---- TLS ----------------------------------------------------------------------------------------
+
+export interface SelfSigned {
+  /** PEM text of a certificate for localhost, 127.0.0.1 and ::1, and of its key. */
+  cert: string;
+  key: string;
+  /** The same, as files, for programs' flags. */
+  certFile: string;
+  keyFile: string;
+}
+
+let selfSigned: SelfSigned | undefined;
+
+/**
+ * A self-signed certificate made once per test run with openssl (Node's crypto cannot make one);
+ * its files are removed when the run exits.
+ */
+export function selfSignedCert(): SelfSigned {
+  if (selfSigned) return selfSigned;
+  const dir = mkdtempSync(path.join(tmpdir(), 'rxwire-tls-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  const made = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+    '-keyout', keyFile, '-out', certFile,
+  ], { encoding: 'utf8' });
+  if (made.error || made.status !== 0) {
+    throw new Error(`openssl could not make a test certificate (install it: apt-get install -y openssl): ${made.error?.message ?? made.stderr}`);
+  }
+  selfSigned = { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), certFile, keyFile };
+  return selfSigned;
+}
 
 // ---- Programs run as a user would, in their own process -------------------------------------
 
