@@ -4,7 +4,7 @@ import * as tls from 'node:tls';
 import { isObservable, Observable } from 'rxjs';
 import { decodeOrThrow, ServeOptions } from './config';
 import { Connection, ConnectionInfo, formatHost, Handler, nextConnectionId, Transport } from './connection';
-import { IdleTimeout } from './errors';
+import { DecodeError, FrameTooLong, IdleTimeout, IncompleteFrame } from './errors';
 import { idleTimeout } from './operators/idleTimeout';
 
 export interface Server {
@@ -163,8 +163,14 @@ export function handlerOutput(handler: Handler, input: Observable<Buffer>, info:
   return output;
 }
 
-/** A failed connection's log line: the socket's error as it is, anything else as the handler's. */
+/**
+ * A failed connection's log line: the socket's error as it is, a frame that broke the protocol as
+ * the peer's, anything else as the handler's.
+ */
 export function describeFailure(err: unknown): string {
+  if (err instanceof FrameTooLong || err instanceof IncompleteFrame || err instanceof DecodeError) {
+    return `protocol error: ${err.message}`;
+  }
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
     // Socket errors (ECONNRESET, EPIPE, …) are the peer's doing; anything else came from the handler.
