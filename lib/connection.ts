@@ -54,6 +54,8 @@ export class Connection implements Flow {
   constructor(
     readonly socket: Socket,
     readonly info: ConnectionInfo,
+    /** What `backpressure()` holds reads at by default; a TLS socket does not take the server's own. */
+    readonly outputHighWaterMark = socket.writableHighWaterMark,
   ) {
     socket.pause();
     // An 'error' with no listener would crash the process; the first one is kept for whoever
@@ -100,10 +102,6 @@ export class Connection implements Flow {
 
   get pendingOutput(): number {
     return this.socket.writableLength;
-  }
-
-  get outputHighWaterMark(): number {
-    return this.socket.writableHighWaterMark;
   }
 
   onActivity(listener: (event: FlowEvent) => void): () => void {

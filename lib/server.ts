@@ -58,7 +58,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
     socket.allowHalfOpen = true; // already so over TCP; over TLS from now on
     const info: ConnectionInfo = { id: nextConnectionId(), transport, local: local(socket), remote: remote(socket) };
-    const conn = new Connection(socket, info);
+    const conn = new Connection(socket, info, socketOptions.highWaterMark);
     open.add(conn);
     log(`#${info.id} open ${info.remote}`);
     socket.once('close', () => {

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { concat, lastValueFrom, map, mergeMap, of, reduce, timer } from 'rxjs';
-import { connect, Handler, serve } from 'rxwire';
+import { concat, lastValueFrom, map, mergeMap, of, pipe, reduce, tap, timer } from 'rxjs';
+import { backpressure, connect, Handler, serve } from 'rxwire';
 import upper, { upperBytes } from '../../handlers/upper';
-import { closed, eventually, readAll, selfSignedCert, startServer } from '../support/net';
+import { closed, delay, eventually, readAll, selfSignedCert, startServer } from '../support/net';
 
 const collect = reduce((all: Buffer, chunk: Buffer) => Buffer.concat([all, chunk]), Buffer.alloc(0));
 
@@ -152,5 +152,25 @@ describe('TLS', () => {
       () => expect.fail('served TLS with a certificate for a key'),
       (err: Error) => expect(err.message).to.match(/^serve: \.tls: [^\n]+$/),
     );
+  });
+
+  it("holds reads at the server's highWaterMark over TLS too", async function () {
+    this.timeout(30000);
+    const MB = 1024 * 1024;
+    let read = 0;
+    const counting: Handler = pipe(backpressure(), tap((chunk: Buffer) => (read += chunk.length)), map(upperBytes));
+    const server = await startServer(counting, { tls: tlsOptions(), highWaterMark: 8 * MB });
+    try {
+      const socket = await dialTls(server.port!);
+      socket.pause();
+      const piece = Buffer.alloc(MB, 'a');
+      for (let i = 0; i < 48; i++) socket.write(piece);
+      await delay(1500);
+      // Held past 8 MiB of pending output, not at a TLS socket's own 16 KiB.
+      expect(read).to.be.within(8 * MB, 24 * MB);
+      socket.destroy();
+    } finally {
+      await server.close(0);
+    }
   });
 });
