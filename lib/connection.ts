@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6, Socket } from 'node:net';
 import { merge, Observable, Subscriber } from 'rxjs';
-import { Flow, FlowEvent, subscribeWithFlow } from './flow';
+import { subscribeWithFlow, TransportFlow } from './flow';
 
 export type Transport = 'tcp' | 'unix' | 'tls' | 'udp';
 
@@ -38,17 +38,16 @@ export function nextConnectionId(): number {
  * One stream socket as an Observable of what the peer sends (`input`) and a sink for what we send
  * (`send`). The input pauses the socket while nobody subscribes or a pipeline operator holds reads.
  */
-export class Connection implements Flow {
+export class Connection extends TransportFlow {
   readonly input: Observable<Buffer>;
   readonly openedAt = Date.now();
   // Kept lean: a server holds one per open connection. One listener per socket event hands it to
-  // whoever is subscribed now; the sets are made when first needed.
-  private holders: Set<object> | undefined;
-  private listeners: Set<(event: FlowEvent) => void> | undefined;
+  // whoever is subscribed now.
   private reader: Subscriber<Buffer> | undefined;
   private sender: Subscriber<never> | undefined;
-  /** Output written while a read is being handled, sent when it has been. */
-  private answer: Buffer[] | undefined;
+  /** Output written while a read is being handled, sent when it has been; one array, reused. */
+  private readonly answer: Buffer[] = [];
+  private answering = false;
   private failure: Error | undefined;
 
   constructor(
@@ -57,6 +56,7 @@ export class Connection implements Flow {
     /** What `backpressure()` holds reads at by default; a TLS socket does not take the server's own. */
     readonly outputHighWaterMark = socket.writableHighWaterMark,
   ) {
+    super();
     socket.pause();
     // An 'error' with no listener would crash the process; the first one is kept for whoever
     // subscribes later.
@@ -83,7 +83,7 @@ export class Connection implements Flow {
       }
       this.reader = subscriber;
       socket.on('data', this.read);
-      if (!this.holders?.size) socket.resume();
+      if (!this.holdingReads) socket.resume();
       return () => {
         this.reader = undefined;
         socket.off('data', this.read);
@@ -104,18 +104,12 @@ export class Connection implements Flow {
     return this.socket.writableLength;
   }
 
-  onActivity(listener: (event: FlowEvent) => void): () => void {
-    (this.listeners ??= new Set()).add(listener);
-    return () => this.listeners!.delete(listener);
-  }
-
-  holdReads(holder: object): void {
-    (this.holders ??= new Set()).add(holder);
+  protected override readsHeld(): void {
     this.socket.pause();
   }
 
-  releaseReads(holder: object): void {
-    if (this.holders?.delete(holder) && this.holders.size === 0 && this.reader) this.socket.resume();
+  protected override readsFree(): void {
+    if (this.reader) this.socket.resume();
   }
 
   /**
@@ -166,7 +160,7 @@ export class Connection implements Flow {
   private readonly read = (chunk: Buffer) => {
     this.notify('read');
     // What the pipeline writes in answer to one read goes out as one write, not one per frame.
-    this.answer = [];
+    this.answering = true;
     try {
       this.reader?.next(chunk);
     } finally {
@@ -178,7 +172,7 @@ export class Connection implements Flow {
 
   private write(chunk: Buffer): void {
     if (chunk.length === 0 || !this.socket.writable) return;
-    if (this.answer) {
+    if (this.answering) {
       this.answer.push(chunk);
       return;
     }
@@ -187,15 +181,14 @@ export class Connection implements Flow {
   }
 
   private writeAnswer(): void {
+    this.answering = false;
     const answer = this.answer;
-    this.answer = undefined;
-    if (!answer?.length || !this.socket.writable) return;
+    if (answer.length === 0) return;
     // Small frames are cheaper copied into one Buffer than queued one by one; a single one as is.
-    this.socket.write(answer.length === 1 ? answer[0] : Buffer.concat(answer), this.flushed);
+    const bytes = answer.length === 1 ? answer[0] : Buffer.concat(answer);
+    answer.length = 0;
+    if (!this.socket.writable) return;
+    this.socket.write(bytes, this.flushed);
     this.notify('queued');
-  }
-
-  private notify(event: FlowEvent): void {
-    if (this.listeners) for (const listener of this.listeners) listener(event);
   }
 }

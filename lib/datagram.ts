@@ -6,7 +6,7 @@ import { defer, from, merge, Observable, Subscriber, Subscription, switchMap } f
 import { DatagramServeOptions, decodeOrThrow, NonEmptyString, Port, wholeNumber } from './config';
 import { ConnectionInfo, formatHost, Handler, nextConnectionId } from './connection';
 import { DatagramTooLarge, IdleTimeout, NoReply } from './errors';
-import { Flow, FlowEvent, subscribeWithFlow } from './flow';
+import { subscribeWithFlow, TransportFlow } from './flow';
 import { DEFAULT_GRACE_MS, DEFAULT_HIGH_WATER_MARK, describeFailure, handlerOutput, logger, Server } from './server';
 
 /** The largest UDP payload over IPv4: 65,535 less the IP and UDP headers. */
@@ -25,14 +25,12 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * as a full socket buffer would drop it. Queueing it instead would let a fast peer grow memory
  * without bound.
  */
-export class DatagramConnection implements Flow {
+export class DatagramConnection extends TransportFlow {
   readonly input: Observable<Buffer>;
   readonly openedAt = Date.now();
   readonly outputHighWaterMark = DEFAULT_HIGH_WATER_MARK;
   private readonly counts = { datagramsRead: 0, bytesRead: 0, datagramsWritten: 0, bytesWritten: 0, droppedUnread: 0, pendingOutput: 0 };
   private reader: Subscriber<Buffer> | undefined;
-  private readonly holders = new Set<object>();
-  private readonly listeners = new Set<(event: FlowEvent) => void>();
   private inputEnd: { error?: Error } | undefined;
 
   constructor(
@@ -41,6 +39,7 @@ export class DatagramConnection implements Flow {
     private readonly transmit: (datagram: Buffer, sent: (err: Error | null) => void) => void,
     readonly maxDatagram = MAX_UDP_PAYLOAD,
   ) {
+    super();
     this.input = new Observable<Buffer>((subscriber) => {
       if (this.reader) return subscriber.error(new Error(`connection #${info.id}: input already has a subscriber`));
       if (this.inputEnd) return this.inputEnd.error ? subscriber.error(this.inputEnd.error) : subscriber.complete();
@@ -82,7 +81,7 @@ export class DatagramConnection implements Flow {
     this.counts.datagramsRead++;
     this.counts.bytesRead += datagram.length;
     this.notify('read');
-    if (this.reader && this.holders.size === 0) this.reader.next(datagram);
+    if (this.reader && !this.holdingReads) this.reader.next(datagram);
     else this.counts.droppedUnread++;
   }
 
@@ -98,19 +97,6 @@ export class DatagramConnection implements Flow {
 
   get inputEnded(): boolean {
     return this.inputEnd !== undefined;
-  }
-
-  onActivity(listener: (event: FlowEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  holdReads(holder: object): void {
-    this.holders.add(holder);
-  }
-
-  releaseReads(holder: object): void {
-    this.holders.delete(holder);
   }
 
   /**
@@ -160,10 +146,6 @@ export class DatagramConnection implements Flow {
   /** The peer's datagrams, while `output` is sent: the client's side of `send`. */
   exchange(output: Observable<Buffer>): Observable<Buffer> {
     return merge(this.input, this.send(output));
-  }
-
-  private notify(event: FlowEvent): void {
-    for (const listener of this.listeners) listener(event);
   }
 }
 

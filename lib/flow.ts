@@ -44,3 +44,41 @@ export function subscribeWithFlow<T>(
 export function currentFlow(): Flow | undefined {
   return subscribing;
 }
+
+/**
+ * What every transport's Flow keeps the same way: who listens for activity and who holds reads.
+ * The sets are made when first needed, since a server keeps one per open connection. A transport
+ * says what holding means for it in `readsHeld` and `readsFree`.
+ */
+export abstract class TransportFlow implements Flow {
+  abstract readonly pendingOutput: number;
+  abstract readonly outputHighWaterMark: number;
+  private listeners: Set<(event: FlowEvent) => void> | undefined;
+  private holders: Set<object> | undefined;
+
+  onActivity(listener: (event: FlowEvent) => void): () => void {
+    (this.listeners ??= new Set()).add(listener);
+    return () => this.listeners!.delete(listener);
+  }
+
+  holdReads(holder: object): void {
+    (this.holders ??= new Set()).add(holder);
+    this.readsHeld();
+  }
+
+  releaseReads(holder: object): void {
+    if (this.holders?.delete(holder) && this.holders.size === 0) this.readsFree();
+  }
+
+  protected get holdingReads(): boolean {
+    return (this.holders?.size ?? 0) > 0;
+  }
+
+  protected readsHeld(): void {}
+
+  protected readsFree(): void {}
+
+  protected notify(event: FlowEvent): void {
+    if (this.listeners) for (const listener of this.listeners) listener(event);
+  }
+}
