@@ -4,12 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstValueFrom, lastValueFrom, map, mergeMap, of, reduce, throwError, timer } from 'rxjs';
+import { firstValueFrom, lastValueFrom, map, mergeMap, of, throwError, timer } from 'rxjs';
 import { connect, Connection } from 'rxwire';
 import upper from '../../handlers/upper';
-import { closedPort, delay, eventually, startServer } from '../support/net';
-
-const collect = reduce((all: Buffer, chunk: Buffer) => Buffer.concat([all, chunk]), Buffer.alloc(0));
+import { closedPort, delay, eventually, startServer, collectBytes } from '../support/net';
 
 describe('connect', () => {
   it('sends, half-closes and reads the whole reply', async () => {
@@ -18,7 +16,7 @@ describe('connect', () => {
       const reply = await lastValueFrom(
         connect({ port: server.port }).pipe(
           mergeMap((conn) => conn.exchange(of(Buffer.from('Hello '), Buffer.from('Huangpingyi')))),
-          collect,
+          collectBytes,
         ),
       );
       expect(reply.toString()).to.equal('HELLO HUANGPINGYI');
@@ -31,7 +29,7 @@ describe('connect', () => {
     const server = await startServer(upper);
     try {
       const info = await lastValueFrom(
-        connect({ port: server.port }).pipe(mergeMap((conn) => conn.exchange(of()).pipe(collect, map(() => conn.info)))),
+        connect({ port: server.port }).pipe(mergeMap((conn) => conn.exchange(of()).pipe(collectBytes, map(() => conn.info)))),
       );
       expect(info.transport).to.equal('tcp');
       expect(info.remote).to.equal(`127.0.0.1:${server.port}`);
@@ -107,7 +105,7 @@ describe('connect', () => {
       const started = Date.now();
       // Attempts at about 0, 100, 300 and 700 ms; the server listens from 250 ms.
       const reply = lastValueFrom(
-        connect({ port, retry: { count: 5, delayMs: 100 } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('late server')))), collect),
+        connect({ port, retry: { count: 5, delayMs: 100 } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('late server')))), collectBytes),
       );
       await delay(250);
       const server = await startServer(upper, { port });
@@ -142,7 +140,7 @@ describe('connect', () => {
       const server = await startServer(() => timer(100).pipe(mergeMap(() => throwError(() => new Error('not today')))));
       try {
         await lastValueFrom(
-          connect({ port: server.port, retry: { count: 3, delayMs: 10 } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('hi')))), collect),
+          connect({ port: server.port, retry: { count: 3, delayMs: 10 } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('hi')))), collectBytes),
         ).then(
           () => expect.fail('the exchange ended well'),
           (err: NodeJS.ErrnoException) => expect(err.code).to.equal('ECONNRESET'),
@@ -160,7 +158,7 @@ describe('connect', () => {
     const path = join(dir, 'upper.sock');
     const server = await startServer(upper, { host: undefined, port: undefined, path });
     try {
-      const reply = await lastValueFrom(connect({ path }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('via unix')))), collect));
+      const reply = await lastValueFrom(connect({ path }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('via unix')))), collectBytes));
       expect(reply.toString()).to.equal('VIA UNIX');
     } finally {
       await server.close();

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import * as net from 'node:net';
-import { lastValueFrom, map, of, reduce, Subject } from 'rxjs';
+import { lastValueFrom, map, of, Subject } from 'rxjs';
 import { Connection, formatHost } from '../../lib/connection';
-import { delay, eventually, readAll } from '../support/net';
+import { delay, eventually, readAll, collectBytes } from '../support/net';
 
 /** A real loopback socket pair: the server end wrapped in a Connection, the client end plain. */
 async function socketPair(): Promise<{ conn: Connection; peer: net.Socket; close(): Promise<void> }> {
@@ -23,14 +23,12 @@ async function socketPair(): Promise<{ conn: Connection; peer: net.Socket; close
   };
 }
 
-const collect = reduce((all: Buffer, chunk: Buffer) => Buffer.concat([all, chunk]), Buffer.alloc(0));
-
 describe('Connection', () => {
   it('emits what the peer sends and completes when the peer ends its side', async () => {
     const { conn, peer, close } = await socketPair();
     try {
       peer.end('all of it');
-      expect((await lastValueFrom(conn.input.pipe(collect))).toString()).to.equal('all of it');
+      expect((await lastValueFrom(conn.input.pipe(collectBytes))).toString()).to.equal('all of it');
     } finally {
       await close();
     }

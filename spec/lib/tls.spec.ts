@@ -1,12 +1,10 @@
 import { expect } from 'chai';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { concat, lastValueFrom, map, mergeMap, of, pipe, reduce, tap, timer } from 'rxjs';
+import { concat, lastValueFrom, map, mergeMap, of, pipe, tap, timer } from 'rxjs';
 import { backpressure, connect, Handler, serve } from 'rxwire';
 import upper, { upperBytes } from '../../handlers/upper';
-import { closed, delay, eventually, readAll, selfSignedCert, startServer } from '../support/net';
-
-const collect = reduce((all: Buffer, chunk: Buffer) => Buffer.concat([all, chunk]), Buffer.alloc(0));
+import { closed, delay, eventually, readAll, selfSignedCert, startServer, collectBytes } from '../support/net';
 
 /** A TLS client that trusts the test certificate, as Node's own tls module makes one. */
 function dialTls(port: number): Promise<tls.TLSSocket> {
@@ -27,7 +25,7 @@ describe('TLS', () => {
       expect(server.transport).to.equal('tls');
       const [reply, info] = await lastValueFrom(
         connect({ port: server.port, tls: { ca: selfSignedCert().cert } }).pipe(
-          mergeMap((conn) => conn.exchange(of(Buffer.from('secret'))).pipe(collect, map((bytes) => [bytes.toString(), conn.info] as const))),
+          mergeMap((conn) => conn.exchange(of(Buffer.from('secret'))).pipe(collectBytes, map((bytes) => [bytes.toString(), conn.info] as const))),
         ),
       );
       expect(reply).to.equal('SECRET');
@@ -84,7 +82,7 @@ describe('TLS', () => {
       );
       // Over TLS 1.3 the server sees the client hang up before its handshake is done.
       await eventually(() => server.logs.some((l) => /^tls handshake with 127\.0\.0\.1:\d+ failed: the client hung up$/.test(l)), 5000, 'the log line');
-      const reply = await lastValueFrom(connect({ port: server.port, tls: { ca: selfSignedCert().cert } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('ok')))), collect));
+      const reply = await lastValueFrom(connect({ port: server.port, tls: { ca: selfSignedCert().cert } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('ok')))), collectBytes));
       expect(reply.toString()).to.equal('OK');
     } finally {
       await server.close();
@@ -95,7 +93,7 @@ describe('TLS', () => {
     const server = await startServer(upper, { tls: tlsOptions() });
     try {
       const reply = await lastValueFrom(
-        connect({ port: server.port, tls: { rejectUnauthorized: false } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('anyway')))), collect),
+        connect({ port: server.port, tls: { rejectUnauthorized: false } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('anyway')))), collectBytes),
       );
       expect(reply.toString()).to.equal('ANYWAY');
     } finally {
@@ -108,11 +106,11 @@ describe('TLS', () => {
     const server = await startServer(upper, { tls: { cert, key, ca: cert, requestCert: true } });
     try {
       const reply = await lastValueFrom(
-        connect({ port: server.port, tls: { ca: cert, cert, key } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('mutual')))), collect),
+        connect({ port: server.port, tls: { ca: cert, cert, key } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('mutual')))), collectBytes),
       );
       expect(reply.toString()).to.equal('MUTUAL');
       // Without a certificate the server refuses the handshake: TLS 1.3 tells the client once its own side is done.
-      await lastValueFrom(connect({ port: server.port, tls: { ca: cert } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('me?')))), collect)).then(
+      await lastValueFrom(connect({ port: server.port, tls: { ca: cert } }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('me?')))), collectBytes)).then(
         () => expect.fail('served a client without a certificate'),
         (err: Error) => expect(err.message).to.match(/certificate/),
       );

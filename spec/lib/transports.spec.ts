@@ -2,12 +2,10 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { from, lastValueFrom, map, mergeMap, reduce, take } from 'rxjs';
+import { from, lastValueFrom, map, mergeMap, take } from 'rxjs';
 import { connect, ConnectionInfo, connectDatagram, ConnectOptions, Handler, Server, ServeOptions, Transport } from 'rxwire';
 import upper, { upperBytes } from '../../handlers/upper';
-import { hasIPv6, selfSignedCert, startDatagramServer, startServer } from '../support/net';
-
-const collect = reduce((all: Buffer, chunk: Buffer) => Buffer.concat([all, chunk]), Buffer.alloc(0));
+import { hasIPv6, selfSignedCert, startDatagramServer, startServer, collectBytes } from '../support/net';
 
 interface Served {
   server: Server;
@@ -33,7 +31,7 @@ function streamCase(name: string, transport: Transport, options: () => { serve: 
       const server = await startServer(handler, serve);
       return {
         server,
-        exchange: (pieces) => lastValueFrom(connect(connectOptions(server)).pipe(mergeMap((conn) => conn.exchange(from(pieces))), collect)),
+        exchange: (pieces) => lastValueFrom(connect(connectOptions(server)).pipe(mergeMap((conn) => conn.exchange(from(pieces))), collectBytes)),
         close: async () => {
           await server.close();
           cleanUp?.();
@@ -75,7 +73,7 @@ const cases: Case[] = [
             connectDatagram({ port: server.port, timeoutMs: 5000 }).pipe(
               mergeMap((conn) => conn.exchange(from(pieces))),
               take(pieces.length),
-              collect,
+              collectBytes,
             ),
           ),
         close: () => server.close(),

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { reduce } from 'rxjs';
 import { DatagramServeOptions, DatagramServer, Handler, serve, serveDatagrams, Server, ServeOptions } from 'rxwire';
 
 export const root = path.resolve(__dirname, '..', '..');
@@ -57,6 +58,9 @@ export async function roundTrip(target: Target, ...pieces: Buffer[]): Promise<Bu
   socket.destroy();
   return result;
 }
+
+/** Joins every chunk of a stream into one Buffer, emitted when the stream completes. */
+export const collectBytes = reduce((all: Buffer, chunk: Buffer) => Buffer.concat([all, chunk]), Buffer.alloc(0));
 
 /** Resolves once `predicate` holds, checking every 10 ms, or rejects after `ms`. */
 export async function eventually(predicate: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
