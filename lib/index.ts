@@ -1,35 +1,62 @@
-export { connect, ConnectOptions } from './client';
-export { decodeOrThrow, formatErrors } from './config';
-export { Connection, ConnectionInfo, Handler, Transport } from './connection';
-export { IdleTimeout } from './errors';
-export { clientFlags, DEFAULT_PORT, parseArgs, serveOptionsFromFlags, serverFlags, usage } from './flags';
-export { argsOrExit, exitWith, serverArgsOrExit, serveUntilSignalled } from './main';
-export type { Flow, FlowEvent } from './flow';
-export { backpressure, BackpressureOptions } from './operators/backpressure';
-export { closeOnEmptyRead } from './operators/closeOnEmptyRead';
-export { idleTimeout } from './operators/idleTimeout';
-export { mergeMapBounded } from './operators/mergeMapBounded';
-export { serve, Server } from './server';
-export type { ServeOptions } from './config';
-export { DecodeError, FrameTooLong, IncompleteFrame } from './errors';
+// The framework's public API, by layer. The command's helpers are in lib/cli, not here.
+
+// core
+export { DEFAULTS } from './core/defaults';
+export {
+  DatagramTooLarge,
+  DecodeError,
+  FlowUnavailable,
+  FrameTooLong,
+  IdleTimeout,
+  IncompleteFrame,
+  InvalidOption,
+  NoReply,
+  ProtocolError,
+  RxwireError,
+} from './core/errors';
+export { flowOf } from './core/flow';
+export type { Flow, FlowEvent } from './core/flow';
+export type { ConnectionInfo, Handler, Transport } from './core/handler';
+
+// codecs
 export type { Decoded, Decoder, DecoderFactory, Encoder, FrameError } from './codecs/codec';
 export { fixedSizeDecoder } from './codecs/fixedSize';
 export { jsonFrameDecoder, jsonFrameEncoder } from './codecs/json';
-export { lengthPrefixedDecoder, lengthPrefixedEncoder, LengthPrefixedOptions } from './codecs/lengthPrefixed';
-export { linesDecoder, linesEncoder, LinesOptions } from './codecs/lines';
+export { lengthPrefixedDecoder, lengthPrefixedEncoder } from './codecs/lengthPrefixed';
+export type { LengthPrefixedOptions } from './codecs/lengthPrefixed';
+export { linesDecoder, linesEncoder } from './codecs/lines';
+export type { LinesOptions } from './codecs/lines';
+
+// operators
+export { backpressure } from './operators/backpressure';
+export type { BackpressureOptions } from './operators/backpressure';
+export { closeOnEmptyRead } from './operators/closeOnEmptyRead';
 export { decode } from './operators/decode';
+export { dropWhileBackedUp } from './operators/dropWhileBackedUp';
+export type { DropWhileBackedUpOptions } from './operators/dropWhileBackedUp';
 export { encode } from './operators/encode';
 export { encodeJson } from './operators/encodeJson';
 export { encodeLengthPrefixed } from './operators/encodeLengthPrefixed';
 export { encodeLines } from './operators/encodeLines';
 export { fixedSize } from './operators/fixedSize';
+export { idleTimeout } from './operators/idleTimeout';
 export { json } from './operators/json';
 export { lengthPrefixed } from './operators/lengthPrefixed';
 export { lines } from './operators/lines';
-export { dropWhileBackedUp, DropWhileBackedUpOptions } from './operators/dropWhileBackedUp';
-export { connectDatagram, ConnectDatagramOptions, DatagramConnection, DatagramServer, serveDatagrams } from './datagram';
-export type { ClientTlsOptions, DatagramServeOptions, ServerTlsOptions } from './config';
-export { DatagramTooLarge, NoReply } from './errors';
-export type { AnyConnectOptions, AnyServeOptions } from './flags';
-export { connectOptionsFromFlags } from './flags';
-export { clientArgsOrExit } from './main';
+export { mergeMapBounded } from './operators/mergeMapBounded';
+
+// transports
+export type { Server } from './transports/hosting';
+export { Connection } from './transports/stream/connection';
+export { serve } from './transports/stream/server';
+export { connect } from './transports/stream/client';
+export type { ClientTlsOptions, ConnectOptions, ServeOptions, ServerTlsOptions } from './transports/stream/options';
+export { DatagramConnection } from './transports/datagram/connection';
+export { serveDatagrams } from './transports/datagram/server';
+export type { DatagramServer } from './transports/datagram/server';
+export { connectDatagram } from './transports/datagram/client';
+export type { ConnectDatagramOptions, DatagramServeOptions } from './transports/datagram/options';
+
+// the command's building blocks, for server programs such as examples/upper.ts
+export { clientArgsOrExit, exitWith, serverArgsOrExit, serveUntilSignalled } from './cli/program';
+export type { AnyConnectOptions, AnyServeOptions } from './cli/flags';

@@ -1,5 +1,5 @@
 import { Either } from 'fp-ts/Either';
-import { DecodeError, FrameTooLong, IncompleteFrame } from '../errors';
+import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
 
 /** What can go wrong turning bytes into frames, or frames into bytes. */
 export type FrameError = FrameTooLong | IncompleteFrame | DecodeError;

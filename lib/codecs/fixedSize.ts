@@ -1,15 +1,13 @@
-import * as t from 'io-ts';
-import { wholeNumber } from '../config';
-import { IncompleteFrame } from '../errors';
+import { IncompleteFrame } from '../core/errors';
+import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
 import { Decoded, Decoder, DecoderFactory, nothingDecoded } from './codec';
-import { checkOptions } from './options';
 
-const FixedSizeOptions = t.type({ size: wholeNumber(1) });
+const FixedSizeOptions = strictOptions({ size: wholeNumber(1) }, {});
 
 /** Cuts bytes into frames of exactly `size` bytes; input that ends with fewer is `IncompleteFrame`. */
 export function fixedSizeDecoder(size: number): DecoderFactory<Buffer> {
-  checkOptions('fixedSize', FixedSizeOptions, { size });
+  decodeOptions('fixedSize', FixedSizeOptions, { size });
   return () => new FixedSizeDecoder(size);
 }
 

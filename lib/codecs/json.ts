@@ -1,10 +1,13 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
-import { formatErrors } from '../config';
-import { DecodeError } from '../errors';
+import { DecodeError } from '../core/errors';
+import { formatErrors } from '../core/options';
 
 const EXCERPT_CHARS = 80;
+
+/** A path into the document as jq writes it: `.a.b[2]`, `[0]`. */
+const jqPath = (path: string) => (path === '' || path.startsWith('[') ? path : `.${path}`);
 
 /**
  * Reads one frame as JSON of the codec's type. Never throws: Left is a `DecodeError` with one line,
@@ -23,7 +26,7 @@ export function jsonFrameDecoder<A>(codec: t.Decoder<unknown, A>): (frame: Buffe
           return new DecodeError(`not JSON: ${reason.replace(/[\r\n]+/g, ' ')}`, excerpt);
         },
       ),
-      E.chain((value) => pipe(codec.decode(value), E.mapLeft((errors) => new DecodeError(formatErrors(errors), excerpt)))),
+      E.chain((value) => pipe(codec.decode(value), E.mapLeft((errors) => new DecodeError(formatErrors(errors, jqPath), excerpt)))),
     );
   };
 }

@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
-import { wholeNumber } from '../config';
-import { DecodeError, FrameTooLong, IncompleteFrame } from '../errors';
+import { DEFAULTS } from '../core/defaults';
+import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
+import { decodeOptions, oneOf, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
 import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
-import { checkOptions, oneOf } from './options';
 
 export interface LengthPrefixedOptions {
   /** Size of the length header. */
@@ -17,22 +17,19 @@ export interface LengthPrefixedOptions {
   lengthIncludesHeader?: boolean;
 }
 
-const LengthPrefixedOptions = t.intersection([
-  t.type({ headerBytes: oneOf([1, 2, 4] as const) }),
-  t.partial({
-    endian: t.keyof({ big: null, little: null }),
-    maxLength: wholeNumber(1),
-    lengthIncludesHeader: t.boolean,
-  }),
-]);
+const LengthPrefixedOptions = strictOptions(
+  { headerBytes: oneOf([1, 2, 4] as const) },
+  { endian: t.keyof({ big: null, little: null }), maxLength: wholeNumber(1), lengthIncludesHeader: t.boolean },
+);
 
 /** The options checked, with their defaults, and the longest payload the header can also express. */
 function framing(codecName: string, options: LengthPrefixedOptions) {
-  const { headerBytes, endian = 'big', maxLength = 16 * 1024 * 1024, lengthIncludesHeader = false } = checkOptions(
-    codecName,
-    LengthPrefixedOptions,
-    options,
-  );
+  const {
+    headerBytes,
+    endian = 'big',
+    maxLength = DEFAULTS.maxLengthPrefixed,
+    lengthIncludesHeader = false,
+  } = decodeOptions(codecName, LengthPrefixedOptions, options);
   const headerOverhead = lengthIncludesHeader ? headerBytes : 0;
   return {
     headerBytes,

@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
-import { wholeNumber } from '../config';
-import { FrameTooLong } from '../errors';
+import { DEFAULTS } from '../core/defaults';
+import { FrameTooLong } from '../core/errors';
+import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
 import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
-import { checkOptions, Delimiter } from './options';
+import { Delimiter } from './delimiter';
 
 export interface LinesOptions {
   /** Longest line, in bytes, not counting its delimiter. Default 64 KiB. */
@@ -15,8 +16,8 @@ export interface LinesOptions {
   keepDelimiter?: boolean;
 }
 
-const LinesOptions = t.partial({ maxLength: wholeNumber(1), delimiter: Delimiter, keepDelimiter: t.boolean });
-const EncodeLinesOptions = t.partial({ delimiter: Delimiter });
+const LinesOptions = strictOptions({}, { maxLength: wholeNumber(1), delimiter: Delimiter, keepDelimiter: t.boolean });
+const EncodeLinesOptions = strictOptions({}, { delimiter: Delimiter });
 
 const NEWLINE = Buffer.from('\n');
 const CR = 0x0d;
@@ -26,13 +27,13 @@ const CR = 0x0d;
  * A line past `maxLength` is `FrameTooLong`, found as soon as the buffered bytes pass the limit.
  */
 export function linesDecoder(options: LinesOptions = {}): DecoderFactory<Buffer> {
-  const { maxLength = 64 * 1024, delimiter, keepDelimiter = false } = checkOptions('lines', LinesOptions, options);
+  const { maxLength = DEFAULTS.maxLineLength, delimiter, keepDelimiter = false } = decodeOptions('lines', LinesOptions, options);
   return () => new LinesDecoder(delimiter ?? NEWLINE, delimiter === undefined, maxLength, keepDelimiter);
 }
 
 /** Ends each line with the delimiter (default `\n`), as one Buffer. */
 export function linesEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): Encoder<Buffer | string> {
-  const delimiter = checkOptions('encodeLines', EncodeLinesOptions, options).delimiter ?? NEWLINE;
+  const delimiter = decodeOptions('encodeLines', EncodeLinesOptions, options).delimiter ?? NEWLINE;
   return (line) => {
     const length = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
     const bytes = Buffer.allocUnsafe(length + delimiter.length);

@@ -1,5 +1,7 @@
 import { MonoTypeOperatorFunction, Observable } from 'rxjs';
-import { currentFlow } from '../flow';
+import { InvalidOption } from '../core/errors';
+import { flowOf } from '../core/flow';
+import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 
 export interface BackpressureOptions {
   /** Hold reads once this many bytes of output wait to be flushed. Default: the connection's own (`serve({ highWaterMark })`, 64 KiB). */
@@ -7,6 +9,8 @@ export interface BackpressureOptions {
   /** Read again once pending output is down to this. Default half the high-water mark. */
   lowWaterMark?: number;
 }
+
+const BackpressureOptions = strictOptions({}, { highWaterMark: wholeNumber(1), lowWaterMark: wholeNumber(0) });
 
 /**
  * Node's rule for a slow reader, as an operator: while the connection's output waits to be
@@ -18,12 +22,16 @@ export interface BackpressureOptions {
  * ```
  */
 export function backpressure(options: BackpressureOptions = {}): MonoTypeOperatorFunction<Buffer> {
+  const opts = decodeOptions('backpressure', BackpressureOptions, options);
+  if (opts.highWaterMark !== undefined && opts.lowWaterMark !== undefined && opts.lowWaterMark >= opts.highWaterMark) {
+    throw new InvalidOption(`backpressure: lowWaterMark: expected less than highWaterMark (${opts.highWaterMark}), got ${opts.lowWaterMark}`);
+  }
   return (source) =>
     new Observable<Buffer>((subscriber) => {
-      const flow = currentFlow();
+      const flow = flowOf(subscriber, 'backpressure()');
       if (!flow) return source.subscribe(subscriber);
-      const high = options.highWaterMark ?? flow.outputHighWaterMark;
-      const low = options.lowWaterMark ?? Math.floor(high / 2);
+      const high = opts.highWaterMark ?? flow.outputHighWaterMark;
+      const low = opts.lowWaterMark ?? Math.floor(high / 2);
       const holder = {};
       let holding = false;
       const stopWatching = flow.onActivity((event) => {

@@ -1,5 +1,7 @@
+import * as t from 'io-ts';
 import { MonoTypeOperatorFunction, Observable } from 'rxjs';
-import { currentFlow } from '../flow';
+import { flowOf } from '../core/flow';
+import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 
 export interface DropWhileBackedUpOptions {
   /** Drop while more than this many bytes of output wait to be flushed. Default: the connection's own. */
@@ -7,6 +9,8 @@ export interface DropWhileBackedUpOptions {
   /** Told each time a value is dropped, with how many have been so far. */
   onDrop?: (dropped: number) => void;
 }
+
+const DropWhileBackedUpOptions = strictOptions({}, { highWaterMark: wholeNumber(1), onDrop: t.Function });
 
 /**
  * For output the connection may miss but must not hoard, such as a chat room's or a ticker's:
@@ -19,9 +23,10 @@ export interface DropWhileBackedUpOptions {
  * ```
  */
 export function dropWhileBackedUp<T>(options: DropWhileBackedUpOptions = {}): MonoTypeOperatorFunction<T> {
+  decodeOptions('dropWhileBackedUp', DropWhileBackedUpOptions, options);
   return (source) =>
     new Observable<T>((subscriber) => {
-      const flow = currentFlow();
+      const flow = flowOf(subscriber, 'dropWhileBackedUp()');
       if (!flow) return source.subscribe(subscriber);
       const high = options.highWaterMark ?? flow.outputHighWaterMark;
       let dropped = 0;

@@ -1,6 +1,9 @@
 import { MonoTypeOperatorFunction, Observable } from 'rxjs';
-import { IdleTimeout } from '../errors';
-import { currentFlow } from '../flow';
+import { IdleTimeout } from '../core/errors';
+import { flowOf } from '../core/flow';
+import { decodeOptions, wholeNumber } from '../core/options';
+
+const Ms = wholeNumber(1);
 
 /**
  * Errors with `IdleTimeout` once no bytes have moved either way for `ms`: nothing read, written
@@ -12,11 +15,11 @@ import { currentFlow } from '../flow';
  * ```
  */
 export function idleTimeout<T>(ms: number): MonoTypeOperatorFunction<T> {
-  if (!(ms > 0)) throw new RangeError(`idleTimeout: ms must be > 0, got ${ms}`);
+  decodeOptions('idleTimeout: ms', Ms, ms);
   return (source) =>
     new Observable<T>((subscriber) => {
       const timer = setTimeout(() => subscriber.error(new IdleTimeout(ms)), ms);
-      const stopWatching = currentFlow()?.onActivity(() => timer.refresh());
+      const stopWatching = flowOf(subscriber, 'idleTimeout()')?.onActivity(() => timer.refresh());
       const subscription = source.subscribe({
         next: (value) => {
           timer.refresh();

@@ -2,7 +2,7 @@ import { Either } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { map, OperatorFunction } from 'rxjs';
 import { jsonFrameDecoder } from '../codecs/json';
-import { DecodeError } from '../errors';
+import { DecodeError } from '../core/errors';
 
 /**
  * Reads each frame as JSON checked by an io-ts codec. A frame that is not JSON or not the right

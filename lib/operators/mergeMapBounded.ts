@@ -1,5 +1,8 @@
-import { defer, finalize, from, mergeMap, ObservableInput, OperatorFunction, tap } from 'rxjs';
-import { currentFlow } from '../flow';
+import { finalize, from, mergeMap, Observable, ObservableInput, OperatorFunction, tap } from 'rxjs';
+import { flowOf } from '../core/flow';
+import { decodeOptions, wholeNumber } from '../core/options';
+
+const Concurrency = wholeNumber(1);
 
 /**
  * `mergeMap(project, concurrency)` that does not let reads run ahead of slow work. RxJS's
@@ -14,24 +17,24 @@ export function mergeMapBounded<T, R>(
   project: (value: T, index: number) => ObservableInput<R>,
   concurrency: number,
 ): OperatorFunction<T, R> {
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError(`mergeMapBounded: concurrency must be a whole number ≥ 1, got ${concurrency}`);
-  }
+  decodeOptions('mergeMapBounded: concurrency', Concurrency, concurrency);
   return (source) =>
-    defer(() => {
-      const flow = currentFlow();
+    new Observable<R>((subscriber) => {
+      const flow = flowOf(subscriber, 'mergeMapBounded()');
       const holder = {};
       // Values taken from the source whose work has not finished: running or queued in mergeMap.
       let unfinished = 0;
       const settle = () => {
         if (--unfinished < concurrency) flow?.releaseReads(holder);
       };
-      return source.pipe(
-        tap(() => {
-          if (++unfinished >= concurrency) flow?.holdReads(holder);
-        }),
-        mergeMap((value, index) => from(project(value, index)).pipe(finalize(settle)), concurrency),
-        finalize(() => flow?.releaseReads(holder)),
-      );
+      return source
+        .pipe(
+          tap(() => {
+            if (++unfinished >= concurrency) flow?.holdReads(holder);
+          }),
+          mergeMap((value, index) => from(project(value, index)).pipe(finalize(settle)), concurrency),
+          finalize(() => flow?.releaseReads(holder)),
+        )
+        .subscribe(subscriber);
     });
 }

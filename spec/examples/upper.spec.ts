@@ -131,7 +131,7 @@ describe('examples/upper.ts', function () {
     writeFileSync(otherKey, generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const program = runProgram('examples/upper.ts', ['--port', '0', '--tls-cert', certFile, '--tls-key', otherKey]);
     expect(await program.exit).to.equal(1);
-    expect(program.stderr).to.deep.equal(['upper: serve: .tls: key values mismatch']);
+    expect(program.stderr).to.deep.equal(['upper: serve: tls: key values mismatch']);
   });
 
   for (const [args, line] of [

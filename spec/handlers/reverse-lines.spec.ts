@@ -17,7 +17,7 @@ describe('handlers/reverse-lines', () => {
 
   it('refuses a 100 MB line with no newline as FrameTooLong while server memory stays flat', async function () {
     this.timeout(60000);
-    const server = await startProgram('lib/cli.ts', ['--handler', 'reverse-lines', '--port', '0', '--host', '127.0.0.1']);
+    const server = await startProgram('lib/cli/rxwire.ts', ['--handler', 'reverse-lines', '--port', '0', '--host', '127.0.0.1']);
     try {
       await delay(200);
       const baseline = rssOf(server.child.pid!);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { fixedSizeDecoder } from '../../../lib/codecs/fixedSize';
-import { IncompleteFrame } from '../../../lib/errors';
+import { IncompleteFrame } from '../../../lib/core/errors';
 
 describe('fixedSizeDecoder', () => {
   it('fails input that ends with a short frame', () => {

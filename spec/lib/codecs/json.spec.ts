@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { left, right } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { jsonFrameDecoder, jsonFrameEncoder } from '../../../lib/codecs/json';
-import { DecodeError } from '../../../lib/errors';
+import { DecodeError } from '../../../lib/core/errors';
 
 const Order = t.type({ id: t.number, items: t.array(t.type({ sku: t.string, qty: t.number })) });
 const decodeOrder = jsonFrameDecoder(Order);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { left } from 'fp-ts/Either';
 import { lengthPrefixedDecoder, lengthPrefixedEncoder } from '../../../lib/codecs/lengthPrefixed';
-import { DecodeError, FrameTooLong, IncompleteFrame } from '../../../lib/errors';
+import { DecodeError, FrameTooLong, IncompleteFrame } from '../../../lib/core/errors';
 import { feedByteByByte } from './splits';
 
 describe('lengthPrefixedDecoder', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { isRight } from 'fp-ts/Either';
 import { linesDecoder, linesEncoder } from '../../../lib/codecs/lines';
-import { FrameTooLong } from '../../../lib/errors';
+import { FrameTooLong } from '../../../lib/core/errors';
 import { feedByteByByte } from './splits';
 
 const KiB = 1024;

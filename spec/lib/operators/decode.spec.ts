@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { from, of, take } from 'rxjs';
 import { fixedSizeDecoder } from '../../../lib/codecs/fixedSize';
 import { linesDecoder } from '../../../lib/codecs/lines';
-import { FrameTooLong, IncompleteFrame } from '../../../lib/errors';
+import { FrameTooLong, IncompleteFrame } from '../../../lib/core/errors';
 import { decode } from '../../../lib/operators/decode';
 import { collect } from '../codecs/splits';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { of } from 'rxjs';
-import { FrameTooLong } from '../../../lib/errors';
+import { FrameTooLong } from '../../../lib/core/errors';
 import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixed';
 import { collect } from '../codecs/splits';
 

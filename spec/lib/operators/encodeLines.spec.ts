@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { InvalidOption } from 'rxwire';
 import { of } from 'rxjs';
 import { encodeLines } from '../../../lib/operators/encodeLines';
 import { collect } from '../codecs/splits';
@@ -14,6 +15,6 @@ describe('encodeLines', () => {
   });
 
   it('refuses an empty delimiter when it is made', () => {
-    expect(() => encodeLines({ delimiter: Buffer.alloc(0) })).to.throw(RangeError, /^encodeLines: delimiter: /);
+    expect(() => encodeLines({ delimiter: Buffer.alloc(0) })).to.throw(InvalidOption, /^encodeLines: delimiter: /);
   });
 });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
+import { InvalidOption } from 'rxwire';
 import fc from 'fast-check';
 import { identity, of } from 'rxjs';
-import { IncompleteFrame } from '../../../lib/errors';
+import { IncompleteFrame } from '../../../lib/core/errors';
 import { fixedSize } from '../../../lib/operators/fixedSize';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
 
@@ -32,7 +33,7 @@ describe('fixedSize', () => {
 
   it('refuses a size that is not a whole number ≥ 1 when it is made', () => {
     for (const size of [0, -1, 1.5, NaN]) {
-      expect(() => fixedSize(size)).to.throw(RangeError, /^fixedSize: size: expected a whole number ≥ 1, got /);
+      expect(() => fixedSize(size)).to.throw(InvalidOption, /^fixedSize: size: expected a whole number ≥ 1, got /);
     }
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { InvalidOption } from 'rxwire';
 import { interval, merge, lastValueFrom, map, NEVER, Observable, reduce, take, toArray } from 'rxjs';
 import { idleTimeout, IdleTimeout } from 'rxwire';
 import { upperBytes } from '../../../handlers/upper';
@@ -23,7 +24,7 @@ describe('idleTimeout', () => {
   });
 
   it('refuses a timeout that is not positive', () => {
-    expect(() => idleTimeout(0)).to.throw(RangeError, 'idleTimeout: ms must be > 0, got 0');
+    expect(() => idleTimeout(0)).to.throw(InvalidOption, 'idleTimeout: ms: expected a whole number ≥ 1, got 0');
   });
 
   it('counts output still being written as activity on a connection', async function () {

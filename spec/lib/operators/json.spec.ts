@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { left, right } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { from, pipe } from 'rxjs';
-import { DecodeError } from '../../../lib/errors';
+import { DecodeError } from '../../../lib/core/errors';
 import { encodeJson } from '../../../lib/operators/encodeJson';
 import { encodeLines } from '../../../lib/operators/encodeLines';
 import { json } from '../../../lib/operators/json';

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
+import { InvalidOption } from 'rxwire';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { from, of, Subject } from 'rxjs';
 import { LengthPrefixedOptions } from '../../../lib/codecs/lengthPrefixed';
-import { FrameTooLong, IncompleteFrame } from '../../../lib/errors';
+import { FrameTooLong, IncompleteFrame } from '../../../lib/core/errors';
 import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixed';
 import { lengthPrefixed } from '../../../lib/operators/lengthPrefixed';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
@@ -53,13 +54,13 @@ describe('lengthPrefixed', () => {
 
   it('refuses options that make no sense when it is made, in one line', () => {
     const bad = (options: unknown) => () => lengthPrefixed(options as LengthPrefixedOptions);
-    expect(bad({ headerBytes: 3 })).to.throw(RangeError, /^lengthPrefixed: headerBytes: expected 1, 2 or 4, got 3$/);
+    expect(bad({ headerBytes: 3 })).to.throw(InvalidOption, /^lengthPrefixed: headerBytes: expected 1, 2 or 4, got 3$/);
     expect(bad({ headerBytes: 2, maxLength: -1 })).to.throw(
-      RangeError,
+      InvalidOption,
       /^lengthPrefixed: maxLength: expected a whole number ≥ 1, got -1$/,
     );
-    expect(bad({ headerBytes: 2, endian: 'middle' })).to.throw(RangeError, /^lengthPrefixed: endian: /);
-    expect(() => from([]).pipe(lengthPrefixed({} as LengthPrefixedOptions))).to.throw(RangeError, /headerBytes/);
+    expect(bad({ headerBytes: 2, endian: 'middle' })).to.throw(InvalidOption, /^lengthPrefixed: endian: /);
+    expect(() => from([]).pipe(lengthPrefixed({} as LengthPrefixedOptions))).to.throw(InvalidOption, /headerBytes/);
   });
 });
 
@@ -73,7 +74,7 @@ describe('lengthPrefixed, served', () => {
        import { encodeLengthPrefixed, lengthPrefixed } from 'rxwire';
        export default pipe(lengthPrefixed({ headerBytes: 4 }), encodeLengthPrefixed({ headerBytes: 4 }));`,
     );
-    const server = await startProgram('lib/cli.ts', ['--handler', join(dir, 'frames.ts'), '--port', '0', '--host', '127.0.0.1']);
+    const server = await startProgram('lib/cli/rxwire.ts', ['--handler', join(dir, 'frames.ts'), '--port', '0', '--host', '127.0.0.1']);
     try {
       const port = portOf(server.address);
       await delay(200);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
+import { InvalidOption } from 'rxwire';
 import fc from 'fast-check';
 import { from } from 'rxjs';
-import { FrameTooLong } from '../../../lib/errors';
+import { FrameTooLong } from '../../../lib/core/errors';
 import { encodeLines } from '../../../lib/operators/encodeLines';
 import { lines } from '../../../lib/operators/lines';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
@@ -69,9 +70,9 @@ describe('lines', () => {
   });
 
   it('refuses options that make no sense when it is made, in one line', () => {
-    expect(() => lines({ maxLength: 0 })).to.throw(RangeError, /^lines: maxLength: expected a whole number ≥ 1, got 0$/);
+    expect(() => lines({ maxLength: 0 })).to.throw(InvalidOption, /^lines: maxLength: expected a whole number ≥ 1, got 0$/);
     expect(() => lines({ delimiter: '' })).to.throw(
-      RangeError,
+      InvalidOption,
       /^lines: delimiter: expected a non-empty string or Buffer, got ""$/,
     );
   });

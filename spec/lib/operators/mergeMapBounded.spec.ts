@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { InvalidOption } from 'rxwire';
 import { lastValueFrom, map, mergeMap, of, OperatorFunction, pipe, range, tap, timer, toArray } from 'rxjs';
 import { mergeMapBounded } from 'rxwire';
 import { upperBytes } from '../../../handlers/upper';
@@ -46,7 +47,7 @@ describe('mergeMapBounded', () => {
   });
 
   it('refuses a concurrency that is not a whole number ≥ 1', () => {
-    expect(() => mergeMapBounded(() => of(1), 0)).to.throw(RangeError, 'concurrency must be a whole number ≥ 1, got 0');
+    expect(() => mergeMapBounded(() => of(1), 0)).to.throw(InvalidOption, 'mergeMapBounded: concurrency: expected a whole number ≥ 1, got 0');
   });
 
   it('holds reads while slow work is busy, where mergeMap would read everything', async function () {

@@ -1,0 +1,43 @@
+import * as t from 'io-ts';
+import { readFileSync } from 'node:fs';
+import { wholeNumber } from '../core/options';
+
+// Codecs for values as the command line gives them: strings, decoded into what the options take.
+
+/** A whole number given as a string such as `"50007"`. */
+export function wholeNumberFromString(min: number, max?: number): t.Type<number, string, unknown> {
+  const number = wholeNumber(min, max);
+  return new t.Type<number, string, unknown>(
+    number.name,
+    number.is,
+    (u, c) =>
+      typeof u === 'string' && /^[+-]?\d+$/.test(u) && number.is(Number(u))
+        ? t.success(Number(u))
+        : t.failure(u, c, `expected ${number.name}`),
+    String,
+  );
+}
+
+/**
+ * A path, decoded to the PEM text of the file it names, read at once (at startup):
+ * `pemFile('CERTIFICATE')`, `pemFile('PRIVATE KEY')`. The file must hold such a PEM block.
+ */
+export function pemFile(block: 'CERTIFICATE' | 'PRIVATE KEY'): t.Type<Buffer, Buffer, unknown> {
+  // Keys come as `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`.
+  const begins = new RegExp(`-----BEGIN ([A-Z]+ )?${block}-----`);
+  return new t.Type<Buffer, Buffer, unknown>(
+    `a PEM file holding a ${block}`,
+    Buffer.isBuffer,
+    (u, c) => {
+      if (typeof u !== 'string' || u.length === 0) return t.failure(u, c, 'expected a readable PEM file');
+      let text: Buffer;
+      try {
+        text = readFileSync(u);
+      } catch {
+        return t.failure(u, c, 'expected a readable PEM file');
+      }
+      return begins.test(text.toString('latin1')) ? t.success(text) : t.failure(u, c, `expected a PEM file holding a ${block}`);
+    },
+    (pem) => pem,
+  );
+}

@@ -1,0 +1,169 @@
+import * as E from 'fp-ts/Either';
+import * as t from 'io-ts';
+import { DEFAULTS } from '../core/defaults';
+import { formatErrors, NonEmptyString } from '../core/options';
+import type { ConnectDatagramOptions, DatagramServeOptions } from '../transports/datagram/options';
+import type { ConnectOptions, ServeOptions } from '../transports/stream/options';
+import { pemFile, wholeNumberFromString } from './flagValues';
+
+/** One command-line flag: how its value decodes, and its line in `--help`. */
+export interface Flag<A = unknown> {
+  readonly codec: t.Decoder<unknown, A>;
+  readonly help: string;
+  /** What the value looks like in `--help` (`N`, `PATH`); none for a switch, which takes no value. */
+  readonly value?: string;
+}
+
+export type Flags = Record<string, Flag<unknown>>;
+export type FlagValues<F extends Flags> = { -readonly [K in keyof F]?: F[K] extends Flag<infer A> ? A : never };
+
+export interface ParsedArgs<F extends Flags> {
+  readonly flags: FlagValues<F>;
+  readonly positional: readonly string[];
+}
+
+const present = t.literal(true);
+
+export function option<A>(codec: t.Decoder<unknown, A>, value: string, help: string): Flag<A> {
+  return { codec, value, help };
+}
+
+export function toggle(help: string): Flag<true> {
+  return { codec: present, help };
+}
+
+/**
+ * Reads `--name value`, `--name=value` and switches; every value is decoded by its flag's codec.
+ * Left is one line naming the flag: `--port: expected a whole number from 0 to 65535, got "abc"`.
+ */
+export function parseArgs<F extends Flags>(
+  argv: readonly string[],
+  flags: F,
+  maxPositional = 0,
+): E.Either<string, ParsedArgs<F>> {
+  const values: Record<string, unknown> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const flag = Object.prototype.hasOwnProperty.call(flags, name) ? flags[name] : undefined;
+    if (!flag) return E.left(`unknown flag --${name} (see --help)`);
+    let raw: unknown;
+    if (flag.value === undefined) {
+      if (eq >= 0) return E.left(`--${name}: takes no value, got ${JSON.stringify(arg.slice(eq + 1))}`);
+      raw = true;
+    } else if (eq >= 0) {
+      raw = arg.slice(eq + 1);
+    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
+      raw = argv[++i];
+    } else {
+      return E.left(`--${name}: expected ${flag.value}, got nothing`);
+    }
+    const decoded = flag.codec.decode(raw);
+    if (E.isLeft(decoded)) return E.left(formatErrors(decoded.left, () => `--${name}`));
+    values[name] = decoded.right;
+  }
+  if (positional.length > maxPositional) {
+    return E.left(`unexpected argument ${JSON.stringify(positional[maxPositional])} (see --help)`);
+  }
+  return E.right({ flags: values as FlagValues<F>, positional });
+}
+
+/** The `--help` text: a usage line, then one line per flag. */
+export function usage(synopsis: string, flags: Flags): string {
+  const rows = Object.entries(flags).map(([name, flag]) => [`--${name}${flag.value ? ` ${flag.value}` : ''}`, flag.help]);
+  const width = Math.max(...rows.map(([left]) => left.length));
+  return [`usage: ${synopsis}`, '', ...rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`)].join('\n');
+}
+
+/** The server's flags, shared by `examples/upper.ts` and the `rxwire` command. */
+export const serverFlags = {
+  port: option(wholeNumberFromString(0, 65535), 'N', `TCP (or UDP) port; 0 = any free port (default ${DEFAULTS.port})`),
+  host: option(NonEmptyString, 'HOST', 'interface to bind (default: all interfaces, IPv6 and IPv4)'),
+  unix: option(NonEmptyString, 'PATH', 'serve on a Unix domain socket instead of TCP'),
+  udp: toggle('serve UDP instead: each peer a session, each datagram answered to its sender'),
+  'tls-cert': option(pemFile('CERTIFICATE'), 'FILE', 'serve TLS with this PEM certificate (with --tls-key)'),
+  'tls-key': option(pemFile('PRIVATE KEY'), 'FILE', 'the PEM private key of --tls-cert'),
+  'idle-ms': option(wholeNumberFromString(1), 'N', `close a connection after N ms with no bytes either way (UDP: expire a peer silent for N ms, default ${DEFAULTS.datagramIdleMs})`),
+  'max-connections': option(wholeNumberFromString(1), 'N', 'close connections past N at once, before any reply (UDP: drop datagrams from peers past N)'),
+  'grace-ms': option(wholeNumberFromString(0), 'N', `on SIGINT/SIGTERM, let open connections finish for N ms (default ${DEFAULTS.graceMs})`),
+  backlog: option(wholeNumberFromString(1), 'N', 'connections the OS may queue before they are accepted'),
+  help: toggle('print this help and exit'),
+} satisfies Flags;
+
+/** What the server flags ask for: `serve()` options, or under `udp`, `serveDatagrams()` options. */
+export type AnyServeOptions = ServeOptions | { readonly udp: DatagramServeOptions };
+
+/** Server options from decoded server flags; Left when flags contradict each other. */
+export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.Either<string, AnyServeOptions> {
+  if (flags.unix !== undefined && (flags.port !== undefined || flags.host !== undefined)) {
+    return E.left(`--unix: cannot be combined with --port or --host`);
+  }
+  const cert = flags['tls-cert'];
+  const key = flags['tls-key'];
+  if (cert !== undefined && key === undefined) return E.left('--tls-cert: needs --tls-key too');
+  if (key !== undefined && cert === undefined) return E.left('--tls-key: needs --tls-cert too');
+  if (flags.udp) {
+    const other = flags.unix !== undefined ? '--unix' : cert !== undefined ? '--tls-cert' : flags.backlog !== undefined ? '--backlog' : undefined;
+    if (other) return E.left(`--udp: cannot be combined with ${other}`);
+    return E.right({
+      udp: {
+        host: flags.host,
+        port: flags.port ?? DEFAULTS.port,
+        idleMs: flags['idle-ms'],
+        maxPeers: flags['max-connections'],
+        graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
+      },
+    });
+  }
+  return E.right({
+    ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port ?? DEFAULTS.port }),
+    ...(cert !== undefined && key !== undefined ? { tls: { cert, key } } : {}),
+    idleMs: flags['idle-ms'],
+    maxConnections: flags['max-connections'],
+    graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
+    backlog: flags.backlog,
+  });
+}
+
+/** The client's flags, for `examples/client.ts`. */
+export const clientFlags = {
+  host: option(NonEmptyString, 'HOST', `server to connect to (default ${DEFAULTS.clientHost})`),
+  port: option(wholeNumberFromString(0, 65535), 'N', `server port (default ${DEFAULTS.port})`),
+  unix: option(NonEmptyString, 'PATH', 'connect to a Unix domain socket instead of TCP'),
+  udp: toggle('send MESSAGE as one datagram and print the first reply'),
+  tls: toggle("connect over TLS, trusting the system's CAs"),
+  'tls-ca': option(pemFile('CERTIFICATE'), 'FILE', "with --tls, trust this PEM certificate (a self-signed server's) instead of the system's CAs"),
+  'timeout-ms': option(wholeNumberFromString(1), 'N', `give up if the connection is not made (UDP: no reply comes) within N ms (default ${DEFAULTS.connectTimeoutMs})`),
+  help: toggle('print this help and exit'),
+} satisfies Flags;
+
+/** What the client flags ask for: `connect()` options, or under `udp`, `connectDatagram()` options. */
+export type AnyConnectOptions = ConnectOptions | { readonly udp: ConnectDatagramOptions };
+
+/** Client options from decoded client flags; Left when flags contradict each other. */
+export function connectOptionsFromFlags(flags: FlagValues<typeof clientFlags>): E.Either<string, AnyConnectOptions> {
+  if (flags.unix !== undefined && (flags.port !== undefined || flags.host !== undefined)) {
+    return E.left(`--unix: cannot be combined with --port or --host`);
+  }
+  if (flags['tls-ca'] !== undefined && !flags.tls) return E.left('--tls-ca: needs --tls too');
+  if (flags.udp) {
+    const other = flags.unix !== undefined ? '--unix' : flags.tls ? '--tls' : undefined;
+    if (other) return E.left(`--udp: cannot be combined with ${other}`);
+    return E.right({ udp: { host: flags.host, port: flags.port, timeoutMs: flags['timeout-ms'] } });
+  }
+  return E.right({
+    ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port }),
+    ...(flags.tls ? { tls: flags['tls-ca'] !== undefined ? { ca: flags['tls-ca'] } : {} } : {}),
+    timeoutMs: flags['timeout-ms'],
+  });
+}

@@ -1,0 +1,86 @@
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import { Handler } from '../core/handler';
+import { serveDatagrams } from '../transports/datagram/server';
+import { Server } from '../transports/hosting';
+import { serve } from '../transports/stream/server';
+import {
+  AnyConnectOptions,
+  AnyServeOptions,
+  clientFlags,
+  connectOptionsFromFlags,
+  Flags,
+  FlagValues,
+  parseArgs,
+  serveOptionsFromFlags,
+  serverFlags,
+  usage,
+} from './flags';
+
+// What a server program does around its handler: decode the flags (exit 2 with one line naming
+// the flag), serve, print `listening on ADDRESS`, and on SIGINT/SIGTERM stop accepting, give open
+// connections the grace period, and exit 0.
+
+/** Decoded flags, or exit: 2 with one line for a bad flag, 0 after printing `--help`. */
+export function argsOrExit<F extends Flags>(
+  program: string,
+  synopsis: string,
+  argv: readonly string[],
+  flags: F,
+  maxPositional = 0,
+): { flags: FlagValues<F>; positional: readonly string[] } {
+  const parsed = parseArgs(argv, flags, maxPositional);
+  if (E.isLeft(parsed)) return exitWith(2, `${program}: ${parsed.left}`);
+  if ((parsed.right.flags as { help?: true }).help) {
+    process.stdout.write(`${usage(synopsis, flags)}\n`);
+    process.exit(0);
+  }
+  return parsed.right;
+}
+
+/** The server flags, plus a program's own, decoded into server options, or exit as above. */
+export function serverArgsOrExit<F extends Flags>(
+  program: string,
+  argv: readonly string[],
+  ownFlags: F = {} as F,
+): { options: AnyServeOptions; flags: FlagValues<F & typeof serverFlags> } {
+  const flags = { ...ownFlags, ...serverFlags };
+  const parsed = argsOrExit(program, `${program} [flags]`, argv, flags).flags as FlagValues<F & typeof serverFlags>;
+  const options = pipe(
+    serveOptionsFromFlags(parsed),
+    E.getOrElse((line): AnyServeOptions => exitWith(2, `${program}: ${line}`)),
+  );
+  return { options, flags: parsed };
+}
+
+/** The client flags decoded into client options, and the positional MESSAGE if given, or exit as above. */
+export function clientArgsOrExit(program: string, argv: readonly string[]): { options: AnyConnectOptions; message: string | undefined } {
+  const { flags, positional } = argsOrExit(program, `${program} [flags] [MESSAGE]`, argv, clientFlags, 1);
+  const options = pipe(
+    connectOptionsFromFlags(flags),
+    E.getOrElse((line): AnyConnectOptions => exitWith(2, `${program}: ${line}`)),
+  );
+  return { options, message: positional[0] };
+}
+
+/**
+ * Serves until SIGINT or SIGTERM, then closes gracefully and exits 0; exits 1 if it can't listen.
+ * Prints `listening on ADDRESS`, the transport first when it isn't plain: `listening on udp [::]:50007`.
+ */
+export async function serveUntilSignalled(program: string, options: AnyServeOptions, handler: Handler): Promise<void> {
+  const server: Server = await ('udp' in options ? serveDatagrams(options.udp, handler) : serve(options, handler)).catch((err: Error) =>
+    exitWith(1, `${program}: ${err.message}`),
+  );
+  const transport = server.transport === 'udp' || server.transport === 'tls' ? `${server.transport} ` : '';
+  process.stdout.write(`listening on ${transport}${server.address}\n`);
+  const shutdown = (signal: string) => {
+    process.stderr.write(`${signal}: closing, ${server.connections} connection(s) open\n`);
+    server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown).once('SIGTERM', shutdown);
+}
+
+export function exitWith(code: number, line: string): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(code);
+}

@@ -1,0 +1,29 @@
+// Every default in one place: the library reads them, and so do the command's flags and --help.
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const DEFAULTS = {
+  /** The seed's port: servers listen on it, clients connect to it. */
+  port: 50007,
+  /** Where clients connect when given no host. */
+  clientHost: '127.0.0.1',
+  /** How long open connections may finish after `close()` or a signal. */
+  graceMs: 5000,
+  /** Pending output at which `backpressure()` holds reads; also a socket's write buffer. */
+  highWaterMark: 64 * KiB,
+  /** After our side has ended, how long a peer that neither reads nor closes is given. */
+  lingerMs: 2000,
+  /** How long a client waits for a connection (and its TLS handshake), or a UDP reply. */
+  connectTimeoutMs: 10_000,
+  /** A UDP peer silent this long is expired. */
+  datagramIdleMs: 30_000,
+  /** UDP peers served at once. */
+  maxPeers: 10_000,
+  /** The largest UDP payload over IPv4: 65,535 less the IP and UDP headers. */
+  maxDatagram: 65_507,
+  /** Longest line `lines()` takes. */
+  maxLineLength: 64 * KiB,
+  /** Longest payload `lengthPrefixed()` takes. */
+  maxLengthPrefixed: 16 * MiB,
+} as const;

@@ -1,0 +1,139 @@
+// One family for every error rxwire raises, like Node's and undici's: a class per failure, a
+// stable `code`, and `instanceof` that holds across two copies of the package (a handler module
+// with its own node_modules/rxwire), through a brand registered with `Symbol.for`.
+
+const KINDS = Symbol.for('rxwire.error.kinds');
+
+type Branded = { readonly [KINDS]: readonly string[] };
+
+function isBranded(value: unknown): value is Branded {
+  return typeof value === 'object' && value !== null && Array.isArray((value as Partial<Branded>)[KINDS]);
+}
+
+/** The classes from `target` up to the family's root, by name: what `instanceof` is checked against. */
+function kindsOf(target: Function): string[] {
+  const kinds: string[] = [];
+  for (let c = target; c && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c)) kinds.push(c.name);
+  return kinds;
+}
+
+function brand(error: Error, target: Function): void {
+  Object.defineProperty(error, KINDS, { value: kindsOf(target) });
+}
+
+/** `x instanceof C` for a class of the family: its own prototype chain, or the brand of another copy's. */
+function hasInstance(this: Function, value: unknown): boolean {
+  return Function.prototype[Symbol.hasInstance].call(this, value) || (isBranded(value) && value[KINDS].includes(this.name));
+}
+
+/** The root of the family. `code` is stable (`ERR_FRAME_TOO_LONG`); match on it or on the class. */
+export abstract class RxwireError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    brand(this, new.target);
+  }
+
+  static override [Symbol.hasInstance] = hasInstance;
+}
+
+/** A peer broke the protocol: the frame's bytes are the peer's fault, not the handler's. */
+export abstract class ProtocolError extends RxwireError {}
+
+/** A connection was silent, both ways, for longer than its idle timeout allows. */
+export class IdleTimeout extends RxwireError {
+  readonly code = 'ERR_IDLE_TIMEOUT';
+  constructor(readonly idleMs: number) {
+    super(`idle for ${idleMs} ms`);
+  }
+}
+
+/**
+ * A frame longer than its codec allows. `atLeast` is set when the frame's end has not arrived
+ * (an unterminated line): the decoder stops there rather than buffer the rest.
+ */
+export class FrameTooLong extends ProtocolError {
+  readonly code = 'ERR_FRAME_TOO_LONG';
+  constructor(
+    readonly length: number,
+    readonly limit: number,
+    readonly atLeast = false,
+  ) {
+    super(`frame of ${atLeast ? 'at least ' : ''}${length} bytes exceeds the ${limit}-byte limit`);
+  }
+}
+
+/** The input ended part-way through a frame: a short fixed-size tail, or a cut length-prefixed frame. */
+export class IncompleteFrame extends ProtocolError {
+  readonly code = 'ERR_INCOMPLETE_FRAME';
+  constructor(
+    readonly received: number,
+    readonly expected: number,
+    readonly part: 'frame' | 'length header' = 'frame',
+  ) {
+    super(`input ended inside a ${part}: ${received} of ${expected} bytes`);
+  }
+}
+
+/**
+ * A frame whose content breaks the protocol: not JSON, or not the shape its codec expects. The
+ * message is one line (`.a: expected number, got "x"`); `excerpt` is the frame's start, for logs.
+ */
+export class DecodeError extends ProtocolError {
+  readonly code = 'ERR_DECODE';
+  constructor(
+    message: string,
+    readonly excerpt = '',
+  ) {
+    super(message);
+  }
+}
+
+/** A datagram longer than the transport may send (`maxDatagram`); it is never sent. */
+export class DatagramTooLarge extends RxwireError {
+  readonly code = 'ERR_DATAGRAM_TOO_LARGE';
+  constructor(
+    readonly length: number,
+    readonly limit: number,
+  ) {
+    super(`datagram of ${length} bytes exceeds the ${limit}-byte limit`);
+  }
+}
+
+/** A datagram client heard nothing from its server, and sent nothing, for `ms`. */
+export class NoReply extends RxwireError {
+  readonly code = 'ERR_NO_REPLY';
+  constructor(
+    readonly remote: string,
+    readonly ms: number,
+  ) {
+    super(`no reply from udp ${remote} within ${ms} ms`);
+  }
+}
+
+/**
+ * A flow operator (`backpressure()`, …) that cannot act on the connection it serves: it was
+ * subscribed through something shared by several connections, which outlived the one it found.
+ */
+export class FlowUnavailable extends RxwireError {
+  readonly code = 'ERR_FLOW_UNAVAILABLE';
+}
+
+/**
+ * Options a function refuses: an unknown key (`serve: unknown option "idleTimeout" (did you mean
+ * "idleMs"?)`) or a bad value (`lines: maxLength: expected a whole number ≥ 1, got 0`). A
+ * TypeError, as Node's own invalid-argument errors are, and one of the family (`instanceof
+ * RxwireError`, `code` `ERR_INVALID_OPTION`).
+ */
+export class InvalidOption extends TypeError {
+  readonly code = 'ERR_INVALID_OPTION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidOption';
+    Object.defineProperty(this, KINDS, { value: ['InvalidOption', 'RxwireError'] });
+  }
+
+  static override [Symbol.hasInstance] = hasInstance;
+}

@@ -1,0 +1,90 @@
+import { Observable, Observer, Subscriber, Subscription } from 'rxjs';
+import { FlowUnavailable } from './errors';
+
+/**
+ * What a transport tells the operators of one connection's pipeline, without showing them the
+ * socket: how much output waits to be flushed, when bytes move either way, and a way to hold
+ * reads. Reads are held while any holder holds them, so several operators can ask at once.
+ */
+export interface Flow {
+  /** Bytes handed to the transport for writing and not yet flushed to the OS. */
+  readonly pendingOutput: number;
+  /** The transport's own high-water mark for output: `serve({ highWaterMark })`. */
+  readonly outputHighWaterMark: number;
+  /** Calls `listener` whenever bytes are read, queued for writing, or flushed. */
+  onActivity(listener: (event: FlowEvent) => void): () => void;
+  /** Calls `listener` once the connection has closed and its pipeline has been unsubscribed. */
+  onClose(listener: () => void): () => void;
+  /** Stops reading until every holder has released. */
+  holdReads(holder: object): void;
+  releaseReads(holder: object): void;
+}
+
+export type FlowEvent = 'read' | 'queued' | 'flushed';
+
+// Registered with Symbol.for, so that two copies of rxwire in one process (a handler module with
+// its own node_modules) see the same flows. The `@1` is the version of the Flow contract above.
+const FLOW = Symbol.for('rxwire.flow@1');
+const context: { subscribing: Flow | undefined } = ((globalThis as Record<symbol, unknown>)[Symbol.for('rxwire.flow-context@1')] ??= {
+  subscribing: undefined,
+}) as { subscribing: Flow | undefined };
+
+/** The subscriber a transport subscribes a pipeline with: every operator's subscriber chain ends here. */
+class FlowSubscriber<T> extends Subscriber<T> {
+  readonly [FLOW]: Flow;
+  constructor(flow: Flow, observer: Observer<T>) {
+    super(observer);
+    this[FLOW] = flow;
+  }
+}
+
+/**
+ * For transports: subscribes a connection's pipeline so that its operators find `flow`, the
+ * connection's, with `flowOf`, like Reactor's Context travels with the subscriber.
+ */
+export function subscribeWithFlow<T>(flow: Flow, source: Observable<T>, observer: Observer<T>): Subscription {
+  const subscriber = new FlowSubscriber(flow, observer);
+  const outer = context.subscribing;
+  context.subscribing = flow;
+  try {
+    source.subscribe(subscriber);
+  } finally {
+    context.subscribing = outer;
+  }
+  return subscriber;
+}
+
+// Subscriber chains are as deep as the pipeline: a few dozen operators. The bound only stops a loop.
+const MAX_CHAIN = 10_000;
+
+/**
+ * The flow of the connection `subscriber` serves, for an operator that needs one (`backpressure`,
+ * `idleTimeout`, …), found through its subscriber chain, so it holds for an operator subscribed
+ * late (inside a `mergeMap`) too. Undefined outside a transport (over `of(...)` in a test).
+ *
+ * An operator subscribed through `share()` or a Subject has no chain to its connection: it acts on
+ * the connection whose subscription started it, and if that connection closes while the operator
+ * still runs (the shared source serves other connections), it errors, naming `operator`, rather
+ * than go on silently doing nothing.
+ */
+export function flowOf(subscriber: Subscriber<unknown>, operator: string): Flow | undefined {
+  let link: unknown = subscriber;
+  for (let depth = 0; link && depth < MAX_CHAIN; depth++) {
+    const flow = (link as { [FLOW]?: Flow })[FLOW];
+    if (flow) return flow;
+    const { destination, partialObserver } = link as { destination?: unknown; partialObserver?: unknown };
+    link = destination ?? partialObserver;
+  }
+  const flow = context.subscribing;
+  if (!flow) return undefined;
+  const stopWatching = flow.onClose(() =>
+    subscriber.error(
+      new FlowUnavailable(
+        `${operator}: the connection it was subscribed for has closed while it still runs, so it was ` +
+          'shared by several connections (share(), a Subject); put it inside each connection\'s pipeline',
+      ),
+    ),
+  );
+  subscriber.add(stopWatching);
+  return flow;
+}

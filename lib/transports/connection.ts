@@ -1,0 +1,107 @@
+import { merge, Observable, Subscriber } from 'rxjs';
+import { Flow, FlowEvent } from '../core/flow';
+import { ConnectionInfo } from '../core/handler';
+
+/**
+ * What every transport's connection keeps the same way: the input as an Observable with one
+ * subscriber at a time, the Flow bookkeeping (who listens for activity, who holds reads, who waits
+ * for the close), and `exchange`. A transport says how it moves bytes: `startReading` and
+ * `stopReading`, `send`, and its byte counts. The sets are made when first needed, since a server
+ * keeps one connection per open socket.
+ */
+export abstract class TransportConnection implements Flow {
+  readonly input: Observable<Buffer>;
+  readonly openedAt = Date.now();
+  abstract readonly pendingOutput: number;
+  abstract readonly outputHighWaterMark: number;
+  abstract readonly bytesRead: number;
+  abstract readonly bytesWritten: number;
+  protected reader: Subscriber<Buffer> | undefined;
+  private inputEnd: { error?: Error } | undefined;
+  private listeners: Set<(event: FlowEvent) => void> | undefined;
+  private closeListeners: Set<() => void> | undefined;
+  private holders: Set<object> | undefined;
+
+  constructor(readonly info: ConnectionInfo) {
+    this.input = new Observable<Buffer>((subscriber) => {
+      if (this.reader) return subscriber.error(new Error(`connection #${info.id}: input already has a subscriber`));
+      if (this.inputEnd) return this.inputEnd.error ? subscriber.error(this.inputEnd.error) : subscriber.complete();
+      this.reader = subscriber;
+      if (!this.holdingReads) this.startReading();
+      return () => {
+        if (this.reader !== subscriber) return;
+        this.reader = undefined;
+        this.stopReading();
+      };
+    });
+  }
+
+  /** Sends what `output` emits; completes once it is all sent. Subscribes `output` with this connection as its Flow. */
+  abstract send(output: Observable<Buffer>): Observable<never>;
+
+  /** What the peer sends, while `output` is sent: the client's side of `send`. */
+  exchange(output: Observable<Buffer>): Observable<Buffer> {
+    return merge(this.input, this.send(output));
+  }
+
+  get inputEnded(): boolean {
+    return this.inputEnd !== undefined;
+  }
+
+  /** For the transport: no more input will come (the peer ended, the socket closed), or `error`. */
+  endInput(error?: Error): void {
+    if (this.inputEnd) return;
+    this.inputEnd = error ? { error } : {};
+    const reader = this.reader;
+    this.reader = undefined;
+    if (error) reader?.error(error);
+    else reader?.complete();
+  }
+
+  /** For the transport: one read's bytes, handed to the input's subscriber. */
+  protected emitRead(chunk: Buffer): void {
+    this.notify('read');
+    this.reader?.next(chunk);
+  }
+
+  /** Called when the input gets a subscriber and reads are not held: read from the peer. */
+  protected abstract startReading(): void;
+  /** Called when the input loses its subscriber, or an operator holds reads. */
+  protected abstract stopReading(): void;
+
+  // ---- Flow ---------------------------------------------------------------------------------
+
+  onActivity(listener: (event: FlowEvent) => void): () => void {
+    (this.listeners ??= new Set()).add(listener);
+    return () => this.listeners!.delete(listener);
+  }
+
+  onClose(listener: () => void): () => void {
+    (this.closeListeners ??= new Set()).add(listener);
+    return () => this.closeListeners!.delete(listener);
+  }
+
+  holdReads(holder: object): void {
+    (this.holders ??= new Set()).add(holder);
+    this.stopReading();
+  }
+
+  releaseReads(holder: object): void {
+    if (this.holders?.delete(holder) && this.holders.size === 0 && this.reader) this.startReading();
+  }
+
+  protected get holdingReads(): boolean {
+    return (this.holders?.size ?? 0) > 0;
+  }
+
+  protected notify(event: FlowEvent): void {
+    if (this.listeners) for (const listener of this.listeners) listener(event);
+  }
+
+  /** For the transport, once the connection has closed and its pipeline is unsubscribed. */
+  protected closed(): void {
+    const listeners = this.closeListeners;
+    this.closeListeners = undefined;
+    if (listeners) for (const listener of [...listeners]) listener();
+  }
+}

@@ -1,0 +1,151 @@
+import * as dgram from 'node:dgram';
+import { DEFAULTS } from '../../core/defaults';
+import { DatagramTooLarge, IdleTimeout } from '../../core/errors';
+import { ConnectionInfo, Handler } from '../../core/handler';
+import { decodeOptions } from '../../core/options';
+import { formatHost } from '../address';
+import { describeFailure, handlerOutput, Hosting, nextConnectionId, logger, Server } from '../hosting';
+import { DatagramConnection } from './connection';
+import { DatagramServeOptions } from './options';
+import { socketTypeFor } from './socketType';
+
+export interface DatagramServer extends Server {
+  /** Datagrams from new peers dropped because `maxPeers` peers had sessions. */
+  readonly droppedFromNewPeers: number;
+  /** Datagrams from peers with a session dropped because their handler was not reading. */
+  readonly droppedUnread: number;
+}
+
+/**
+ * Serves UDP: each remote peer (address and port) becomes a session, a DatagramConnection run
+ * through `handler` as a stream connection would be. A session ends when its handler's output
+ * completes or errors (a handler error, `DatagramTooLarge`), which touches no other peer; a later
+ * datagram from the same peer starts a new one. A peer silent for `idleMs` is expired: its input
+ * completes, and its output gets another `idleMs` to finish.
+ *
+ * ```ts
+ * const server = await serveDatagrams({ port: 50007 }, pipe(closeOnEmptyRead(), upper()));
+ * ```
+ */
+export async function serveDatagrams(options: DatagramServeOptions, handler: Handler): Promise<DatagramServer> {
+  const opts = decodeOptions('serveDatagrams', DatagramServeOptions, options);
+  const hosting = new Hosting<DatagramConnection>(logger(opts.log), opts.graceMs);
+  const log = hosting.log;
+  const idleMs = opts.idleMs ?? DEFAULTS.datagramIdleMs;
+  const maxPeers = opts.maxPeers ?? DEFAULTS.maxPeers;
+  const socket = dgram.createSocket(opts.type ?? (await socketTypeFor(opts.host)));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ address: opts.host, port: opts.port ?? 0 }, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  // Errors after binding are the OS's word on one datagram; the server goes on.
+  socket.on('error', (err) => log(`server: ${err.message}`));
+  const bound = socket.address();
+  const address = formatHost(bound.address, bound.port);
+
+  // Every session until it ends, with what ends it; `byPeer` only those still reading, which the
+  // peer's datagrams go to.
+  const endSession = new Map<DatagramConnection, () => void>();
+  const byPeer = new Map<string, DatagramConnection>();
+  let droppedFromNewPeers = 0;
+  let droppedUnreadByEnded = 0;
+  let lastFullLog = 0;
+  // Set by close(), which stops reading at once: closes the socket once the last session has ended.
+  let closeSocket: (() => void) | undefined;
+
+  const open = (peer: dgram.RemoteInfo, key: string): DatagramConnection => {
+    const info: ConnectionInfo = { id: nextConnectionId(), transport: 'udp', local: address, remote: formatHost(peer.address, peer.port) };
+    const conn = new DatagramConnection(info, (datagram, sent) => socket.send(datagram, peer.port, peer.address, sent), opts.maxDatagram);
+    hosting.opened(conn);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(expiry);
+      stopWatching();
+      output?.unsubscribe();
+      conn.end();
+      if (byPeer.get(key) === conn) byPeer.delete(key);
+      endSession.delete(conn);
+      droppedUnreadByEnded += conn.droppedUnread;
+      const dropped = conn.droppedUnread > 0 ? `, ${conn.droppedUnread} dropped unread` : '';
+      hosting.closed(conn, `${conn.datagramsRead} datagrams (${conn.bytesRead} bytes) in${dropped}, ${conn.datagramsWritten} datagrams (${conn.bytesWritten} bytes) out`);
+      if (endSession.size === 0) closeSocket?.();
+    };
+    // Silent for idleMs: the input completes and the peer's next datagram starts a new session;
+    // idle another idleMs (an output that never completes): the session ends.
+    const expiry = setTimeout(function expire() {
+      if (conn.inputEnded) return end();
+      log(`#${info.id} expired: silent for ${idleMs} ms`);
+      if (byPeer.get(key) === conn) byPeer.delete(key);
+      conn.endInput();
+      expiry.refresh();
+    }, idleMs);
+    const stopWatching = conn.onActivity((event) => event === 'read' && expiry.refresh());
+    endSession.set(conn, end);
+    byPeer.set(key, conn);
+    const failed = (err: unknown) => {
+      const expected = err instanceof DatagramTooLarge || err instanceof IdleTimeout;
+      log(`#${info.id} ${expected ? `${(err as Error).message}, closing` : describeFailure(err)}`);
+      end();
+    };
+    let output: { unsubscribe(): void } | undefined;
+    try {
+      output = conn.send(handlerOutput(handler, conn.input, info)).subscribe({ error: failed, complete: end });
+    } catch (err) {
+      failed(err);
+    }
+    return conn;
+  };
+
+  socket.on('message', (datagram, peer) => {
+    if (closeSocket) return;
+    const key = `${peer.address} ${peer.port}`;
+    let conn = byPeer.get(key);
+    if (!conn) {
+      if (endSession.size >= maxPeers) {
+        droppedFromNewPeers++;
+        // One line a second at most: a flood of new peers must not flood the log too.
+        if (Date.now() - lastFullLog >= 1000) {
+          lastFullLog = Date.now();
+          log(`refused ${formatHost(peer.address, peer.port)}: ${maxPeers} peers open; datagrams from new peers dropped so far: ${droppedFromNewPeers}`);
+        }
+        return;
+      }
+      conn = open(peer, key);
+    }
+    conn.deliver(datagram);
+  });
+
+  return {
+    transport: 'udp',
+    address,
+    port: bound.port,
+    get connections() {
+      return hosting.open.size;
+    },
+    get droppedFromNewPeers() {
+      return droppedFromNewPeers;
+    },
+    get droppedUnread() {
+      let dropped = droppedUnreadByEnded;
+      for (const conn of hosting.open) dropped += conn.droppedUnread;
+      return dropped;
+    },
+    close: (graceMs) =>
+      hosting.close(
+        graceMs,
+        (done) => {
+          // Stop reading at once, as if every peer had half-closed; the last session to end closes the socket.
+          closeSocket = () => socket.close(done);
+          byPeer.clear();
+          if (endSession.size === 0) return closeSocket();
+          for (const conn of [...hosting.open]) conn.endInput();
+        },
+        (conn) => endSession.get(conn)?.(),
+      ),
+  };
+}

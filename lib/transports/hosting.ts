@@ -1,0 +1,96 @@
+import { isObservable, Observable } from 'rxjs';
+import { DEFAULTS } from '../core/defaults';
+import { ProtocolError, RxwireError } from '../core/errors';
+import { ConnectionInfo, Handler, Transport } from '../core/handler';
+import { TransportConnection } from './connection';
+
+// What every server does the same way, whatever its socket type: count and log connections,
+// run the handler on each, tell whose fault a failure was, and close with a grace period.
+
+export interface Server {
+  /** What it serves: `tcp`, `unix`, `tls` (over TCP or a Unix socket) or `udp`. */
+  readonly transport: Transport;
+  /** Where it listens: `[::]:50007`, `127.0.0.1:41234`, `unix:/tmp/rxwire.sock`. */
+  readonly address: string;
+  /** The real port (useful after `port: 0`); undefined on a Unix socket. */
+  readonly port: number | undefined;
+  /** Connections open right now (for UDP: peers with a session). */
+  readonly connections: number;
+  /**
+   * Stops accepting at once, lets open connections finish for up to `graceMs` (default: the
+   * `graceMs` option, else 5 s), then ends what is left. Resolves once every socket is closed.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+export type Log = (line: string) => void;
+
+/** Where a server's log lines go: the `log` option, stderr by default, nowhere for `false`. */
+export function logger(option: Log | false | undefined): Log {
+  return option === false ? () => {} : (option ?? ((line: string) => process.stderr.write(`${line}\n`)));
+}
+
+let lastId = 0;
+export function nextConnectionId(): number {
+  return ++lastId;
+}
+
+/** The handler's pipeline for one connection; throws when the handler throws or returns no Observable. */
+export function handlerOutput(handler: Handler, input: Observable<Buffer>, info: ConnectionInfo): Observable<Buffer> {
+  const output = handler(input, info);
+  if (!isObservable(output)) throw new TypeError(`the handler must return an Observable, got ${typeof output}`);
+  return output;
+}
+
+/**
+ * A failed connection's log line, by the error's class and code: a frame that broke the protocol
+ * is the peer's, a socket's system error (ECONNRESET, EPIPE, …) is the network's, one of rxwire's
+ * own (an idle timeout) says what happened, anything else is the handler's.
+ */
+export function describeFailure(err: unknown): string {
+  if (err instanceof ProtocolError) return `protocol error: ${err.message}`;
+  if (err instanceof RxwireError) return err.message;
+  if (err instanceof Error) return isSystemError(err) ? err.message : `handler error: ${err.message}`;
+  return `handler error: ${String(err)}`;
+}
+
+/** Node's errors from the OS (ECONNRESET, EPIPE, EMFILE, …) carry the call that failed. */
+function isSystemError(err: Error): boolean {
+  return typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/**
+ * The open connections of one server and its one close: stop accepting, give the open ones
+ * `graceMs`, then `cut` what is left; resolves once `stopAccepting` reports every socket closed.
+ */
+export class Hosting<C extends TransportConnection> {
+  readonly open = new Set<C>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly log: Log,
+    private readonly graceMs: number = DEFAULTS.graceMs,
+  ) {}
+
+  opened(conn: C): void {
+    this.open.add(conn);
+    this.log(`#${conn.info.id} open ${conn.info.remote}`);
+  }
+
+  /** Forgets `conn`, and logs its totals: `#3 closed 127.0.0.1:41234: 12 bytes in, 12 bytes out, 4 ms`. */
+  closed(conn: C, totals = `${conn.bytesRead} bytes in, ${conn.bytesWritten} bytes out`): void {
+    this.open.delete(conn);
+    this.log(`#${conn.info.id} closed ${conn.info.remote}: ${totals}, ${Date.now() - conn.openedAt} ms`);
+  }
+
+  close(graceMs: number | undefined, stopAccepting: (done: () => void) => void, cut: (conn: C) => void): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => [...this.open].forEach(cut), graceMs ?? this.graceMs);
+      stopAccepting(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return this.closing;
+  }
+}

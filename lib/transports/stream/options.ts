@@ -1,0 +1,74 @@
+import * as t from 'io-ts';
+import { LogOption, NonEmptyString, Port, strictOptions, wholeNumber } from '../../core/options';
+
+/** PEM text (a certificate, a key, a CA), as a string or as the Buffer `readFileSync` gives. */
+export const Pem = new t.Type<string | Buffer, string | Buffer, unknown>(
+  'PEM text',
+  (u): u is string | Buffer => (typeof u === 'string' && u.length > 0) || Buffer.isBuffer(u),
+  (u, c) =>
+    (typeof u === 'string' && u.length > 0) || Buffer.isBuffer(u) ? t.success(u) : t.failure(u, c, 'expected PEM text as a string or Buffer'),
+  (pem) => pem,
+);
+
+/** `serve({ tls })`: the server's certificate and key; `ca` and `requestCert` to ask clients for theirs. */
+export const ServerTlsOptions = strictOptions({ cert: Pem, key: Pem }, { ca: Pem, requestCert: t.boolean });
+export type ServerTlsOptions = t.TypeOf<typeof ServerTlsOptions>;
+
+/** `connect({ tls })`: whom to trust (`ca`; default the system's CAs), and a certificate of our own if asked. */
+export const ClientTlsOptions = strictOptions(
+  {},
+  {
+    ca: Pem,
+    cert: Pem,
+    key: Pem,
+    /** The name the server's certificate must carry; default the host, when it is a name. */
+    servername: NonEmptyString,
+    /** Refuse a server whose certificate is not trusted. Default true. */
+    rejectUnauthorized: t.boolean,
+  },
+);
+export type ClientTlsOptions = t.TypeOf<typeof ClientTlsOptions>;
+
+export const ServeOptions = strictOptions(
+  {},
+  {
+    /** Interface to bind; none = every interface, IPv6 and IPv4 (dual-stack). */
+    host: NonEmptyString,
+    /** TCP port; 0 = any free port. */
+    port: Port,
+    /** Unix domain socket path, instead of host and port. */
+    path: NonEmptyString,
+    /** Connections the OS may queue before they are accepted. */
+    backlog: wholeNumber(1),
+    /** End a connection once no bytes have moved either way for this long. */
+    idleMs: wholeNumber(1),
+    /** Connections past this many are closed at once, before any reply. */
+    maxConnections: wholeNumber(1),
+    /** On close, how long open connections may go on before they are destroyed. */
+    graceMs: wholeNumber(0),
+    /** Bytes of pending output at which `backpressure()` holds reads. */
+    highWaterMark: wholeNumber(1),
+    /** Serve TLS instead of plain TCP (or over the Unix socket). */
+    tls: ServerTlsOptions,
+    /** Where log lines go; false for none. Default: stderr. */
+    log: LogOption,
+  },
+);
+export type ServeOptions = t.TypeOf<typeof ServeOptions>;
+
+export const ConnectOptions = strictOptions(
+  {},
+  {
+    host: NonEmptyString,
+    port: Port,
+    /** Unix domain socket path, instead of host and port. */
+    path: NonEmptyString,
+    /** Give up on an attempt when the connection (and TLS handshake) is not made within this long. Default 10 s. */
+    timeoutMs: wholeNumber(1),
+    /** Connect over TLS; `{}` trusts the system's CAs. */
+    tls: ClientTlsOptions,
+    /** Try again after a failed attempt, up to `count` times, waiting `delayMs`, then twice as long each time. */
+    retry: strictOptions({ count: wholeNumber(0), delayMs: wholeNumber(0) }, {}),
+  },
+);
+export type ConnectOptions = t.TypeOf<typeof ConnectOptions>;

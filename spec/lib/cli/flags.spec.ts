@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import * as E from 'fp-ts/Either';
+import { readFileSync } from 'node:fs';
+import { clientFlags, connectOptionsFromFlags, parseArgs, serveOptionsFromFlags, serverFlags, usage } from '../../../lib/cli/flags';
+import { selfSignedCert } from '../../support/net';
+
+const left = <A>(result: E.Either<string, A>) => (E.isLeft(result) ? result.left : `right: ${JSON.stringify(result.right)}`);
+
+describe('flags', () => {
+  it('reads --flag value, --flag=value and switches', () => {
+    const parsed = parseArgs(['--port', '80', '--host=::1', '--help'], serverFlags);
+    expect(parsed).to.deep.equal(E.right({ flags: { port: 80, host: '::1', help: true }, positional: [] }));
+  });
+
+  it('names the flag and what it expected when a value is bad', () => {
+    expect(left(parseArgs(['--port', '-1'], serverFlags))).to.equal('--port: expected a whole number from 0 to 65535, got "-1"');
+    expect(left(parseArgs(['--port', '70000'], serverFlags))).to.equal('--port: expected a whole number from 0 to 65535, got "70000"');
+    expect(left(parseArgs(['--port=abc'], serverFlags))).to.equal('--port: expected a whole number from 0 to 65535, got "abc"');
+    expect(left(parseArgs(['--idle-ms', '-5'], serverFlags))).to.equal('--idle-ms: expected a whole number ≥ 1, got "-5"');
+    expect(left(parseArgs(['--grace-ms', 'soon'], serverFlags))).to.equal('--grace-ms: expected a whole number ≥ 0, got "soon"');
+  });
+
+  it('refuses unknown flags, missing values, values given to switches, and stray arguments', () => {
+    expect(left(parseArgs(['--prot', '80'], serverFlags))).to.equal('unknown flag --prot (see --help)');
+    expect(left(parseArgs(['--port'], serverFlags))).to.equal('--port: expected N, got nothing');
+    expect(left(parseArgs(['--port', '--host', 'x'], serverFlags))).to.equal('--port: expected N, got nothing');
+    expect(left(parseArgs(['--help=yes'], serverFlags))).to.equal('--help: takes no value, got "yes"');
+    expect(left(parseArgs(['8080'], serverFlags))).to.equal('unexpected argument "8080" (see --help)');
+    expect(left(parseArgs(['--constructor', '1'], serverFlags))).to.equal('unknown flag --constructor (see --help)');
+  });
+
+  it('takes positional arguments where allowed, and everything after -- as one', () => {
+    expect(parseArgs(['hi there'], clientFlags, 1)).to.deep.equal(E.right({ flags: {}, positional: ['hi there'] }));
+    expect(parseArgs(['--', '--port'], clientFlags, 1)).to.deep.equal(E.right({ flags: {}, positional: ['--port'] }));
+  });
+
+  it('turns server flags into serve() options, with the seed port by default', () => {
+    expect(serveOptionsFromFlags({})).to.deep.equal(
+      E.right({ host: undefined, port: 50007, idleMs: undefined, maxConnections: undefined, graceMs: 5000, backlog: undefined }),
+    );
+    expect(serveOptionsFromFlags({ unix: '/tmp/s', 'idle-ms': 10 })).to.deep.equal(
+      E.right({ path: '/tmp/s', idleMs: 10, maxConnections: undefined, graceMs: 5000, backlog: undefined }),
+    );
+    expect(left(serveOptionsFromFlags({ unix: '/tmp/s', port: 1 }))).to.equal('--unix: cannot be combined with --port or --host');
+  });
+
+  it('turns --udp into serveDatagrams() options, with --max-connections as maxPeers', () => {
+    expect(serveOptionsFromFlags({ udp: true, 'max-connections': 3 })).to.deep.equal(
+      E.right({ udp: { host: undefined, port: 50007, idleMs: undefined, maxPeers: 3, graceMs: 5000 } }),
+    );
+    expect(left(serveOptionsFromFlags({ udp: true, unix: '/tmp/s' }))).to.equal('--udp: cannot be combined with --unix');
+    expect(left(serveOptionsFromFlags({ udp: true, backlog: 5 }))).to.equal('--udp: cannot be combined with --backlog');
+  });
+
+  it('reads --tls-cert and --tls-key at once, and wants both', () => {
+    const { certFile, keyFile } = selfSignedCert();
+    const parsed = parseArgs(['--tls-cert', certFile, '--tls-key', keyFile], serverFlags);
+    if (E.isLeft(parsed)) return expect.fail(parsed.left);
+    expect(parsed.right.flags['tls-cert']).to.deep.equal(readFileSync(certFile));
+    const options = serveOptionsFromFlags(parsed.right.flags);
+    expect(E.isRight(options) ? options.right : undefined).to.deep.include({ tls: { cert: readFileSync(certFile), key: readFileSync(keyFile) } });
+    expect(left(parseArgs(['--tls-key', certFile], serverFlags))).to.equal(`--tls-key: expected a PEM file holding a PRIVATE KEY, got ${JSON.stringify(certFile)}`);
+    expect(left(serveOptionsFromFlags({ 'tls-cert': readFileSync(certFile) }))).to.equal('--tls-cert: needs --tls-key too');
+    expect(left(serveOptionsFromFlags({ 'tls-key': readFileSync(keyFile) }))).to.equal('--tls-key: needs --tls-cert too');
+  });
+
+  it('turns client flags into connect() or connectDatagram() options', () => {
+    const ca = readFileSync(selfSignedCert().certFile);
+    expect(connectOptionsFromFlags({ port: 1, 'timeout-ms': 300 })).to.deep.equal(E.right({ host: undefined, port: 1, timeoutMs: 300 }));
+    expect(connectOptionsFromFlags({ unix: '/tmp/s' })).to.deep.equal(E.right({ path: '/tmp/s', timeoutMs: undefined }));
+    expect(connectOptionsFromFlags({ tls: true })).to.deep.equal(E.right({ host: undefined, port: undefined, tls: {}, timeoutMs: undefined }));
+    expect(connectOptionsFromFlags({ tls: true, 'tls-ca': ca })).to.deep.equal(E.right({ host: undefined, port: undefined, tls: { ca }, timeoutMs: undefined }));
+    expect(connectOptionsFromFlags({ udp: true, port: 9 })).to.deep.equal(E.right({ udp: { host: undefined, port: 9, timeoutMs: undefined } }));
+    expect(left(connectOptionsFromFlags({ udp: true, tls: true }))).to.equal('--udp: cannot be combined with --tls');
+    expect(left(connectOptionsFromFlags({ 'tls-ca': ca }))).to.equal('--tls-ca: needs --tls too');
+  });
+
+  it('lists every flag in the help text', () => {
+    const text = usage('upper [flags]', serverFlags);
+    for (const name of Object.keys(serverFlags)) expect(text).to.include(`--${name}`);
+    expect(text.split('\n')[0]).to.equal('usage: upper [flags]');
+  });
+});

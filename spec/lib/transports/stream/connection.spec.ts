@@ -1,0 +1,119 @@
+import { expect } from 'chai';
+import * as net from 'node:net';
+import { lastValueFrom, map, of, Subject } from 'rxjs';
+import { formatHost } from '../../../../lib/transports/address';
+import { Connection } from '../../../../lib/transports/stream/connection';
+import { delay, eventually, readAll, collectBytes } from '../../../support/net';
+
+/** A real loopback socket pair: the server end wrapped in a Connection, the client end plain. */
+async function socketPair(): Promise<{ conn: Connection; peer: net.Socket; close(): Promise<void> }> {
+  const listener = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const accepted = new Promise<net.Socket>((resolve) => listener.once('connection', resolve));
+  const peer = net.connect({ port: (listener.address() as net.AddressInfo).port, host: '127.0.0.1' });
+  const socket = await accepted;
+  const conn = new Connection(socket, { id: 0, transport: 'tcp', local: 'here', remote: 'there' });
+  return {
+    conn,
+    peer,
+    close: async () => {
+      socket.destroy();
+      peer.destroy();
+      await new Promise((resolve) => listener.close(resolve));
+    },
+  };
+}
+
+describe('Connection', () => {
+  it('emits what the peer sends and completes when the peer ends its side', async () => {
+    const { conn, peer, close } = await socketPair();
+    try {
+      peer.end('all of it');
+      expect((await lastValueFrom(conn.input.pipe(collectBytes))).toString()).to.equal('all of it');
+    } finally {
+      await close();
+    }
+  });
+
+  it('lets one subscriber read at a time', async () => {
+    const { conn, close } = await socketPair();
+    try {
+      const first = conn.input.subscribe();
+      await lastValueFrom(conn.input).then(
+        () => expect.fail('a second subscriber was let in'),
+        (err: Error) => expect(err.message).to.equal('connection #0: input already has a subscriber'),
+      );
+      first.unsubscribe();
+    } finally {
+      await close();
+    }
+  });
+
+  it('send writes in order, ends our side once flushed, then completes', async () => {
+    const { conn, peer, close } = await socketPair();
+    try {
+      const received = readAll(peer);
+      await lastValueFrom(conn.send(of('one ', 'two ', 'three').pipe(map((s) => Buffer.from(s)))), { defaultValue: undefined });
+      expect((await received).toString()).to.equal('one two three');
+    } finally {
+      await close();
+    }
+  });
+
+  it('stops reading while any holder holds reads, and reads again when all have released', async () => {
+    const { conn, peer, close } = await socketPair();
+    try {
+      const seen: string[] = [];
+      const subscription = conn.input.subscribe((chunk) => seen.push(chunk.toString()));
+      const [a, b] = [{}, {}];
+      conn.holdReads(a);
+      conn.holdReads(b);
+      peer.write('held');
+      await delay(100);
+      expect(seen).to.deep.equal([]);
+      conn.releaseReads(a);
+      await delay(100);
+      expect(seen).to.deep.equal([]);
+      conn.releaseReads(b);
+      await eventually(() => seen.join('') === 'held', 2000, 'the held bytes');
+      subscription.unsubscribe();
+    } finally {
+      await close();
+    }
+  });
+
+  it('tells flow listeners about reads, queued writes and flushes', async () => {
+    const { conn, peer, close } = await socketPair();
+    try {
+      const events: string[] = [];
+      conn.onActivity((event) => events.push(event));
+      const output = new Subject<Buffer>();
+      conn.send(output).subscribe();
+      conn.input.subscribe((chunk) => output.next(chunk));
+      peer.write('ping');
+      await eventually(() => events.includes('flushed'), 2000, 'a flush');
+      expect(events.slice(0, 3)).to.deep.equal(['read', 'queued', 'flushed']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('keeps a socket error for whoever subscribes, instead of crashing', async () => {
+    const { conn, peer, close } = await socketPair();
+    try {
+      const failed = lastValueFrom(conn.input).catch((err: NodeJS.ErrnoException) => err.code);
+      peer.resetAndDestroy();
+      expect(await failed).to.equal('ECONNRESET');
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('formatHost', () => {
+  it('writes IPv4 plainly, IPv6 in brackets, and an IPv4-mapped peer as IPv4', () => {
+    expect(formatHost('127.0.0.1', 80)).to.equal('127.0.0.1:80');
+    expect(formatHost('::1', 80)).to.equal('[::1]:80');
+    expect(formatHost('::ffff:127.0.0.2', 80)).to.equal('127.0.0.2:80');
+  });
+});

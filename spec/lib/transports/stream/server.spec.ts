@@ -1,0 +1,337 @@
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { concat, map, mergeMap, Observable, of, take, throwError, timer } from 'rxjs';
+import { Handler, serve } from 'rxwire';
+import upper, { upperBytes } from '../../../../handlers/upper';
+import { closed, delay, dial, eventually, hasIPv6, readAll, roundTrip, startServer } from '../../../support/net';
+
+const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('serve', () => {
+  it('reports the real address and port when asked for port 0', async () => {
+    const server = await startServer(upper);
+    try {
+      expect(server.port).to.be.greaterThan(0);
+      expect(server.address).to.equal(`127.0.0.1:${server.port}`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('streams 64 MB through while the client reads concurrently, byte for byte', async function () {
+    this.timeout(60000);
+    const server = await startServer(upper);
+    try {
+      const data = randomBytes(64 * 1024 * 1024);
+      const socket = await dial({ port: server.port });
+      const reply = readAll(socket);
+      // Written in 1 MB pieces as the socket drains, so neither side holds it all at once.
+      for (let offset = 0; offset < data.length; offset += 1 << 20) {
+        if (!socket.write(data.subarray(offset, offset + (1 << 20)))) await new Promise((r) => socket.once('drain', r));
+      }
+      socket.end();
+      expect(sha(await reply)).to.equal(sha(upperBytes(data)));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('flushes output that follows the client half-close, then ends', async () => {
+    // Answers only after the input has ended, and slowly.
+    const late: Handler = (input) => concat(input.pipe(map(upperBytes)), timer(100).pipe(map(() => Buffer.from(' bye'))));
+    const server = await startServer(late);
+    try {
+      expect((await roundTrip({ port: server.port }, Buffer.from('hello'))).toString()).to.equal('HELLO bye');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ends the connection after flushing when the handler completes first', async () => {
+    const server = await startServer((input) => input.pipe(take(1), map(upperBytes)));
+    try {
+      const socket = await dial({ port: server.port });
+      const reply = readAll(socket);
+      socket.write('first');
+      // The client never half-closes; the server ends anyway, and its FIN arrives after the data.
+      expect((await reply).toString()).to.equal('FIRST');
+      socket.destroy();
+      await eventually(() => server.connections === 0, 5000, 'the connection to close');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('serves 500 concurrent clients, each its own reply', async function () {
+    this.timeout(60000);
+    const server = await startServer(upper, { backlog: 511 });
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 500 }, (_, i) => roundTrip({ port: server.port }, Buffer.from(`client ${i} says hi`))),
+      );
+      replies.forEach((reply, i) => expect(reply.toString()).to.equal(`CLIENT ${i} SAYS HI`));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("ends only the connection whose handler errors; the others go on", async () => {
+    const picky: Handler = (input) =>
+      input.pipe(mergeMap((chunk) => (chunk.includes('boom') ? throwError(() => new Error('boom received')) : of(upperBytes(chunk)))));
+    const server = await startServer(picky);
+    try {
+      const calm = await dial({ port: server.port });
+      const calmReplies: Buffer[] = [];
+      calm.on('data', (chunk: Buffer) => calmReplies.push(chunk));
+      calm.write('one');
+      await eventually(() => Buffer.concat(calmReplies).toString() === 'ONE', 5000, 'the calm reply');
+
+      const failing = await dial({ port: server.port });
+      failing.on('error', () => {});
+      failing.write('boom');
+      await closed(failing);
+      await eventually(() => server.logs.some((l) => /^#\d+ handler error: boom received$/.test(l)), 5000, 'the error log line');
+
+      calm.write('two');
+      await eventually(() => Buffer.concat(calmReplies).toString() === 'ONETWO', 5000, 'the calm connection to go on');
+      expect((await roundTrip({ port: server.port }, Buffer.from('new'))).toString()).to.equal('NEW');
+      calm.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ends only its connection when a handler throws before returning', async () => {
+    let calls = 0;
+    const server = await startServer((input) => {
+      if (++calls === 1) throw new Error('no pipeline for you');
+      return input.pipe(map(upperBytes));
+    });
+    try {
+      const first = await dial({ port: server.port });
+      first.on('error', () => {});
+      await closed(first);
+      expect((await roundTrip({ port: server.port }, Buffer.from('ok'))).toString()).to.equal('OK');
+      expect(server.logs.some((l) => l.endsWith('handler error: no pipeline for you'))).to.equal(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ends only its connection when a handler returns something other than an Observable', async () => {
+    const server = await startServer((() => 'not an observable') as unknown as Handler);
+    try {
+      const socket = await dial({ port: server.port });
+      socket.on('error', () => {});
+      await closed(socket);
+      await eventually(() => server.logs.some((l) => l.endsWith('handler error: the handler must return an Observable, got string')), 2000, 'the log line');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('survives clients that reset their connections mid-stream', async () => {
+    const server = await startServer(upper);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const socket = await dial({ port: server.port });
+        socket.on('error', () => {});
+        socket.write(randomBytes(256 * 1024));
+        await delay(2);
+        socket.resetAndDestroy();
+      }
+      await eventually(() => server.connections === 0, 5000, 'reset connections to close');
+      expect((await roundTrip({ port: server.port }, Buffer.from('still here'))).toString()).to.equal('STILL HERE');
+      expect(server.logs.filter((l) => l.includes('handler error'))).to.deep.equal([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('logs a line when each connection opens and closes, with bytes in and out', async () => {
+    const server = await startServer(upper);
+    try {
+      await roundTrip({ port: server.port }, Buffer.from('12345'));
+      await eventually(() => server.logs.length >= 2, 5000, 'two log lines');
+      expect(server.logs[0]).to.match(/^#\d+ open 127\.0\.0\.1:\d+$/);
+      expect(server.logs[1]).to.match(/^#\d+ closed 127\.0\.0\.1:\d+: 5 bytes in, 5 bytes out, \d+ ms$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('closes connections past maxConnections at once, before any reply, and spares the open ones', async () => {
+    const server = await startServer(upper, { maxConnections: 2 });
+    try {
+      const open = [await dial({ port: server.port }), await dial({ port: server.port })];
+      await eventually(() => server.connections === 2, 5000, 'two connections');
+      const extra = await dial({ port: server.port });
+      extra.on('error', () => {});
+      const extraReply = readAll(extra).catch(() => Buffer.alloc(0));
+      extra.write('too many');
+      await closed(extra);
+      expect((await extraReply).length).to.equal(0);
+      expect(server.logs.some((l) => /^refused 127\.0\.0\.1:\d+: 2 connections open$/.test(l))).to.equal(true);
+      for (const [i, socket] of open.entries()) {
+        const reply = readAll(socket);
+        socket.end(`still ${i}`);
+        expect((await reply).toString()).to.equal(`STILL ${i}`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('closes a silent connection after idleMs and spares a chatty one', async () => {
+    const server = await startServer(upper, { idleMs: 300 });
+    try {
+      const silent = await dial({ port: server.port });
+      const chatty = await dial({ port: server.port });
+      const chattyReply = readAll(chatty);
+      const silentClosedAt = closed(silent).then(() => Date.now());
+      const started = Date.now();
+      for (let i = 0; i < 8; i++) {
+        chatty.write('x');
+        await delay(100);
+      }
+      const silentAt = await silentClosedAt;
+      expect(silentAt - started).to.be.within(250, 800);
+      expect(chatty.destroyed).to.equal(false);
+      chatty.end();
+      expect((await chattyReply).toString()).to.equal('XXXXXXXX');
+      expect(server.logs.some((l) => /^#\d+ idle for 300 ms, closing$/.test(l))).to.equal(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('serves IPv6 on ::1 where the machine has it', async function () {
+    if (!(await hasIPv6())) this.skip();
+    const server = await startServer(upper, { host: '::1' });
+    try {
+      expect(server.address).to.equal(`[::1]:${server.port}`);
+      expect((await roundTrip({ host: '::1', port: server.port }, Buffer.from('six'))).toString()).to.equal('SIX');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('listens on every interface, IPv4 and IPv6, when no host is given', async () => {
+    const server = await serve({ port: 0, log: false }, upper);
+    try {
+      expect(server.address).to.match(/^(\[::\]|0\.0\.0\.0):\d+$/);
+      expect((await roundTrip({ host: '127.0.0.1', port: server.port }, Buffer.from('four'))).toString()).to.equal('FOUR');
+    } finally {
+      await server.close();
+    }
+  });
+
+  describe('on a Unix domain socket', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'rxwire-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('serves a round trip', async () => {
+      const socketPath = path.join(dir, 'upper.sock');
+      const server = await startServer(upper, { host: undefined, port: undefined, path: socketPath });
+      try {
+        expect(server.address).to.equal(`unix:${socketPath}`);
+        expect((await roundTrip({ path: socketPath }, Buffer.from('unix'))).toString()).to.equal('UNIX');
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('replaces a stale socket file left by a dead server', async () => {
+      const socketPath = path.join(dir, 'stale.sock');
+      // A server killed outright leaves its socket file behind.
+      const dead = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`]);
+      await new Promise((resolve) => dead.stdout.once('data', resolve));
+      dead.kill('SIGKILL');
+      await new Promise((resolve) => dead.once('exit', resolve));
+      expect(existsSync(socketPath)).to.equal(true);
+      const server = await startServer(upper, { host: undefined, port: undefined, path: socketPath });
+      try {
+        expect((await roundTrip({ path: socketPath }, Buffer.from('fresh'))).toString()).to.equal('FRESH');
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('refuses a path a live server is listening on, and a file that is not a socket', async () => {
+      const socketPath = path.join(dir, 'live.sock');
+      const live = await startServer(upper, { host: undefined, port: undefined, path: socketPath });
+      try {
+        await serve({ path: socketPath, log: false }, upper).then(
+          () => expect.fail('a second server listened on a live socket'),
+          (err: Error) => expect(err.message).to.equal(`listen EADDRINUSE: a server is already listening on ${socketPath}`),
+        );
+        expect((await roundTrip({ path: socketPath }, Buffer.from('alive'))).toString()).to.equal('ALIVE');
+      } finally {
+        await live.close();
+      }
+      const filePath = path.join(dir, 'plain-file');
+      writeFileSync(filePath, 'not a socket');
+      await serve({ path: filePath, log: false }, upper).then(
+        () => expect.fail('listened over a regular file'),
+        (err: Error) => expect(err.message).to.equal(`listen EADDRINUSE: ${filePath} exists and is not a socket`),
+      );
+    });
+  });
+
+  describe('close', () => {
+    it('stops accepting at once, lets open connections finish, and resolves when they have', async () => {
+      const server = await startServer(upper);
+      const socket = await dial({ port: server.port });
+      const reply = readAll(socket);
+      socket.write('before ');
+      const closing = server.close(5000);
+      await dial({ port: server.port }).then(
+        (s) => (s.destroy(), expect.fail('a new connection was accepted while closing')),
+        (err: NodeJS.ErrnoException) => expect(err.code).to.equal('ECONNREFUSED'),
+      );
+      socket.end('after');
+      expect((await reply).toString()).to.equal('BEFORE AFTER');
+      await closing;
+    });
+
+    it('destroys connections still open when the grace period ends', async () => {
+      const server = await startServer(upper);
+      const socket = await dial({ port: server.port });
+      socket.on('error', () => {});
+      const started = Date.now();
+      await server.close(200);
+      expect(Date.now() - started).to.be.within(150, 2000);
+      await closed(socket);
+    });
+  });
+
+  it('refuses options that make no sense, in one line', async () => {
+    await serve({ port: 70000 }, upper).then(
+      () => expect.fail('listened on port 70000'),
+      (err: Error) => expect(err.message).to.equal('serve: port: expected a whole number from 0 to 65535, got 70000'),
+    );
+    await serve({ port: 0, path: '/tmp/x.sock' }, upper).then(
+      () => expect.fail('accepted both port and path'),
+      (err: Error) => expect(err.message).to.equal('serve: path cannot be combined with host or port'),
+    );
+  });
+
+  it('does not read from a connection before its handler subscribes', async () => {
+    // A handler that subscribes to its input only after 200 ms still gets every byte.
+    const late: Handler = (input) => new Observable<Buffer>((subscriber) => {
+      const t = setTimeout(() => input.pipe(map(upperBytes)).subscribe(subscriber), 200);
+      return () => clearTimeout(t);
+    });
+    const server = await startServer(late);
+    try {
+      expect((await roundTrip({ port: server.port }, Buffer.from('early'), Buffer.from(' bytes'))).toString()).to.equal('EARLY BYTES');
+    } finally {
+      await server.close();
+    }
+  });
+});
