@@ -5,10 +5,9 @@ import * as path from 'node:path';
 import { formatFigure } from './format';
 import { describeMachine, pinToCore } from './machine';
 import { planFromArgs } from './plan';
-import { disturbed, formatReport, ScenarioResult, skipped, summarize } from './report';
+import { disturbed, formatReport, ScenarioResult, summarize } from './report';
 import { Run, runRounds } from './runner';
 import { Scenario, scenarios } from './scenarios';
-import { lineOperators } from './servers/lineOperators';
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
@@ -46,7 +45,6 @@ async function main(): Promise<number> {
   }
   pinToCore(LOAD_CORE);
   if (plan.profileDir !== undefined) mkdirSync(plan.profileDir, { recursive: true });
-  const linesMissing = lineOperators() === undefined;
   const started = Date.now();
 
   say(`rxwire bench, ${plan.mode}: ${plan.rounds} round(s) of rxwire then baseline per scenario, each run on a fresh server`);
@@ -55,11 +53,6 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   for (const scenario of all.filter((s) => plan.only?.has(s.number) ?? true)) {
     say(`\n${scenario.number}. ${scenario.title}`);
-    if (scenario.protocol === 'lines' && linesMissing) {
-      say('    skipped: lines() not available');
-      results.push(skipped(scenario, 'lines() not available'));
-      continue;
-    }
     const runs = await runRounds(scenario, plan.rounds, { core: SERVER_CORE, profileDir: plan.profileDir }, (run) => say(`    ${progress(scenario, run)}`));
     results.push(summarize(scenario, runs));
   }

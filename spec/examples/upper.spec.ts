@@ -20,7 +20,7 @@ import {
   udpExchange,
 } from '../support/net';
 
-// examples/upper.ts is runServer (lib/main.ts) with the upper handler: these are its behaviours
+// examples/upper.ts is serveUntilSignalled (lib/cli/program.ts) with the upper handler: these are its behaviours
 // as a user at a terminal sees them.
 describe('examples/upper.ts', function () {
   this.timeout(30000);

@@ -4,6 +4,7 @@ import * as t from 'io-ts';
 import { InvalidOption, RxwireError } from '../../../lib/core/errors';
 import { closestKey, decodeOptions, formatErrors, strictOptions, wholeNumber } from '../../../lib/core/options';
 import { wholeNumberFromString } from '../../../lib/cli/flagValues';
+import * as rxwire from 'rxwire';
 
 function firstError<A>(codec: t.Type<A, unknown, unknown>, value: unknown): string {
   const result = codec.decode(value);
@@ -86,5 +87,35 @@ describe('options', () => {
         expect(firstError(port, bad), bad).to.equal(`expected a whole number from 0 to 65535, got ${JSON.stringify(bad)}`);
       }
     });
+  });
+
+  describe('every public function that takes options', () => {
+    // Each call, and the one line it must fail with: the same InvalidOption everywhere.
+    const refusals: [string, () => unknown, string][] = [
+      ['serve', () => rxwire.serve({ idleTimeout: 5 } as never, rxwire.closeOnEmptyRead()), 'serve: unknown option "idleTimeout" (did you mean "idleMs"?)'],
+      ['lines', () => rxwire.lines({ maxLen: 10 } as never), 'lines: unknown option "maxLen" (did you mean "maxLength"?)'],
+      ['backpressure', () => rxwire.backpressure({ highWaterMark: -1 }), 'backpressure: highWaterMark: expected a whole number ≥ 1, got -1'],
+      ['backpressure', () => rxwire.backpressure({ highWaterMark: 10, lowWaterMark: 10 }), 'backpressure: lowWaterMark: expected less than highWaterMark (10), got 10'],
+      ['dropWhileBackedUp', () => rxwire.dropWhileBackedUp({ highWatermark: 1 } as never), 'dropWhileBackedUp: unknown option "highWatermark" (did you mean "highWaterMark"?)'],
+      ['connect', () => rxwire.connect({ timeout: 5 } as never), 'connect: unknown option "timeout" (did you mean "timeoutMs"?)'],
+      ['connect', () => rxwire.connect({ tls: { ca: 'x', rejectUnauthorised: false } as never }), 'connect: tls: unknown option "rejectUnauthorised" (did you mean "rejectUnauthorized"?)'],
+      ['serveDatagrams', () => rxwire.serveDatagrams({ maxPeer: 1 } as never, rxwire.closeOnEmptyRead()), 'serveDatagrams: unknown option "maxPeer" (did you mean "maxPeers"?)'],
+      ['connectDatagram', () => rxwire.connectDatagram({ port: 1, maxDatagrams: 1 } as never), 'connectDatagram: unknown option "maxDatagrams" (did you mean "maxDatagram"?)'],
+      ['lengthPrefixed', () => rxwire.lengthPrefixed({ headerBytes: 2, endianness: 'big' } as never), 'lengthPrefixed: unknown option "endianness" (did you mean "endian"?)'],
+      ['encodeLines', () => rxwire.encodeLines({ delimiter: '' }), 'encodeLines: delimiter: expected a non-empty string or Buffer, got ""'],
+      ['idleTimeout', () => rxwire.idleTimeout(0), 'idleTimeout: ms: expected a whole number ≥ 1, got 0'],
+    ];
+    for (const [name, call, line] of refusals) {
+      it(`${name} refuses bad options with one InvalidOption line: ${line}`, async () => {
+        let thrown: unknown;
+        try {
+          await call();
+        } catch (err) {
+          thrown = err;
+        }
+        expect(thrown).to.be.instanceOf(InvalidOption);
+        expect((thrown as Error).message).to.equal(line);
+      });
+    }
   });
 });
