@@ -3,9 +3,11 @@
 // core
 export { DEFAULTS } from './core/defaults';
 export {
+  BufferBudgetExceeded,
   DatagramTooLarge,
   DecodeError,
   FlowUnavailable,
+  FrameTimeout,
   FrameTooLong,
   IdleTimeout,
   IncompleteFrame,
@@ -22,6 +24,7 @@ export type { ConnectionInfo, Handler, Transport } from './core/handler';
 export type { Decoded, Decoder, DecoderFactory, Encoder, FrameError } from './codecs/codec';
 export { fixedSizeDecoder } from './codecs/fixedSize';
 export { jsonFrameDecoder, jsonFrameEncoder } from './codecs/json';
+export type { JsonOptions } from './codecs/json';
 export { lengthPrefixedDecoder, lengthPrefixedEncoder } from './codecs/lengthPrefixed';
 export type { LengthPrefixedOptions } from './codecs/lengthPrefixed';
 export { linesDecoder, linesEncoder } from './codecs/lines';
@@ -32,6 +35,7 @@ export { backpressure } from './operators/backpressure';
 export type { BackpressureOptions } from './operators/backpressure';
 export { closeOnEmptyRead } from './operators/closeOnEmptyRead';
 export { decode } from './operators/decode';
+export type { FrameOptions } from './operators/decode';
 export { dropWhileBackedUp } from './operators/dropWhileBackedUp';
 export type { DropWhileBackedUpOptions } from './operators/dropWhileBackedUp';
 export { encode } from './operators/encode';
@@ -47,6 +51,7 @@ export { mergeMapBounded } from './operators/mergeMapBounded';
 
 // transports
 export type { Server } from './transports/hosting';
+export type { ConnectionLimits } from './transports/stream/connection';
 export { Connection } from './transports/stream/connection';
 export { serve } from './transports/stream/server';
 export { connect } from './transports/stream/client';

@@ -93,8 +93,13 @@ export const serverFlags = {
   udp: toggle('serve UDP instead: each peer a session, each datagram answered to its sender'),
   'tls-cert': option(pemFile('CERTIFICATE'), 'FILE', 'serve TLS with this PEM certificate (with --tls-key)'),
   'tls-key': option(pemFile('PRIVATE KEY'), 'FILE', 'the PEM private key of --tls-cert'),
-  'idle-ms': option(wholeNumberFromString(1), 'N', `close a connection after N ms with no bytes either way (UDP: expire a peer silent for N ms, default ${DEFAULTS.datagramIdleMs})`),
+  'idle-ms': option(
+    wholeNumberFromString(0),
+    'N',
+    `close a connection after N ms with no bytes either way, 0 = never (default ${DEFAULTS.commandIdleMs}; UDP: expire a peer silent for N ms, default ${DEFAULTS.datagramIdleMs})`,
+  ),
   'max-connections': option(wholeNumberFromString(1), 'N', 'close connections past N at once, before any reply (UDP: drop datagrams from peers past N)'),
+  'max-connections-per-address': option(wholeNumberFromString(1), 'N', 'close connections from one address past N at once'),
   'grace-ms': option(wholeNumberFromString(0), 'N', `on SIGINT/SIGTERM, let open connections finish for N ms (default ${DEFAULTS.graceMs})`),
   backlog: option(wholeNumberFromString(1), 'N', 'connections the OS may queue before they are accepted'),
   help: toggle('print this help and exit'),
@@ -113,8 +118,18 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
   if (cert !== undefined && key === undefined) return E.left('--tls-cert: needs --tls-key too');
   if (key !== undefined && cert === undefined) return E.left('--tls-key: needs --tls-cert too');
   if (flags.udp) {
-    const other = flags.unix !== undefined ? '--unix' : cert !== undefined ? '--tls-cert' : flags.backlog !== undefined ? '--backlog' : undefined;
+    const other =
+      flags.unix !== undefined
+        ? '--unix'
+        : cert !== undefined
+          ? '--tls-cert'
+          : flags.backlog !== undefined
+            ? '--backlog'
+            : flags['max-connections-per-address'] !== undefined
+              ? '--max-connections-per-address'
+              : undefined;
     if (other) return E.left(`--udp: cannot be combined with ${other}`);
+    if (flags['idle-ms'] === 0) return E.left('--idle-ms: 0 (never) is not possible over UDP, where a silent peer can only be expired');
     return E.right({
       udp: {
         host: flags.host,
@@ -128,8 +143,9 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
   return E.right({
     ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port ?? DEFAULTS.port }),
     ...(cert !== undefined && key !== undefined ? { tls: { cert, key } } : {}),
-    idleMs: flags['idle-ms'],
+    idleMs: flags['idle-ms'] ?? DEFAULTS.commandIdleMs,
     maxConnections: flags['max-connections'],
+    maxConnectionsPerAddress: flags['max-connections-per-address'],
     graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
     backlog: flags.backlog,
   });

@@ -73,11 +73,32 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   );
   const transport = server.transport === 'udp' || server.transport === 'tls' ? `${server.transport} ` : '';
   process.stdout.write(`listening on ${transport}${server.address}\n`);
-  const shutdown = (signal: string) => {
-    process.stderr.write(`${signal}: closing, ${server.connections} connection(s) open\n`);
+  let closing = false;
+  const shutdown = (reason: string) => {
+    if (closing) return;
+    closing = true;
+    process.stderr.write(`${reason}: closing, ${server.connections} connection(s) open\n`);
     server.close().then(() => process.exit(0));
   };
-  process.once('SIGINT', shutdown).once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown).once('SIGTERM', shutdown).once('SIGHUP', shutdown);
+  watchParent(() => shutdown('parent exited'));
+}
+
+// How often a server checks that the process that started it is still there.
+const PARENT_CHECK_MS = 500;
+
+/**
+ * Calls `gone` once the process that started this one has exited. A launcher (`npx`, a shell it
+ * runs) may die of a signal without passing it on; a server left behind would keep accepting.
+ */
+function watchParent(gone: () => void): void {
+  const parent = process.ppid;
+  const check = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(check);
+    gone();
+  }, PARENT_CHECK_MS);
+  check.unref();
 }
 
 export function exitWith(code: number, line: string): never {

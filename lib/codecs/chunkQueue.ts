@@ -1,8 +1,17 @@
 const EMPTY = Buffer.alloc(0);
 
+// A held part that uses less than a quarter of the memory behind it is copied rather than kept: a
+// socket read of 1 byte is a view on its own 64 KiB allocation, which keeping would hold alive.
+const KEEP_FACTOR = 4;
+const MIN_TAIL = 4096;
+const MAX_TAIL = 64 * 1024;
+
 /**
- * The bytes a decoder holds between chunks, kept as the chunks themselves: taking a frame that
- * lies inside one chunk is a view of it, and one that spans chunks is copied once.
+ * The bytes a decoder holds between chunks. Chunks are kept as they are, so that taking a frame
+ * that lies inside one is a view of it; a frame that spans chunks is copied once. What is left
+ * after a decoding step is `settle`d: a small part of a large allocation is copied into a buffer
+ * of the queue's own, so what the queue keeps alive stays a small factor over the bytes it
+ * holds, however finely the peer split them.
  *
  * Decoders take a frame as soon as it is complete, so a take either stays in the first chunk or
  * uses up all but the newest one: the cost of every operation is linear in the bytes it takes.
@@ -12,6 +21,10 @@ export class ChunkQueue {
   /** Bytes of `chunks[0]` already taken. */
   private offset = 0;
   private held = 0;
+  /** Where small leftovers are copied; `tailView`, while it is the last of `chunks`, is its newest part. */
+  private tail: Buffer | undefined;
+  private tailView: Buffer | undefined;
+  private tailEnd = 0;
 
   get length(): number {
     return this.held;
@@ -21,6 +34,39 @@ export class ChunkQueue {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.held += chunk.length;
+  }
+
+  /**
+   * Copies the newest chunk's held part into the queue's own buffer when it is a small part of a
+   * large allocation. Decoders call it after each step; every older chunk was settled in its turn.
+   */
+  settle(): void {
+    const last = this.chunks.length - 1;
+    const chunk = this.chunks[last];
+    if (chunk === undefined || chunk === this.tailView) return;
+    const from = last === 0 ? this.offset : 0;
+    if ((chunk.length - from) * KEEP_FACTOR >= chunk.buffer.byteLength) return;
+    this.chunks.pop();
+    if (last === 0) this.offset = 0;
+    this.append(chunk.subarray(from));
+  }
+
+  private append(bytes: Buffer): void {
+    let tail = this.tail;
+    let start: number;
+    if (tail && this.tailView !== undefined && this.chunks[this.chunks.length - 1] === this.tailView && tail.length - this.tailEnd >= bytes.length) {
+      start = this.tailEnd - this.tailView.length;
+      this.chunks.pop();
+    } else {
+      if (!tail || tail.length - this.tailEnd < bytes.length) {
+        tail = this.tail = Buffer.allocUnsafeSlow(Math.max(bytes.length, Math.min(MAX_TAIL, Math.max(MIN_TAIL, this.held))));
+        this.tailEnd = 0;
+      }
+      start = this.tailEnd;
+    }
+    this.tailEnd += bytes.copy(tail, this.tailEnd);
+    this.tailView = tail.subarray(start, this.tailEnd);
+    this.chunks.push(this.tailView);
   }
 
   /** Removes and returns the first `count` bytes; `count` must be at most `length`. */

@@ -24,6 +24,7 @@ class FixedSizeDecoder implements Decoder<Buffer> {
     this.received.push(chunk);
     const frames: Buffer[] = [];
     while (this.received.length >= this.size) frames.push(this.received.take(this.size));
+    this.received.settle();
     return { frames };
   }
 

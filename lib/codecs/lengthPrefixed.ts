@@ -93,6 +93,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
       payloads.push(this.received.take(this.payloadLength));
       this.payloadLength = undefined;
     }
+    this.received.settle();
     return { frames: payloads };
   }
 

@@ -89,6 +89,7 @@ class LinesDecoder implements Decoder<Buffer> {
       return { frames: lines, error: new FrameTooLong(unfinished - this.slack, this.maxLength, true) };
     }
     this.pending.push(chunk.subarray(start));
+    this.pending.settle();
     return { frames: lines };
   }
 

@@ -12,8 +12,20 @@ export const DEFAULTS = {
   graceMs: 5000,
   /** Pending output at which `backpressure()` holds reads; also a socket's write buffer. */
   highWaterMark: 64 * KiB,
-  /** After our side has ended, how long a peer that neither reads nor closes is given. */
-  lingerMs: 2000,
+  /** After our side has ended, how long a peer may go without taking what we sent or closing. */
+  lingerMs: 5000,
+  /** How long a TLS handshake may take. */
+  handshakeTimeoutMs: 10_000,
+  /** TLS handshakes in progress at once; past it the oldest gives way. */
+  maxPendingHandshakes: 1024,
+  /** Bytes a server's connections together may hold in decoders and pending output. */
+  maxBufferedBytes: 256 * MiB,
+  /** The command's idle timeout (the library's `serve()` has none unless asked). */
+  commandIdleMs: 300_000,
+  /** Deepest nesting `json()` takes. */
+  maxJsonDepth: 64,
+  /** How long one frame may take to arrive once its first byte has. */
+  frameTimeoutMs: 120_000,
   /** How long a client waits for a connection (and its TLS handshake), or a UDP reply. */
   connectTimeoutMs: 10_000,
   /** A UDP peer silent this long is expired. */

@@ -91,6 +91,25 @@ export class DecodeError extends ProtocolError {
   }
 }
 
+/** A frame that began arriving did not complete within its deadline: a peer trickling bytes. */
+export class FrameTimeout extends ProtocolError {
+  readonly code = 'ERR_FRAME_TIMEOUT';
+  constructor(readonly ms: number) {
+    super(`frame not complete within ${ms} ms`);
+  }
+}
+
+/**
+ * A connection would take the server past its budget for bytes held in decoders and pending
+ * output (`maxBufferedBytes`), so it is ended rather than let one peer's frames exhaust memory.
+ */
+export class BufferBudgetExceeded extends RxwireError {
+  readonly code = 'ERR_BUFFER_BUDGET';
+  constructor(readonly wanted: number) {
+    super(`holding ${wanted} bytes would pass the server's budget for buffered bytes (maxBufferedBytes)`);
+  }
+}
+
 /** A datagram longer than the transport may send (`maxDatagram`); it is never sent. */
 export class DatagramTooLarge extends RxwireError {
   readonly code = 'ERR_DATAGRAM_TOO_LARGE';

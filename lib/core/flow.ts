@@ -15,6 +15,11 @@ export interface Flow {
   onActivity(listener: (event: FlowEvent) => void): () => void;
   /** Calls `listener` once the connection has closed and its pipeline has been unsubscribed. */
   onClose(listener: () => void): () => void;
+  /**
+   * Records that `holder` (a decoder, say) now holds `bytes`, against the server's budget for
+   * buffered bytes; false, recording nothing, when that would pass the budget.
+   */
+  reserve(holder: object, bytes: number): boolean;
   /** Stops reading until every holder has released. */
   holdReads(holder: object): void;
   releaseReads(holder: object): void;

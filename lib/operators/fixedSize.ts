@@ -1,6 +1,6 @@
 import { OperatorFunction } from 'rxjs';
 import { fixedSizeDecoder } from '../codecs/fixedSize';
-import { decode } from './decode';
+import { decode, FrameOptions } from './decode';
 
 /**
  * Cuts a byte stream into frames of exactly `size` bytes. Input that ends part-way through a
@@ -10,6 +10,6 @@ import { decode } from './decode';
  * serve({ port: 9000 }, pipe(fixedSize(16), map(lookupRecord)));
  * ```
  */
-export function fixedSize(size: number): OperatorFunction<Buffer, Buffer> {
-  return decode(fixedSizeDecoder(size));
+export function fixedSize(size: number, options: FrameOptions = {}): OperatorFunction<Buffer, Buffer> {
+  return decode(fixedSizeDecoder(size), options);
 }

@@ -1,7 +1,7 @@
 import { Either } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { map, OperatorFunction } from 'rxjs';
-import { jsonFrameDecoder } from '../codecs/json';
+import { jsonFrameDecoder, JsonOptions } from '../codecs/json';
 import { DecodeError } from '../core/errors';
 
 /**
@@ -13,6 +13,6 @@ import { DecodeError } from '../core/errors';
  * pipe(lines(), json(Request), map(E.match(badRequest, handle)), encodeJson(), encodeLines())
  * ```
  */
-export function json<A>(codec: t.Decoder<unknown, A>): OperatorFunction<Buffer, Either<DecodeError, A>> {
-  return map(jsonFrameDecoder(codec));
+export function json<A>(codec: t.Decoder<unknown, A>, options: JsonOptions = {}): OperatorFunction<Buffer, Either<DecodeError, A>> {
+  return map(jsonFrameDecoder(codec, options));
 }

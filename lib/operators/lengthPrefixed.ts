@@ -1,6 +1,6 @@
 import { OperatorFunction } from 'rxjs';
 import { lengthPrefixedDecoder, LengthPrefixedOptions } from '../codecs/lengthPrefixed';
-import { decode } from './decode';
+import { decode, FrameOptions } from './decode';
 
 /**
  * Reads frames that start with their length as a 1-, 2- or 4-byte number (big-endian unless
@@ -12,6 +12,7 @@ import { decode } from './decode';
  * serve({ port: 9000 }, pipe(lengthPrefixed({ headerBytes: 4 }), map(handle), encodeLengthPrefixed({ headerBytes: 4 })));
  * ```
  */
-export function lengthPrefixed(options: LengthPrefixedOptions): OperatorFunction<Buffer, Buffer> {
-  return decode(lengthPrefixedDecoder(options));
+export function lengthPrefixed(options: LengthPrefixedOptions & FrameOptions): OperatorFunction<Buffer, Buffer> {
+  const { frameTimeoutMs, ...codec } = options;
+  return decode(lengthPrefixedDecoder(codec), frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
 }

@@ -2,6 +2,24 @@ import { merge, Observable, Subscriber } from 'rxjs';
 import { Flow, FlowEvent } from '../core/flow';
 import { ConnectionInfo } from '../core/handler';
 
+/** The bytes a server lets all its connections hold in decoders and pending output together. */
+export class BufferBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
+
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+}
+
+const UNLIMITED = new BufferBudget(Infinity);
+
 /**
  * What every transport's connection keeps the same way: the input as an Observable with one
  * subscriber at a time, the Flow bookkeeping (who listens for activity, who holds reads, who waits
@@ -21,8 +39,12 @@ export abstract class TransportConnection implements Flow {
   private listeners: Set<(event: FlowEvent) => void> | undefined;
   private closeListeners: Set<() => void> | undefined;
   private holders: Set<object> | undefined;
+  private reserved: Map<object, number> | undefined;
 
-  constructor(readonly info: ConnectionInfo) {
+  constructor(
+    readonly info: ConnectionInfo,
+    private readonly budget: BufferBudget = UNLIMITED,
+  ) {
     this.input = new Observable<Buffer>((subscriber) => {
       if (this.reader) return subscriber.error(new Error(`connection #${info.id}: input already has a subscriber`));
       if (this.inputEnd) return this.inputEnd.error ? subscriber.error(this.inputEnd.error) : subscriber.complete();
@@ -90,6 +112,15 @@ export abstract class TransportConnection implements Flow {
     if (this.holders?.delete(holder) && this.holders.size === 0 && this.reader) this.startReading();
   }
 
+  reserve(holder: object, bytes: number): boolean {
+    const held = this.reserved?.get(holder) ?? 0;
+    if (bytes > held && !this.budget.take(bytes - held)) return false;
+    if (bytes < held) this.budget.give(held - bytes);
+    if (bytes === 0) this.reserved?.delete(holder);
+    else (this.reserved ??= new Map()).set(holder, bytes);
+    return true;
+  }
+
   protected get holdingReads(): boolean {
     return (this.holders?.size ?? 0) > 0;
   }
@@ -100,6 +131,8 @@ export abstract class TransportConnection implements Flow {
 
   /** For the transport, once the connection has closed and its pipeline is unsubscribed. */
   protected closed(): void {
+    if (this.reserved) for (const bytes of this.reserved.values()) this.budget.give(bytes);
+    this.reserved = undefined;
     const listeners = this.closeListeners;
     this.closeListeners = undefined;
     if (listeners) for (const listener of [...listeners]) listener();

@@ -25,9 +25,64 @@ export interface Server {
 
 export type Log = (line: string) => void;
 
-/** Where a server's log lines go: the `log` option, stderr by default, nowhere for `false`. */
+// Control characters (C0, DEL, C1) and the Unicode line separators: what could end a log line
+// early or drive a terminal, should a peer's bytes reach a message.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
+
+/** `line` with every unsafe character written as an escape (`\x1b`, `\u2028`): one event, one line. */
+export function escapeLine(line: string): string {
+  return UNSAFE.test(line)
+    ? line.replace(UNSAFE_ALL, (c) => {
+        const code = c.charCodeAt(0);
+        return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+      })
+    : line;
+}
+
+/**
+ * Where a server's log lines go: the `log` option, stderr by default, nowhere for `false`. Every
+ * line is escaped first, since messages may quote what a peer sent.
+ */
 export function logger(option: Log | false | undefined): Log {
-  return option === false ? () => {} : (option ?? ((line: string) => process.stderr.write(`${line}\n`)));
+  if (option === false) return () => {};
+  const sink = option ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return (line) => sink(escapeLine(line));
+}
+
+/**
+ * Logs the first of a storm of like events at once, then one line per second saying how many
+ * followed (`refused 2900 connections in the last 1 s: limit 100`), so a flood of refusals or
+ * accept errors cannot flood the log too.
+ */
+export class EventSummary {
+  private count = 0;
+  private window: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly log: Log,
+    private readonly summary: (count: number) => string,
+    private readonly windowMs = 1000,
+  ) {}
+
+  record(line: string): void {
+    if (this.window) {
+      this.count++;
+      return;
+    }
+    this.log(line);
+    this.window = setTimeout(() => this.flush(), this.windowMs).unref();
+  }
+
+  /** Logs what has been counted and not yet said; the next event opens a new window. */
+  flush(): void {
+    clearTimeout(this.window);
+    this.window = undefined;
+    if (this.count === 0) return;
+    const count = this.count;
+    this.count = 0;
+    this.log(this.summary(count));
+  }
 }
 
 let lastId = 0;
@@ -85,7 +140,11 @@ export class Hosting<C extends TransportConnection> {
 
   close(graceMs: number | undefined, stopAccepting: (done: () => void) => void, cut: (conn: C) => void): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => [...this.open].forEach(cut), graceMs ?? this.graceMs);
+      const ms = graceMs ?? this.graceMs;
+      const timer = setTimeout(() => {
+        if (this.open.size > 0) this.log(`grace period of ${ms} ms over: cutting ${this.open.size} connection(s)`);
+        [...this.open].forEach(cut);
+      }, ms);
       stopAccepting(() => {
         clearTimeout(timer);
         resolve();

@@ -139,7 +139,7 @@ describe('examples/upper.ts', function () {
     [['--port', '-1'], 'upper: --port: expected a whole number from 0 to 65535, got "-1"'],
     [['--port', '70000'], 'upper: --port: expected a whole number from 0 to 65535, got "70000"'],
     [['--port', 'abc'], 'upper: --port: expected a whole number from 0 to 65535, got "abc"'],
-    [['--idle-ms', '-5'], 'upper: --idle-ms: expected a whole number ≥ 1, got "-5"'],
+    [['--idle-ms', '-5'], 'upper: --idle-ms: expected a whole number ≥ 0, got "-5"'],
     [['--max-connections', '0'], 'upper: --max-connections: expected a whole number ≥ 1, got "0"'],
     [['--unix', '/tmp/x.sock', '--port', '1'], 'upper: --unix: cannot be combined with --port or --host'],
     [['--udp', '--unix', '/tmp/x.sock'], 'upper: --udp: cannot be combined with --unix'],

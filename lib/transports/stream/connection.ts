@@ -3,7 +3,17 @@ import { Observable, Subscriber } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { subscribeWithFlow } from '../../core/flow';
 import { ConnectionInfo } from '../../core/handler';
-import { TransportConnection } from '../connection';
+import { BufferBudget, TransportConnection } from '../connection';
+
+/** What a connection is given besides its socket; every field has a default. */
+export interface ConnectionLimits {
+  /** What `backpressure()` holds reads at by default; a TLS socket does not take the server's own. */
+  outputHighWaterMark?: number;
+  /** After our side has ended and nobody reads, how long the peer may go without progress before it is destroyed. */
+  lingerMs?: number;
+  /** The server-wide budget for bytes held in decoders and pending output. */
+  budget?: BufferBudget;
+}
 
 /**
  * One stream socket (TCP, Unix, TLS) as an Observable of what the peer sends (`input`) and a sink
@@ -16,14 +26,20 @@ export class Connection extends TransportConnection {
   private readonly answer: Buffer[] = [];
   private answering = false;
   private failure: Error | undefined;
+  /** Our side has ended: what the peer still sends is read and dropped, within the linger deadline. */
+  private ending = false;
+  private lingering = false;
+  readonly outputHighWaterMark: number;
+  private readonly lingerMs: number;
 
   constructor(
     readonly socket: Socket,
     info: ConnectionInfo,
-    /** What `backpressure()` holds reads at by default; a TLS socket does not take the server's own. */
-    readonly outputHighWaterMark = socket.writableHighWaterMark,
+    limits: ConnectionLimits = {},
   ) {
-    super(info);
+    super(info, limits.budget);
+    this.outputHighWaterMark = limits.outputHighWaterMark ?? socket.writableHighWaterMark;
+    this.lingerMs = limits.lingerMs ?? DEFAULTS.lingerMs;
     socket.pause();
     // Kept lean: one listener per socket event, for whoever is subscribed now. An 'error' with no
     // listener would crash the process; the first one is kept for whoever subscribes later.
@@ -59,7 +75,11 @@ export class Connection extends TransportConnection {
   }
 
   protected stopReading(): void {
-    if (!this.socket.destroyed) this.socket.pause();
+    if (this.socket.destroyed) return;
+    if (!this.ending) return void this.socket.pause();
+    // Nobody will read again: drop what the peer still sends, so its FIN can arrive.
+    this.socket.resume();
+    if (!this.reader) this.linger();
   }
 
   /**
@@ -71,7 +91,8 @@ export class Connection extends TransportConnection {
     return new Observable<never>((subscriber) => {
       this.sender = subscriber;
       const subscription = subscribeWithFlow(this, output, {
-        next: (chunk) => this.write(chunk),
+        // Checked here, since handlers are the user's code: anything else ends only this connection.
+        next: (chunk) => (Buffer.isBuffer(chunk) ? this.write(chunk) : subscriber.error(new TypeError(`emitted ${kindOf(chunk)}, expected Buffer`))),
         error: (err) => subscriber.error(err),
         complete: () => this.end(() => subscriber.complete()),
       });
@@ -82,19 +103,18 @@ export class Connection extends TransportConnection {
     });
   }
 
-  /** Ends our side once pending output is flushed; `flushed` is called then. */
+  /**
+   * Ends our side once pending output is flushed; `flushed` is called then. Once nobody reads,
+   * the peer gets `lingerMs` at a time to take what we sent and close; a peer that makes no
+   * progress (never reads, never closes, keeps sending) is destroyed then.
+   */
   end(flushed?: () => void): void {
     const socket = this.socket;
     if (socket.destroyed) return flushed?.();
     this.writeAnswer(); // the handler may complete while a read is being answered
+    this.ending = true;
     socket.end(flushed);
-    if (!this.reader && !socket.readableEnded) {
-      // Nobody reads any more: drop what the peer still sends so its FIN can arrive, and don't
-      // wait for it forever.
-      socket.resume();
-      const linger = setTimeout(() => socket.destroy(), DEFAULTS.lingerMs);
-      socket.once('close', () => clearTimeout(linger));
-    }
+    if (!this.reader) this.stopReading();
   }
 
   /** Closes both sides at once, dropping pending output. */
@@ -102,11 +122,31 @@ export class Connection extends TransportConnection {
     this.socket.destroy();
   }
 
+  private linger(): void {
+    if (this.lingering) return;
+    this.lingering = true;
+    const socket = this.socket;
+    let flushed = socket.bytesWritten - socket.writableLength;
+    const timer = setTimeout(() => {
+      const now = socket.bytesWritten - socket.writableLength;
+      if (socket.writableLength > 0 && now > flushed) {
+        flushed = now;
+        timer.refresh();
+      } else {
+        socket.destroy();
+      }
+    }, this.lingerMs);
+    socket.once('close', () => clearTimeout(timer));
+  }
+
   private readonly read = (chunk: Buffer) => {
     // What the pipeline writes in answer to one read goes out as one write, not one per frame.
     this.answering = true;
     try {
       this.emitRead(chunk);
+    } catch (err) {
+      // Operators report errors downstream; only a faulty subscriber throws this far. Contain it.
+      this.sender?.error(err);
     } finally {
       this.writeAnswer();
     }
@@ -135,4 +175,11 @@ export class Connection extends TransportConnection {
     this.socket.write(bytes, this.flushed);
     this.notify('queued');
   }
+}
+
+/** What a handler emitted instead of a Buffer, for its error line: `number`, `string`, `null`, `Array`. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor?.name ?? 'object';
 }

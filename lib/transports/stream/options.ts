@@ -40,10 +40,18 @@ export const ServeOptions = strictOptions(
     path: NonEmptyString,
     /** Connections the OS may queue before they are accepted. */
     backlog: wholeNumber(1),
-    /** End a connection once no bytes have moved either way for this long. */
-    idleMs: wholeNumber(1),
+    /** End a connection once no bytes have moved either way for this long; 0 = never (the default). */
+    idleMs: wholeNumber(0),
     /** Connections past this many are closed at once, before any reply. */
     maxConnections: wholeNumber(1),
+    /** Connections from one address past this many are closed at once. */
+    maxConnectionsPerAddress: wholeNumber(1),
+    /** A TLS handshake not done within this long is abandoned. Default 10 s. */
+    handshakeTimeoutMs: wholeNumber(1),
+    /** After the server has ended a connection, how long the peer may go without progress. Default 5 s. */
+    lingerMs: wholeNumber(1),
+    /** Bytes all connections together may hold in decoders and pending output. Default 256 MiB. */
+    maxBufferedBytes: wholeNumber(1),
     /** On close, how long open connections may go on before they are destroyed. */
     graceMs: wholeNumber(0),
     /** Bytes of pending output at which `backpressure()` holds reads. */

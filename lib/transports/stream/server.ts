@@ -3,14 +3,19 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
-import { IdleTimeout, InvalidOption } from '../../core/errors';
+import { IdleTimeout, InvalidOption, ProtocolError, RxwireError } from '../../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { idleTimeout } from '../../operators/idleTimeout';
 import { formatHost } from '../address';
+import { Admission } from '../admission';
+import { BufferBudget } from '../connection';
 import { describeFailure, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
+
+// How long the probe of an existing Unix socket file waits for an answer before taking it as alive.
+const UNIX_PROBE_MS = 1000;
 
 /**
  * Listens and runs `handler` on every accepted connection: what the handler emits is written in
@@ -33,33 +38,43 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   const local = (socket: net.Socket) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(socket.localAddress, socket.localPort));
   const remote = (socket: net.Socket) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(socket.remoteAddress, socket.remotePort));
 
-  const socketOptions: net.ServerOpts = { pauseOnConnect: true, noDelay: true, highWaterMark: opts.highWaterMark ?? DEFAULTS.highWaterMark };
+  const highWaterMark = opts.highWaterMark ?? DEFAULTS.highWaterMark;
+  const socketOptions: net.ServerOpts = { pauseOnConnect: true, noDelay: true, highWaterMark };
+  const idleMs = opts.idleMs || undefined;
+  // An idle limit holds during the handshake too: a silent peer is the same peer either way.
+  const handshakeTimeout = Math.min(opts.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs, idleMs ?? Infinity);
   // A TLS socket is made half-open only once its handshake is done: one half-open during the
   // handshake would outlive a client that hung up mid-handshake by the whole handshake timeout.
-  const server = opts.tls ? createTlsServer({ ...socketOptions, ...opts.tls }) : net.createServer({ ...socketOptions, allowHalfOpen: true });
-  if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
+  const server = opts.tls
+    ? createTlsServer({ ...socketOptions, ...opts.tls, handshakeTimeout })
+    : net.createServer({ ...socketOptions, allowHalfOpen: true });
+  const budget = new BufferBudget(opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes);
+  const limits = { outputHighWaterMark: highWaterMark, lingerMs: opts.lingerMs, budget };
+  const admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress, log);
+  // Over plain TCP the OS-level check is cheapest; TLS connections are counted once their
+  // handshake is done, so peers that never finish one cannot hold the places of real clients.
+  if (opts.maxConnections !== undefined && !opts.tls) server.maxConnections = opts.maxConnections;
+  server.on('drop', (peer) => admission.refused(formatHost(peer?.remoteAddress, peer?.remotePort), `${opts.maxConnections} connections open`));
+  const destroyHandshakes = server instanceof tls.Server ? guardHandshakes(server, opts.path === undefined, remote, log) : () => {};
 
-  server.on('drop', (peer) => log(`refused ${formatHost(peer?.remoteAddress, peer?.remotePort)}: ${opts.maxConnections} connections open`));
-  if (server instanceof tls.Server) logHandshakeFailures(server, opts.path === undefined, remote, log);
   server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    if (!admission.admit(socket, hosting.open.size)) return;
     socket.allowHalfOpen = true; // already so over TCP; over TLS from now on
     const info: ConnectionInfo = { id: nextConnectionId(), transport, local: local(socket), remote: remote(socket) };
-    const conn = new Connection(socket, info, socketOptions.highWaterMark);
+    const conn = new Connection(socket, info, limits);
     hosting.opened(conn);
     socket.once('close', () => hosting.closed(conn));
+    // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
+    // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
-      if (err instanceof IdleTimeout) {
-        log(`#${info.id} ${err.message}, closing`);
-        conn.end();
-      } else {
-        log(`#${info.id} ${describeFailure(err)}`);
-        conn.destroy();
-      }
+      log(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`);
+      if (err instanceof RxwireError || err instanceof ProtocolError) conn.end();
+      else conn.destroy();
     };
     let output: Observable<Buffer>;
     try {
       output = handlerOutput(handler, conn.input, info);
-      if (opts.idleMs !== undefined) output = output.pipe(idleTimeout(opts.idleMs));
+      if (idleMs !== undefined) output = output.pipe(idleTimeout(idleMs));
     } catch (err) {
       return failed(err);
     }
@@ -90,32 +105,57 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
     close: (graceMs) =>
       hosting.close(
         graceMs,
-        (done) => server.close(() => done()),
+        (done) => {
+          server.close(() => done());
+          // Handshakes in progress would only delay the close: they have no reply to finish.
+          destroyHandshakes();
+        },
         (conn) => conn.destroy(),
       ),
   };
 }
 
 /**
- * Logs every failed TLS handshake in one line; Node has destroyed the socket already. When a TCP
- * client hung up first, the TLS socket has lost its peer's address by the time Node reports it:
- * such a failure is logged from the TCP socket under it, which keeps the address and closes first.
+ * Bounds TLS handshakes and logs every failed one in one line: a handshake that fails or times
+ * out is destroyed. Over TCP, at most `maxHandshakes` run at once (the oldest gives way to a new
+ * one, so silent peers cannot lock real clients out), and on close those still running are
+ * destroyed. When a TCP client hung up first, the TLS socket has lost its peer's address by the
+ * time Node reports it: such a failure is logged from the TCP socket under it, which keeps it.
+ * Returns what destroys the handshakes in progress.
  */
-function logHandshakeFailures(server: tls.Server, overTcp: boolean, remote: (socket: net.Socket) => string, log: Log): void {
+function guardHandshakes(
+  server: tls.Server,
+  overTcp: boolean,
+  remote: (socket: net.Socket) => string,
+  log: Log,
+  maxHandshakes = DEFAULTS.maxPendingHandshakes,
+): () => void {
+  // TCP sockets still in their handshake, by peer address (unique per TCP connection).
+  const handshaking = new Map<string, net.Socket>();
   // TCP peers whose handshake is done or whose failure is logged, until their TCP socket closes.
   const settled = new Set<string>();
   server.on('tlsClientError', (err: Error & { reason?: string }, socket: tls.TLSSocket) => {
+    socket.destroy();
     // Without its address, the TLS socket's failure is logged when the TCP socket under it closes.
     if (overTcp && socket.remoteAddress === undefined) return;
     if (overTcp) settled.add(remote(socket));
     log(`tls handshake with ${remote(socket)} failed: ${err.reason ?? err.message.split('\n')[0]}`);
   });
-  if (!overTcp) return;
-  server.on('secureConnection', (socket: tls.TLSSocket) => settled.add(remote(socket)));
+  if (!overTcp) return () => {};
+  server.on('secureConnection', (socket: tls.TLSSocket) => {
+    settled.add(remote(socket));
+    handshaking.delete(remote(socket));
+  });
   server.on('connection', (raw: net.Socket) => {
     const peer = remote(raw);
-    raw.once('close', () => settled.delete(peer) || log(`tls handshake with ${peer} failed: the client hung up`));
+    if (handshaking.size >= maxHandshakes) handshaking.values().next().value?.destroy();
+    handshaking.set(peer, raw);
+    raw.once('close', () => {
+      if (handshaking.get(peer) === raw) handshaking.delete(peer);
+      if (!settled.delete(peer)) log(`tls handshake with ${peer} failed: the client hung up`);
+    });
   });
+  return () => handshaking.forEach((raw) => raw.destroy());
 }
 
 /** A TLS server, or a one-line InvalidOption when its certificate and key make none (`key values mismatch`). */
@@ -127,17 +167,23 @@ function createTlsServer(options: tls.TlsOptions): tls.Server {
   }
 }
 
-/** A socket file left by a dead server is removed; one a live server answers on is an error. */
+/**
+ * A socket file left by a dead server is removed. It is stale only when connecting to it is
+ * refused: a live server that is busy (a full backlog) or slow to accept is still alive.
+ */
 async function removeStaleSocket(path: string): Promise<void> {
   if (!existsSync(path)) return;
   if (!lstatSync(path).isSocket()) throw new Error(`listen EADDRINUSE: ${path} exists and is not a socket`);
   const alive = await new Promise<boolean>((resolve) => {
     const probe = net.connect({ path });
-    probe.once('connect', () => {
+    const settle = (isAlive: boolean) => {
+      clearTimeout(slow);
       probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
+      resolve(isAlive);
+    };
+    const slow = setTimeout(() => settle(true), UNIX_PROBE_MS);
+    probe.once('connect', () => settle(true));
+    probe.once('error', (err: NodeJS.ErrnoException) => settle(err.code !== 'ECONNREFUSED'));
   });
   if (alive) throw new Error(`listen EADDRINUSE: a server is already listening on ${path}`);
   unlinkSync(path);

@@ -16,7 +16,7 @@ describe('flags', () => {
     expect(left(parseArgs(['--port', '-1'], serverFlags))).to.equal('--port: expected a whole number from 0 to 65535, got "-1"');
     expect(left(parseArgs(['--port', '70000'], serverFlags))).to.equal('--port: expected a whole number from 0 to 65535, got "70000"');
     expect(left(parseArgs(['--port=abc'], serverFlags))).to.equal('--port: expected a whole number from 0 to 65535, got "abc"');
-    expect(left(parseArgs(['--idle-ms', '-5'], serverFlags))).to.equal('--idle-ms: expected a whole number ≥ 1, got "-5"');
+    expect(left(parseArgs(['--idle-ms', '-5'], serverFlags))).to.equal('--idle-ms: expected a whole number ≥ 0, got "-5"');
     expect(left(parseArgs(['--grace-ms', 'soon'], serverFlags))).to.equal('--grace-ms: expected a whole number ≥ 0, got "soon"');
   });
 
@@ -36,10 +36,10 @@ describe('flags', () => {
 
   it('turns server flags into serve() options, with the seed port by default', () => {
     expect(serveOptionsFromFlags({})).to.deep.equal(
-      E.right({ host: undefined, port: 50007, idleMs: undefined, maxConnections: undefined, graceMs: 5000, backlog: undefined }),
+      E.right({ host: undefined, port: 50007, idleMs: 300000, maxConnections: undefined, maxConnectionsPerAddress: undefined, graceMs: 5000, backlog: undefined }),
     );
     expect(serveOptionsFromFlags({ unix: '/tmp/s', 'idle-ms': 10 })).to.deep.equal(
-      E.right({ path: '/tmp/s', idleMs: 10, maxConnections: undefined, graceMs: 5000, backlog: undefined }),
+      E.right({ path: '/tmp/s', idleMs: 10, maxConnections: undefined, maxConnectionsPerAddress: undefined, graceMs: 5000, backlog: undefined }),
     );
     expect(left(serveOptionsFromFlags({ unix: '/tmp/s', port: 1 }))).to.equal('--unix: cannot be combined with --port or --host');
   });

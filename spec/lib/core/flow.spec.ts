@@ -12,6 +12,7 @@ function testFlow(name: string): Flow & { name: string; close(): void; closeList
     outputHighWaterMark: 0,
     onActivity: () => () => {},
     onClose: (listener) => (closers.add(listener), () => closers.delete(listener)),
+    reserve: () => true,
     holdReads: () => {},
     releaseReads: () => {},
     close: () => [...closers].forEach((listener) => listener()),

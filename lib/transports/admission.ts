@@ -1,0 +1,49 @@
+import { Socket } from 'node:net';
+import { EventSummary, Log } from './hosting';
+
+/**
+ * Who may open a connection: at most `maxConnections` in all (where the OS-level check does not
+ * already apply) and `perAddress` from one address. A refused socket is destroyed at once, and
+ * refusals are logged as a summary, not a line each.
+ */
+export class Admission {
+  private readonly byAddress = new Map<string, number>();
+  private readonly refusals: EventSummary;
+
+  constructor(
+    private readonly maxConnections: number | undefined,
+    private readonly perAddress: number | undefined,
+    log: Log,
+  ) {
+    this.refusals = new EventSummary(log, (count) => `refused ${count} more connection(s) in the last 1 s`);
+  }
+
+  /** Counts `socket` in, or refuses and destroys it. `open` is how many connections are open now. */
+  admit(socket: Socket, open: number): boolean {
+    if (this.maxConnections !== undefined && open >= this.maxConnections) {
+      return this.refuse(socket, `${this.maxConnections} connections open`);
+    }
+    const address = socket.remoteAddress;
+    if (this.perAddress === undefined || address === undefined) return true;
+    const count = this.byAddress.get(address) ?? 0;
+    if (count >= this.perAddress) return this.refuse(socket, `${this.perAddress} connections open from ${address}`);
+    this.byAddress.set(address, count + 1);
+    socket.once('close', () => {
+      const left = this.byAddress.get(address)! - 1;
+      if (left === 0) this.byAddress.delete(address);
+      else this.byAddress.set(address, left);
+    });
+    return true;
+  }
+
+  /** Logs a connection the OS-level limit refused. */
+  refused(peer: string, reason: string): void {
+    this.refusals.record(`refused ${peer}: ${reason}`);
+  }
+
+  private refuse(socket: Socket, reason: string): false {
+    this.refused(`${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}`.replace(/:$/, ''), reason);
+    socket.destroy();
+    return false;
+  }
+}
