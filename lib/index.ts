@@ -10,9 +10,13 @@ export {
   IdleTimeout,
   IncompleteFrame,
   InvalidOption,
+  MessageTooLarge,
   NoReply,
   ProtocolError,
+  RawSocketUnavailable,
   RxwireError,
+  SendBacklogFull,
+  Undeliverable,
 } from './core/errors';
 export { flowOf } from './core/flow';
 export type { Flow, FlowEvent } from './core/flow';
@@ -56,6 +60,11 @@ export { serveDatagrams } from './transports/datagram/server';
 export type { DatagramServer } from './transports/datagram/server';
 export { connectDatagram } from './transports/datagram/client';
 export type { ConnectDatagramOptions, DatagramServeOptions } from './transports/datagram/options';
+export { ReliableDatagramConnection } from './transports/rdm/connection';
+export { serveReliableDatagrams } from './transports/rdm/server';
+export type { ReliableDatagramServer } from './transports/rdm/server';
+export { connectReliableDatagram } from './transports/rdm/client';
+export type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from './transports/rdm/options';
 
 // the command's building blocks, for server programs such as examples/upper.ts
 export { clientArgsOrExit, exitWith, serverArgsOrExit, serveUntilSignalled } from './cli/program';
