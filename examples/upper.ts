@@ -1,6 +1,7 @@
 // The seed's server: uppercase echo on port 50007, every interface, many clients at once.
-//   npx ts-node examples/upper.ts [--port N] [--host H | --unix PATH] [--udp | --tls-cert FILE --tls-key FILE] [--help]
-// The same handler serves TCP, Unix sockets, TLS and UDP (each datagram answered to its sender).
+//   npx ts-node examples/upper.ts [--port N] [--host H | --unix PATH] [--udp | --rdm | --tls-cert FILE --tls-key FILE] [--help]
+// The same handler serves TCP, Unix sockets, TLS, UDP (each datagram answered to its sender) and
+// reliable datagrams (--rdm: each message once, acknowledged and retransmitted).
 import { serverArgsOrExit, serveUntilSignalled } from 'rxwire';
 import upper from '../handlers/upper';
 

@@ -12,9 +12,13 @@ export {
   IdleTimeout,
   IncompleteFrame,
   InvalidOption,
+  MessageTooLarge,
   NoReply,
   ProtocolError,
+  RawSocketUnavailable,
   RxwireError,
+  SendBacklogFull,
+  Undeliverable,
 } from './core/errors';
 export { flowOf } from './core/flow';
 export type { Flow, FlowEvent } from './core/flow';
@@ -27,6 +31,10 @@ export { jsonFrameDecoder, jsonFrameEncoder } from './codecs/json';
 export type { JsonOptions } from './codecs/json';
 export { lengthPrefixedDecoder, lengthPrefixedEncoder } from './codecs/lengthPrefixed';
 export type { LengthPrefixedOptions } from './codecs/lengthPrefixed';
+export { decodeIcmpEcho, encodeIcmpEcho } from './codecs/icmpEcho';
+export type { IcmpEcho } from './codecs/icmpEcho';
+export { decodeIPv4Packet, encodeIPv4Packet, internetChecksum } from './codecs/ipv4';
+export type { IPv4Header } from './codecs/ipv4';
 export { linesDecoder, linesEncoder } from './codecs/lines';
 export type { LinesOptions } from './codecs/lines';
 
@@ -61,6 +69,13 @@ export { serveDatagrams } from './transports/datagram/server';
 export type { DatagramServer } from './transports/datagram/server';
 export { connectDatagram } from './transports/datagram/client';
 export type { ConnectDatagramOptions, DatagramServeOptions } from './transports/datagram/options';
+export { ReliableDatagramConnection } from './transports/rdm/connection';
+export { serveReliableDatagrams } from './transports/rdm/server';
+export type { ReliableDatagramServer } from './transports/rdm/server';
+export { connectReliableDatagram } from './transports/rdm/client';
+export type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from './transports/rdm/options';
+export { rawSocket, RawSocket } from './transports/raw/socket';
+export type { RawPacket, RawSocketOptions } from './transports/raw/socket';
 
 // the command's building blocks, for server programs such as examples/upper.ts
 export { clientArgsOrExit, exitWith, serverArgsOrExit, serveUntilSignalled } from './cli/program';

@@ -3,6 +3,7 @@ import * as t from 'io-ts';
 import { DEFAULTS } from '../core/defaults';
 import { formatErrors, NonEmptyString } from '../core/options';
 import type { ConnectDatagramOptions, DatagramServeOptions } from '../transports/datagram/options';
+import type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from '../transports/rdm/options';
 import type { ConnectOptions, ServeOptions } from '../transports/stream/options';
 import { pemFile, wholeNumberFromString } from './flagValues';
 
@@ -91,6 +92,7 @@ export const serverFlags = {
   host: option(NonEmptyString, 'HOST', 'interface to bind (default: all interfaces, IPv6 and IPv4)'),
   unix: option(NonEmptyString, 'PATH', 'serve on a Unix domain socket instead of TCP'),
   udp: toggle('serve UDP instead: each peer a session, each datagram answered to its sender'),
+  rdm: toggle('serve reliable datagrams over UDP instead: each message delivered once, acknowledged, retransmitted until it is'),
   'tls-cert': option(pemFile('CERTIFICATE'), 'FILE', 'serve TLS with this PEM certificate (with --tls-key)'),
   'tls-key': option(pemFile('PRIVATE KEY'), 'FILE', 'the PEM private key of --tls-cert'),
   'idle-ms': option(
@@ -106,7 +108,7 @@ export const serverFlags = {
 } satisfies Flags;
 
 /** What the server flags ask for: `serve()` options, or under `udp`, `serveDatagrams()` options. */
-export type AnyServeOptions = ServeOptions | { readonly udp: DatagramServeOptions };
+export type AnyServeOptions = ServeOptions | { readonly udp: DatagramServeOptions } | { readonly rdm: ReliableDatagramServeOptions };
 
 /** Server options from decoded server flags; Left when flags contradict each other. */
 export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.Either<string, AnyServeOptions> {
@@ -117,28 +119,26 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
   const key = flags['tls-key'];
   if (cert !== undefined && key === undefined) return E.left('--tls-cert: needs --tls-key too');
   if (key !== undefined && cert === undefined) return E.left('--tls-key: needs --tls-cert too');
-  if (flags.udp) {
-    const other =
-      flags.unix !== undefined
-        ? '--unix'
-        : cert !== undefined
-          ? '--tls-cert'
-          : flags.backlog !== undefined
-            ? '--backlog'
-            : flags['max-connections-per-address'] !== undefined
-              ? '--max-connections-per-address'
-              : undefined;
-    if (other) return E.left(`--udp: cannot be combined with ${other}`);
-    if (flags['idle-ms'] === 0) return E.left('--idle-ms: 0 (never) is not possible over UDP, where a silent peer can only be expired');
-    return E.right({
-      udp: {
-        host: flags.host,
-        port: flags.port ?? DEFAULTS.port,
-        idleMs: flags['idle-ms'],
-        maxPeers: flags['max-connections'],
-        graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
-      },
-    });
+  if (flags.udp || flags.rdm) {
+    const name = flags.udp ? '--udp' : '--rdm';
+    const conflicting: [unknown, string][] = [
+      [flags.udp && flags.rdm, '--rdm'],
+      [flags.unix, '--unix'],
+      [cert, '--tls-cert'],
+      [flags.backlog, '--backlog'],
+      [flags['max-connections-per-address'], '--max-connections-per-address'],
+    ];
+    const other = conflicting.find(([value]) => value !== undefined && value !== false)?.[1];
+    if (other) return E.left(`${name}: cannot be combined with ${other}`);
+    if (flags['idle-ms'] === 0) return E.left(`--idle-ms: 0 (never) is not possible with ${name}, where a silent peer can only be expired`);
+    const datagram = {
+      host: flags.host,
+      port: flags.port ?? DEFAULTS.port,
+      idleMs: flags['idle-ms'],
+      maxPeers: flags['max-connections'],
+      graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
+    };
+    return E.right(flags.udp ? { udp: datagram } : { rdm: datagram });
   }
   return E.right({
     ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port ?? DEFAULTS.port }),
@@ -157,6 +157,7 @@ export const clientFlags = {
   port: option(wholeNumberFromString(0, 65535), 'N', `server port (default ${DEFAULTS.port})`),
   unix: option(NonEmptyString, 'PATH', 'connect to a Unix domain socket instead of TCP'),
   udp: toggle('send MESSAGE as one datagram and print the first reply'),
+  rdm: toggle('send each MESSAGE as one reliable datagram and print each reply as it comes'),
   tls: toggle("connect over TLS, trusting the system's CAs"),
   'tls-ca': option(pemFile('CERTIFICATE'), 'FILE', "with --tls, trust this PEM certificate (a self-signed server's) instead of the system's CAs"),
   'timeout-ms': option(wholeNumberFromString(1), 'N', `give up if the connection is not made (UDP: no reply comes) within N ms (default ${DEFAULTS.connectTimeoutMs})`),
@@ -164,7 +165,7 @@ export const clientFlags = {
 } satisfies Flags;
 
 /** What the client flags ask for: `connect()` options, or under `udp`, `connectDatagram()` options. */
-export type AnyConnectOptions = ConnectOptions | { readonly udp: ConnectDatagramOptions };
+export type AnyConnectOptions = ConnectOptions | { readonly udp: ConnectDatagramOptions } | { readonly rdm: ConnectReliableDatagramOptions };
 
 /** Client options from decoded client flags; Left when flags contradict each other. */
 export function connectOptionsFromFlags(flags: FlagValues<typeof clientFlags>): E.Either<string, AnyConnectOptions> {
@@ -172,10 +173,12 @@ export function connectOptionsFromFlags(flags: FlagValues<typeof clientFlags>): 
     return E.left(`--unix: cannot be combined with --port or --host`);
   }
   if (flags['tls-ca'] !== undefined && !flags.tls) return E.left('--tls-ca: needs --tls too');
-  if (flags.udp) {
-    const other = flags.unix !== undefined ? '--unix' : flags.tls ? '--tls' : undefined;
-    if (other) return E.left(`--udp: cannot be combined with ${other}`);
-    return E.right({ udp: { host: flags.host, port: flags.port, timeoutMs: flags['timeout-ms'] } });
+  if (flags.udp || flags.rdm) {
+    const name = flags.udp ? '--udp' : '--rdm';
+    const other = flags.udp && flags.rdm ? '--rdm' : flags.unix !== undefined ? '--unix' : flags.tls ? '--tls' : undefined;
+    if (other) return E.left(`${name}: cannot be combined with ${other}`);
+    const datagram = { host: flags.host, port: flags.port, timeoutMs: flags['timeout-ms'] };
+    return E.right(flags.udp ? { udp: datagram } : { rdm: datagram });
   }
   return E.right({
     ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port }),

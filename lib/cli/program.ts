@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import { Handler } from '../core/handler';
 import { serveDatagrams } from '../transports/datagram/server';
+import { serveReliableDatagrams } from '../transports/rdm/server';
 import { Server } from '../transports/hosting';
 import { serve } from '../transports/stream/server';
 import {
@@ -53,25 +54,31 @@ export function serverArgsOrExit<F extends Flags>(
   return { options, flags: parsed };
 }
 
-/** The client flags decoded into client options, and the positional MESSAGE if given, or exit as above. */
-export function clientArgsOrExit(program: string, argv: readonly string[]): { options: AnyConnectOptions; message: string | undefined } {
-  const { flags, positional } = argsOrExit(program, `${program} [flags] [MESSAGE]`, argv, clientFlags, 1);
+/**
+ * The client flags decoded into client options, and the positional MESSAGE if given, or exit as
+ * above. Under --rdm any number of MESSAGEs are taken, in `messages`.
+ */
+export function clientArgsOrExit(
+  program: string,
+  argv: readonly string[],
+): { options: AnyConnectOptions; message: string | undefined; messages: readonly string[] } {
+  const { flags, positional } = argsOrExit(program, `${program} [flags] [MESSAGE] (--rdm: [MESSAGE...])`, argv, clientFlags, Number.MAX_SAFE_INTEGER);
+  if (!flags.rdm && positional.length > 1) exitWith(2, `${program}: unexpected argument ${JSON.stringify(positional[1])} (see --help)`);
   const options = pipe(
     connectOptionsFromFlags(flags),
     E.getOrElse((line): AnyConnectOptions => exitWith(2, `${program}: ${line}`)),
   );
-  return { options, message: positional[0] };
+  return { options, message: positional[0], messages: positional };
 }
 
 /**
  * Serves until SIGINT or SIGTERM, then closes gracefully and exits 0; exits 1 if it can't listen.
- * Prints `listening on ADDRESS`, the transport first when it isn't plain: `listening on udp [::]:50007`.
+ * Prints `listening on ADDRESS`, the transport first when it isn't plain: `listening on udp [::]:50007`, `listening on rdm …`.
  */
 export async function serveUntilSignalled(program: string, options: AnyServeOptions, handler: Handler): Promise<void> {
-  const server: Server = await ('udp' in options ? serveDatagrams(options.udp, handler) : serve(options, handler)).catch((err: Error) =>
-    exitWith(1, `${program}: ${err.message}`),
-  );
-  const transport = server.transport === 'udp' || server.transport === 'tls' ? `${server.transport} ` : '';
+  const serving = 'udp' in options ? serveDatagrams(options.udp, handler) : 'rdm' in options ? serveReliableDatagrams(options.rdm, handler) : serve(options, handler);
+  const server: Server = await serving.catch((err: Error) => exitWith(1, `${program}: ${err.message}`));
+  const transport = server.transport === 'tcp' || server.transport === 'unix' ? '' : `${server.transport} `;
   process.stdout.write(`listening on ${transport}${server.address}\n`);
   let closing = false;
   const shutdown = (reason: string) => {

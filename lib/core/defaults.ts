@@ -34,6 +34,16 @@ export const DEFAULTS = {
   maxPeers: 10_000,
   /** The largest UDP payload over IPv4: 65,535 less the IP and UDP headers. */
   maxDatagram: 65_507,
+  /** Reliable datagrams: messages sent and not yet acknowledged, per peer. */
+  rdmWindow: 64,
+  /** Reliable datagrams: messages the handler may emit beyond a full window, queued, before its session fails. */
+  rdmMaxQueued: 4096,
+  /** Reliable datagrams: the first wait for an acknowledgement; it doubles per retransmission. */
+  rdmRetransmitMs: 200,
+  /** Reliable datagrams: the longest wait between two sends of one message. */
+  rdmMaxRetransmitMs: 2000,
+  /** Reliable datagrams: retransmissions of one message before the session fails with Undeliverable. */
+  rdmMaxRetries: 10,
   /** Longest line `lines()` takes. */
   maxLineLength: 64 * KiB,
   /** Longest payload `lengthPrefixed()` takes. */

@@ -132,6 +132,42 @@ export class NoReply extends RxwireError {
   }
 }
 
+/** A reliable-datagram message the peer never acknowledged, after `retries` retransmissions. */
+export class Undeliverable extends RxwireError {
+  readonly code = 'ERR_UNDELIVERABLE';
+  constructor(
+    readonly messageId: number,
+    readonly remote: string,
+    readonly retries: number,
+  ) {
+    super(`message ${messageId} to rdm ${remote} undeliverable: no acknowledgement after ${retries} retransmissions`);
+  }
+}
+
+/** A reliable-datagram message longer than one datagram carries (no fragmentation); it is never sent. */
+export class MessageTooLarge extends RxwireError {
+  readonly code = 'ERR_MESSAGE_TOO_LARGE';
+  constructor(
+    readonly length: number,
+    readonly limit: number,
+  ) {
+    super(`message of ${length} bytes exceeds the ${limit}-byte limit of one datagram`);
+  }
+}
+
+/** More reliable-datagram messages than `maxQueued` waited for a full send window: none is dropped silently. */
+export class SendBacklogFull extends RxwireError {
+  readonly code = 'ERR_SEND_BACKLOG_FULL';
+  constructor(readonly maxQueued: number) {
+    super(`more than ${maxQueued} messages wait for the send window: they are sent faster than the peer acknowledges`);
+  }
+}
+
+/** A raw socket could not be opened: the addon is missing, or the process lacks the privilege. */
+export class RawSocketUnavailable extends RxwireError {
+  readonly code = 'ERR_RAW_SOCKET_UNAVAILABLE';
+}
+
 /**
  * A flow operator (`backpressure()`, …) that cannot act on the connection it serves: it was
  * subscribed through something shared by several connections, which outlived the one it found.

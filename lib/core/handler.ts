@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 
-export type Transport = 'tcp' | 'unix' | 'tls' | 'udp';
+export type Transport = 'tcp' | 'unix' | 'tls' | 'udp' | 'rdm';
 
 /** What a handler may know about its connection: never the socket itself. */
 export interface ConnectionInfo {

@@ -94,6 +94,9 @@ export class DatagramConnection extends TransportConnection {
           const sent = (err: Error | null) => {
             unsent--;
             this.counts.pendingOutput -= datagram.length;
+            // A port-unreachable answer to an earlier datagram surfaces on a connected socket's
+            // next send: a hint, like a loss, not a reason to stop sending.
+            if (err && (err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return finishIfDone();
             if (err) return subscriber.error(err);
             this.counts.datagramsWritten++;
             this.counts.bytesWritten += datagram.length;

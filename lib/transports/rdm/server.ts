@@ -1,0 +1,107 @@
+import { Observable } from 'rxjs';
+import { Handler } from '../../core/handler';
+import { decodeOptions } from '../../core/options';
+import { serveDatagrams } from '../datagram/server';
+import { handlerOutput, Server } from '../hosting';
+import { ReliableDatagramConnection } from './connection';
+import { ReliableDatagramServeOptions, splitReliability } from './options';
+
+export interface ReliableDatagramServer extends Server {
+  /** Datagrams from new peers dropped because `maxPeers` peers had sessions. */
+  readonly droppedFromNewPeers: number;
+  /** Datagrams that were not the protocol (or not its version): dropped. */
+  readonly droppedMalformed: number;
+  /** Messages received again after they had been delivered: acknowledged again, not delivered. */
+  readonly duplicates: number;
+  /** Messages sent again for want of an acknowledgement. */
+  readonly retransmissions: number;
+  /** Messages sent and not yet acknowledged, over every peer: at most `window` per peer. */
+  readonly unacknowledged: number;
+}
+
+type Totals = Pick<ReliableDatagramConnection['counts'], 'malformed' | 'duplicates' | 'retransmissions'>;
+
+/**
+ * Serves reliable datagrams (SOCK_RDM) over UDP: each peer is a session, as with
+ * `serveDatagrams`, and each message it sends reaches the handler once, in whatever order the
+ * network brought it; each Buffer the handler emits is one message, retransmitted with backoff
+ * until the peer acknowledges it. A message never acknowledged ends its session with
+ * `Undeliverable`; a peer that stops acknowledging holds the handler's reads once `window`
+ * messages wait for it. Takes `serveDatagrams`' options and `window`, `retransmitMs`,
+ * `maxRetransmitMs`, `maxRetries`.
+ *
+ * ```ts
+ * const server = await serveReliableDatagrams({ port: 50007 }, upper);
+ * ```
+ */
+export async function serveReliableDatagrams(options: ReliableDatagramServeOptions, handler: Handler): Promise<ReliableDatagramServer> {
+  const { reliability, datagram } = splitReliability(decodeOptions('serveReliableDatagrams', ReliableDatagramServeOptions, options));
+  const live = new Set<ReliableDatagramConnection>();
+  const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0 };
+  const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);
+
+  const udp = await serveDatagrams(datagram, (datagrams, udpInfo) => {
+    const info = { ...udpInfo, transport: 'rdm' as const };
+    return new Observable<Buffer>((out) => {
+      const conn = new ReliableDatagramConnection(info, reliability, (bytes) => out.next(bytes), true);
+      live.add(conn);
+      // The session lasts until the UDP session's input has ended too: till then, a retransmission
+      // of a message already delivered must still be acknowledged, not delivered again.
+      let outputDone = false;
+      let linkDone = false;
+      const finishIfDone = () => outputDone && linkDone && out.complete();
+      const link = datagrams.subscribe({
+        next: (bytes) => conn.receive(bytes),
+        error: (err) => out.error(err),
+        complete: () => {
+          linkDone = true;
+          conn.endLink();
+          finishIfDone();
+        },
+      });
+      try {
+        const sending = conn.send(handlerOutput(handler, conn.input, info)).subscribe({
+          error: (err) => out.error(err),
+          complete: () => {
+            outputDone = true;
+            finishIfDone();
+          },
+        });
+        link.add(sending);
+      } catch (err) {
+        out.error(err);
+      }
+      return () => {
+        link.unsubscribe();
+        conn.dispose();
+        live.delete(conn);
+        for (const key of Object.keys(ended) as (keyof Totals)[]) ended[key] += conn.counts[key];
+      };
+    });
+  });
+
+  return {
+    transport: 'rdm',
+    address: udp.address,
+    port: udp.port,
+    get connections() {
+      return udp.connections;
+    },
+    get droppedFromNewPeers() {
+      return udp.droppedFromNewPeers;
+    },
+    get droppedMalformed() {
+      return total('malformed');
+    },
+    get duplicates() {
+      return total('duplicates');
+    },
+    get retransmissions() {
+      return total('retransmissions');
+    },
+    get unacknowledged() {
+      return [...live].reduce((sum, conn) => sum + conn.unacknowledged, 0);
+    },
+    close: (graceMs) => udp.close(graceMs),
+  };
+}
