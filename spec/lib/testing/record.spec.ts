@@ -67,7 +67,9 @@ describe('record and replay', () => {
     writeFileSync(file, [header, ...events].map((line) => JSON.stringify(line)).join('\n') + '\n');
     expectReplay(pipe(idleTimeout(1000), map(upperBytes)), file);
     expect(() => expectReplay(map(upperBytes), file)).to.throw(AssertionError, /in how it ends\n  recorded: "A", then error IdleTimeout \[ERR_IDLE_TIMEOUT\]\n  now:      "A", then still open$/);
-    new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected)).run(({ expectObservable }) => {
+    new TestScheduler((actual, expected) => {
+      expect(actual).to.deep.equal(expected);
+    }).run(({ expectObservable }) => {
       expectObservable(replay(file).input.pipe(map(String))).toBe('a');
       const output = replay(file).output.pipe(map(String), catchError((error: { code: string }) => of(error.code)));
       expectObservable(output).toBe('A 999ms (E|)', { A: 'A', E: 'ERR_IDLE_TIMEOUT' });
