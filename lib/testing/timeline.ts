@@ -57,7 +57,7 @@ function firstDifferingByte(a: unknown, b: unknown): number {
   if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array)) return 0;
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
+  return i === a.length && i === b.length ? 0 : i;
 }
 
 function showMessage({ frame, notification }: Message, focus: number): string {
