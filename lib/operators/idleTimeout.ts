@@ -1,4 +1,4 @@
-import { MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { asyncScheduler, MonoTypeOperatorFunction, Observable, SchedulerAction, SchedulerLike } from 'rxjs';
 import { IdleTimeout } from '../core/errors';
 import { flowOf } from '../core/flow';
 import { decodeOptions, wholeNumber } from '../core/options';
@@ -8,30 +8,39 @@ const Ms = wholeNumber(1);
 /**
  * Errors with `IdleTimeout` once no bytes have moved either way for `ms`: nothing read, written
  * or flushed on the connection, and nothing passed through this operator. The server ends a
- * connection that times out gracefully, after flushing.
+ * connection that times out gracefully, after flushing. The clock is `scheduler`'s, so the
+ * timeout follows virtual time in `TestScheduler.run` and in `rxwire/testing`.
  *
  * ```ts
  * serve({ port: 50007 }, pipe(idleTimeout(30_000), upper()));
  * ```
  */
-export function idleTimeout<T>(ms: number): MonoTypeOperatorFunction<T> {
+export function idleTimeout<T>(ms: number, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<T> {
   decodeOptions('idleTimeout: ms', Ms, ms);
   return (source) =>
     new Observable<T>((subscriber) => {
-      const timer = setTimeout(() => subscriber.error(new IdleTimeout(ms)), ms);
-      const stopWatching = flowOf(subscriber, 'idleTimeout()')?.onActivity(() => timer.refresh());
-      const subscription = source.subscribe({
+      // Activity only notes the time; the one timer re-arms itself for the rest when it fires
+      // early, so a busy connection costs no timer work per read.
+      let lastActivity = scheduler.now();
+      const touch = () => {
+        lastActivity = scheduler.now();
+      };
+      subscriber.add(
+        scheduler.schedule(function (this: SchedulerAction<undefined>) {
+          const idle = scheduler.now() - lastActivity;
+          if (idle >= ms) subscriber.error(new IdleTimeout(ms));
+          else this.schedule(undefined, ms - idle);
+        }, ms),
+      );
+      const stopWatching = flowOf(subscriber, 'idleTimeout()')?.onActivity(touch);
+      if (stopWatching) subscriber.add(stopWatching);
+      return source.subscribe({
         next: (value) => {
-          timer.refresh();
+          touch();
           subscriber.next(value);
         },
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
-      return () => {
-        clearTimeout(timer);
-        stopWatching?.();
-        subscription.unsubscribe();
-      };
     });
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import jsonCalc from '../../handlers/json-calc';
 import { dial, eventually, readAll, startServer } from '../support/net';
+import { everySplit, expectHandler } from 'rxwire/testing';
 
 /** Sends each request as a line on one connection, then reads the answers as JSON. */
 async function ask(port: number, requests: string[]): Promise<unknown[]> {
@@ -55,5 +56,25 @@ describe('handlers/json-calc', () => {
     expect((await reply).toString()).to.match(/^\{"result":3\}\n\{"error":"frame of at least \d+ bytes exceeds the 4096-byte limit"\}\n$/);
     socket.destroy();
     await eventually(() => server.connections === 0, 2000, 'the connection to close');
+  });
+
+  describe('with rxwire/testing, in virtual time', () => {
+    it('answers each request line as it completes', () => {
+      expectHandler(jsonCalc, 'a-b-c|', { a: '{"op":"add",', b: '"a":1,"b":2}\n{"op":"div"', c: ',"a":1,"b":0}\n' }).toBe('--x-y|', {
+        x: '{"result":3}\n',
+        y: '{"error":"division by zero"}\n',
+      });
+    });
+
+    it('answers a line over its 4 KiB limit with an error, then ends the connection', () => {
+      expectHandler(jsonCalc, 'a', { a: `{"op":"add","a":1,"b":2}\n{"pad":"${'x'.repeat(5000)}` }).toBe('(xy|)', {
+        x: '{"result":3}\n',
+        y: '{"error":"frame of at least 5007 bytes exceeds the 4096-byte limit"}\n',
+      });
+    });
+
+    it('answers the same however the requests are split into reads', () => {
+      everySplit(jsonCalc, '{"op":"mul","a":1.5,"b":4}\nnot json\n{"op":"sub","a":1,"b":2}\n');
+    });
   });
 });

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import reverseLines from '../../handlers/reverse-lines';
 import { delay, dial, portOf, rssOf, roundTrip, startProgram, startServer } from '../support/net';
+import { FrameTooLong } from 'rxwire';
+import { everySplit, expectHandler } from 'rxwire/testing';
 
 const MB = 1024 * 1024;
 
@@ -37,5 +39,19 @@ describe('handlers/reverse-lines', () => {
     } finally {
       server.child.kill('SIGKILL');
     }
+  });
+
+  describe('with rxwire/testing, in virtual time', () => {
+    it('answers a line once its end has come, and a last line without one when the input ends', () => {
+      expectHandler(reverseLines, 'a-b-c|', { a: 'hel', b: 'lo\r\nwor', c: 'ld' }).toBe('--x--(y|)', { x: 'olleh\n', y: 'dlrow\n' });
+    });
+
+    it('ends the connection with FrameTooLong at a line over 64 KiB', () => {
+      expectHandler(reverseLines, 'ab', { a: 'ok\n', b: 'x'.repeat(65 * 1024) }).toBe('a#', { a: 'ko\n' }, new FrameTooLong(66559, 65536, true));
+    });
+
+    it('answers the same lines however the input is split into reads', () => {
+      everySplit(reverseLines, 'hello\r\nnaïve 東京\nno newline');
+    });
   });
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import upperHandler, { upper, upperBytes } from '../../handlers/upper';
 import { delay, dial, readAll, roundTrip, startServer } from '../support/net';
+import { expectHandler, everySplit } from 'rxwire/testing';
 
 /** Python's bytes.upper(), byte by byte: only a–z change. */
 const pythonUpper = (byte: number) => (byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte);
@@ -47,6 +48,26 @@ describe('handlers/upper', () => {
 
     it('ends the connection once the client has sent everything and half-closed', async () => {
       expect((await roundTrip({ port: server.port }, Buffer.from('Hello Huangpingyi'))).toString()).to.equal('HELLO HUANGPINGYI');
+    });
+  });
+
+  describe('with rxwire/testing, in virtual time', () => {
+    it('answers each read in the frame it came, and ends when the client does', () => {
+      expectHandler(upperHandler, '-a--b|', { a: 'hello ', b: 'world' }).toBe('-A--B|', { A: 'HELLO ', B: 'WORLD' });
+    });
+
+    it('gives back a UTF-8 character split across two reads intact', () => {
+      const tokyo = Buffer.from('東京');
+      expectHandler(upperHandler, 'ab', { a: tokyo.subarray(0, 1), b: tokyo.subarray(1) }).toBe('ab', { a: tokyo.subarray(0, 1), b: tokyo.subarray(1) });
+    });
+
+    it('stops reading from a client that does not read what it answered', () => {
+      const big = 'x'.repeat(100 * 1024);
+      expectHandler(upperHandler, 'a-b|', { a: big }, { peerReads: false }).toRead('a', { a: big });
+    });
+
+    it('answers the same bytes however the input is split into reads', () => {
+      everySplit(upperHandler, 'straße → STRASSE? ça va, 東京\n');
     });
   });
 });

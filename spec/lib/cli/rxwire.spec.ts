@@ -1,8 +1,11 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { listening, portOf, roundTrip, runCommand, runProgram, startProgram } from '../../support/net';
+import { AssertionError } from 'node:assert';
+import { expectReplay } from 'rxwire/testing';
+import upper from '../../../handlers/upper';
+import { eventually, listening, portOf, roundTrip, runCommand, runProgram, startProgram } from '../../support/net';
 
 describe('the rxwire command', function () {
   this.timeout(30000);
@@ -50,5 +53,20 @@ describe('the rxwire command', function () {
     const program = runProgram('lib/cli/rxwire.ts', ['--port', '70000']);
     expect(await program.exit).to.equal(2);
     expect(program.stderr).to.deep.equal(['rxwire: --port: expected a whole number from 0 to 65535, got "70000"']);
+  });
+
+  it('records each connection with --record DIR, and expectReplay passes the default handler on the file', async () => {
+    const sessions = path.join(dir, 'sessions');
+    const server = await startProgram('lib/cli/rxwire.ts', ['--record', sessions, '--port', '0', '--host', '127.0.0.1']);
+    try {
+      expect((await roundTrip({ port: portOf(server.address) }, Buffer.from('hello '), Buffer.from('world'))).toString()).to.equal('HELLO WORLD');
+      const file = () => path.join(sessions, readdirSync(sessions)[0]!);
+      await eventually(() => readdirSync(sessions).length === 1 && readFileSync(file(), 'utf8').includes('"out-end"'), 5000, 'the session file');
+      expectReplay(upper, file());
+      writeFileSync(file(), readFileSync(file(), 'utf8').replace(/"event":"out","data":"[^"]*"/, `"event":"out","data":"${Buffer.from('HELLO').toString('base64')}"`));
+      expect(() => expectReplay(upper, file())).to.throw(AssertionError, 'differently than recorded');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
   });
 });

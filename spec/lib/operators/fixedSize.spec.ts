@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { identity, of } from 'rxjs';
 import { IncompleteFrame } from '../../../lib/core/errors';
 import { fixedSize } from '../../../lib/operators/fixedSize';
+import { fixedSizeDecoder } from '../../../lib/codecs/fixedSize';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
 
 describe('fixedSize', () => {
@@ -22,7 +23,7 @@ describe('fixedSize', () => {
       frames: fc.constant([]),
       encode: identity,
       decode: fixedSize(3),
-    });
+    }, fixedSizeDecoder(3));
   });
 
   it('errors with IncompleteFrame for a short frame at the end of input', () => {

@@ -8,6 +8,7 @@ import { encodeJson } from '../../../lib/operators/encodeJson';
 import { encodeLines } from '../../../lib/operators/encodeLines';
 import { json } from '../../../lib/operators/json';
 import { lines } from '../../../lib/operators/lines';
+import { linesDecoder } from '../../../lib/codecs/lines';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
 
 const Message = t.type({ name: t.string, tags: t.array(t.string), n: t.number });
@@ -22,7 +23,7 @@ describe('json', () => {
       expected: right,
     };
     itDecodesAnySplit(framing);
-    itDecodesEverySplitOf([{ name: 'é€😀', tags: ['a\nb'], n: -1 }], framing);
+    itDecodesEverySplitOf([{ name: 'é€😀', tags: ['a\nb'], n: -1 }], framing, linesDecoder());
   });
 
   it('gives Left(DecodeError) with one line for a bad frame, and goes on with the next', () => {

@@ -9,6 +9,7 @@ import { LengthPrefixedOptions } from '../../../lib/codecs/lengthPrefixed';
 import { FrameTooLong, IncompleteFrame } from '../../../lib/core/errors';
 import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixed';
 import { lengthPrefixed } from '../../../lib/operators/lengthPrefixed';
+import { lengthPrefixedDecoder } from '../../../lib/codecs/lengthPrefixed';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
 import { closed, delay, dial, eventually, portOf, roundTrip, rssOf, startProgram } from '../../support/net';
 
@@ -34,7 +35,7 @@ describe('lengthPrefixed', () => {
       frames: fc.constant([]),
       encode: encodeLengthPrefixed({ headerBytes: 4, endian: 'little' }),
       decode: lengthPrefixed({ headerBytes: 4, endian: 'little' }),
-    });
+    }, lengthPrefixedDecoder({ headerBytes: 4, endian: 'little' }));
   });
 
   it('errors with FrameTooLong as soon as a 4 GB header arrives', () => {

@@ -5,6 +5,7 @@ import { from } from 'rxjs';
 import { FrameTooLong } from '../../../lib/core/errors';
 import { encodeLines } from '../../../lib/operators/encodeLines';
 import { lines } from '../../../lib/operators/lines';
+import { linesDecoder } from '../../../lib/codecs/lines';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
 
 /** Lines made of a few bytes, so that delimiters and their parts turn up often. */
@@ -29,7 +30,7 @@ describe('lines', () => {
     itDecodesEverySplitOf(['one', 'two\r', '', 'three'].map((text) => Buffer.from(text)), {
       ...framing,
       encode: encodeLines({ delimiter: '\r\n' }),
-    });
+    }, linesDecoder());
   });
 
   describe('reading CRLF lines with the default delimiter', () => {
@@ -43,7 +44,7 @@ describe('lines', () => {
       decode: lines({ delimiter: Buffer.from('aab') }),
     };
     itDecodesAnySplit(framing);
-    itDecodesEverySplitOf(['ba', 'cab', '', 'c'].map((text) => Buffer.from(text)), framing);
+    itDecodesEverySplitOf(['ba', 'cab', '', 'c'].map((text) => Buffer.from(text)), framing, linesDecoder({ delimiter: Buffer.from('aab') }));
   });
 
   describe('keeping the delimiter', () => {
