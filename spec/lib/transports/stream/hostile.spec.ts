@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -285,7 +285,7 @@ describe('serve against hostile and unlucky peers', function () {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await new Promise((resolve) => launcher.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('listening on') && resolve(undefined)));
-    const serverPid = Number(execFileSync('pgrep', ['-P', String(launcher.pid)]).toString().trim());
+    const serverPid = Number(readFileSync(`/proc/${launcher.pid}/task/${launcher.pid}/children`, 'utf8').trim());
     launcher.kill('SIGKILL');
     await eventually(() => !isAlive(serverPid), 10000, 'the orphaned server to exit');
   });
