@@ -15,8 +15,10 @@ interface Backend extends Program {
   pid: number;
 }
 
+/** `rxwire --proxy-protocol` in a process of its own (so that it can be killed), serving the greeting handler. */
 async function startBackend(): Promise<Backend> {
-  const program = await listening(runProgram('spec/support/proxiedBackend.ts'));
+  const args = ['--handler', 'spec/support/greetingHandler.ts', '--proxy-protocol', '--host', '127.0.0.1', '--port', '0', '--grace-ms', '100'];
+  const program = await listening(runProgram('lib/cli/rxwire.ts', args));
   return { ...program, port: portOf(program.address), pid: program.child.pid! };
 }
 
