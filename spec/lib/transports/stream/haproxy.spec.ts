@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { closed, closedPort, dial, eventually, listening, portOf, Program, runCommand, runProgram } from '../../../support/net';
+import * as tls from 'node:tls';
+import { closed, closedPort, dial, eventually, listening, portOf, Program, runCommand, runProgram, selfSignedCert } from '../../../support/net';
 
 // rxwire behind a real HAProxy in TCP mode, all on 127.0.0.1: the config is the README's.
 
@@ -16,8 +17,8 @@ interface Backend extends Program {
 }
 
 /** `rxwire --proxy-protocol` in a process of its own (so that it can be killed), serving the greeting handler. */
-async function startBackend(): Promise<Backend> {
-  const args = ['--handler', 'spec/support/greetingHandler.ts', '--proxy-protocol', '--host', '127.0.0.1', '--port', '0', '--grace-ms', '100'];
+async function startBackend(...extra: string[]): Promise<Backend> {
+  const args = ['--handler', 'spec/support/greetingHandler.ts', '--proxy-protocol', '--host', '127.0.0.1', '--port', '0', '--grace-ms', '100', ...extra];
   const program = await listening(runProgram('lib/cli/rxwire.ts', args));
   return { ...program, port: portOf(program.address), pid: program.child.pid! };
 }
@@ -166,6 +167,23 @@ function ask(socket: net.Socket, text: string): Promise<string> {
       }
     });
   }
+
+  it('passes TLS through to a TLS backend, the header sent before the handshake', async () => {
+    const { cert, certFile, keyFile } = selfSignedCert();
+    const tlsBackend = await startBackend('--tls-cert', certFile, '--tls-key', keyFile);
+    try {
+      haproxy = await startHaproxy([tlsBackend.port], 'send-proxy-v2');
+      const secure = tls.connect({ host: '127.0.0.1', port: haproxy.port, ca: cert, servername: 'localhost' });
+      clients.push(secure);
+      const greeting = new Promise<string>((resolve, reject) => {
+        secure.once('data', (chunk: Buffer) => resolve(chunk.toString())).once('error', reject);
+      });
+      await new Promise((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+      expect(await greeting).to.equal(`${tlsBackend.pid} 127.0.0.1:${secure.localPort}\n`);
+    } finally {
+      await stop(tlsBackend);
+    }
+  });
 
   it('when one of two backends is killed, only its connections are lost and new ones go to the other', async () => {
     const [doomed, survivor] = backends as [Backend, Backend];
