@@ -15,6 +15,8 @@ export {
   MessageTooLarge,
   NoReply,
   ProtocolError,
+  ProxyHeaderError,
+  ProxyHeaderTimeout,
   RawSocketUnavailable,
   RxwireError,
   SendBacklogFull,
@@ -35,6 +37,8 @@ export { decodeIcmpEcho, encodeIcmpEcho } from './codecs/icmpEcho';
 export type { IcmpEcho } from './codecs/icmpEcho';
 export { decodeIPv4Packet, encodeIPv4Packet, internetChecksum } from './codecs/ipv4';
 export type { IPv4Header } from './codecs/ipv4';
+export { encodeProxyHeader, ProxyHeaderReader } from './codecs/proxyHeader';
+export type { ProxyEndpoint, ProxyFamily, ProxyHeader, ProxyHeaderRead } from './codecs/proxyHeader';
 export { linesDecoder, linesEncoder } from './codecs/lines';
 export type { LinesOptions } from './codecs/lines';
 
@@ -63,7 +67,7 @@ export type { ConnectionLimits } from './transports/stream/connection';
 export { Connection } from './transports/stream/connection';
 export { serve } from './transports/stream/server';
 export { connect } from './transports/stream/client';
-export type { ClientTlsOptions, ConnectOptions, ServeOptions, ServerTlsOptions } from './transports/stream/options';
+export type { ClientTlsOptions, ConnectOptions, ProxyProtocolOptions, ServeOptions, ServerTlsOptions } from './transports/stream/options';
 export { DatagramConnection } from './transports/datagram/connection';
 export { serveDatagrams } from './transports/datagram/server';
 export type { DatagramServer } from './transports/datagram/server';

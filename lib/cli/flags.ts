@@ -104,6 +104,7 @@ export const serverFlags = {
   'max-connections-per-address': option(wholeNumberFromString(1), 'N', 'close connections from one address past N at once'),
   'grace-ms': option(wholeNumberFromString(0), 'N', `on SIGINT/SIGTERM, let open connections finish for N ms (default ${DEFAULTS.graceMs})`),
   backlog: option(wholeNumberFromString(1), 'N', 'connections the OS may queue before they are accepted'),
+  'proxy-protocol': toggle('every connection starts with a PROXY header (v1 or v2, as HAProxy sends), from a loopback peer only: its addresses are the connection\'s'),
   help: toggle('print this help and exit'),
 } satisfies Flags;
 
@@ -127,6 +128,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
       [cert, '--tls-cert'],
       [flags.backlog, '--backlog'],
       [flags['max-connections-per-address'], '--max-connections-per-address'],
+      [flags['proxy-protocol'], '--proxy-protocol'],
     ];
     const other = conflicting.find(([value]) => value !== undefined && value !== false)?.[1];
     if (other) return E.left(`${name}: cannot be combined with ${other}`);
@@ -148,6 +150,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
     maxConnectionsPerAddress: flags['max-connections-per-address'],
     graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
     backlog: flags.backlog,
+    ...(flags['proxy-protocol'] ? { proxyProtocol: true as const } : {}),
   });
 }
 

@@ -18,6 +18,12 @@ export const DEFAULTS = {
   handshakeTimeoutMs: 10_000,
   /** TLS handshakes in progress at once; past it the oldest gives way. */
   maxPendingHandshakes: 1024,
+  /** How long a PROXY protocol header may take to arrive. */
+  proxyHeaderTimeoutMs: 5000,
+  /** The largest PROXY protocol v2 header taken, TLVs included. */
+  maxProxyHeaderBytes: 1 * KiB,
+  /** Who may send a PROXY protocol header: loopback, where a local proxy runs. */
+  proxyAllow: ['127.0.0.0/8', '::1'],
   /** Bytes a server's connections together may hold in decoders and pending output. */
   maxBufferedBytes: 256 * MiB,
   /** The command's idle timeout (the library's `serve()` has none unless asked). */

@@ -99,6 +99,22 @@ export class FrameTimeout extends ProtocolError {
   }
 }
 
+/** A connection's PROXY protocol header is malformed, missing, or longer than allowed. */
+export class ProxyHeaderError extends ProtocolError {
+  readonly code = 'ERR_PROXY_HEADER';
+  constructor(reason: string) {
+    super(`PROXY header: ${reason}`);
+  }
+}
+
+/** A connection's PROXY protocol header had not fully arrived within its deadline (`proxyProtocol.timeoutMs`). */
+export class ProxyHeaderTimeout extends ProtocolError {
+  readonly code = 'ERR_PROXY_HEADER_TIMEOUT';
+  constructor(readonly ms: number) {
+    super(`PROXY header not complete within ${ms} ms`);
+  }
+}
+
 /**
  * A connection would take the server past its budget for bytes held in decoders and pending
  * output (`maxBufferedBytes`), so it is ended rather than let one peer's frames exhaust memory.

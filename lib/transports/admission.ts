@@ -18,12 +18,14 @@ export class Admission {
     this.refusals = new EventSummary(log, (count) => `refused ${count} more connection(s) in the last 1 s`);
   }
 
-  /** Counts `socket` in, or refuses and destroys it. `open` is how many connections are open now. */
-  admit(socket: Socket, open: number): boolean {
+  /**
+   * Counts `socket` in, or refuses and destroys it. `open` is how many connections are open now;
+   * `address` is its peer's (behind a proxy, the one the PROXY header gives).
+   */
+  admit(socket: Socket, open: number, address = socket.remoteAddress): boolean {
     if (this.maxConnections !== undefined && open >= this.maxConnections) {
       return this.refuse(socket, `${this.maxConnections} connections open`);
     }
-    const address = socket.remoteAddress;
     if (this.perAddress === undefined || address === undefined) return true;
     const count = this.byAddress.get(address) ?? 0;
     if (count >= this.perAddress) return this.refuse(socket, `${this.perAddress} connections open from ${address}`);

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import * as t from 'io-ts';
 import { LogOption, NonEmptyString, Port, strictOptions, wholeNumber } from '../../core/options';
 
@@ -29,6 +30,56 @@ export const ClientTlsOptions = strictOptions(
 );
 export type ClientTlsOptions = t.TypeOf<typeof ClientTlsOptions>;
 
+/** An IP address (`127.0.0.1`, `::1`) or a subnet in CIDR form (`10.0.0.0/8`, `fd00::/8`). */
+export const AddressOrSubnet = new t.Type<string, string, unknown>(
+  'an IP address or CIDR subnet',
+  (u): u is string => typeof u === 'string' && parseSubnet(u) !== undefined,
+  (u, c) => (typeof u === 'string' && parseSubnet(u) !== undefined ? t.success(u) : t.failure(u, c, 'expected an IP address or CIDR subnet')),
+  (s) => s,
+);
+
+function parseSubnet(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [address = '', prefixText, extra] = text.split('/');
+  const version = isIP(address);
+  const bits = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? bits : /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (version === 0 || extra !== undefined || !(prefix >= 0 && prefix <= bits)) return undefined;
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** The addresses of `entries` (each valid for `AddressOrSubnet`) as a BlockList to check peers against. */
+export function addressList(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const { address, prefix, family } = parseSubnet(entry)!;
+    list.addSubnet(address, prefix, family);
+  }
+  return list;
+}
+
+/** `serve({ proxyProtocol })`: who may send a PROXY header, and its limits. */
+export const ProxyProtocolOptions = strictOptions(
+  {},
+  {
+    /** Peers that may send a header (addresses or subnets); any other is refused at once. Default loopback only. */
+    allow: t.array(AddressOrSubnet),
+    /** A header not fully arrived within this long ends its connection. Default 5 s. */
+    timeoutMs: wholeNumber(1),
+    /** The largest v2 header taken, TLVs included (v1 lines are at most 107 bytes). Default 1 KiB. */
+    maxHeaderBytes: wholeNumber(16, 16 + 65535),
+  },
+);
+export type ProxyProtocolOptions = t.TypeOf<typeof ProxyProtocolOptions>;
+
+// Not a t.union: its error would name only its first member (`expected true`), never the bad key inside the options.
+const ProxyProtocolOption = new t.Type<true | ProxyProtocolOptions, unknown, unknown>(
+  'true or PROXY protocol options',
+  (u): u is true | ProxyProtocolOptions => u === true || ProxyProtocolOptions.is(u),
+  (u, c) =>
+    u === true ? t.success(true) : typeof u === 'object' && u !== null ? ProxyProtocolOptions.validate(u, c) : t.failure(u, c, 'expected true or an options object'),
+  (value) => value,
+);
+
 export const ServeOptions = strictOptions(
   {},
   {
@@ -58,6 +109,11 @@ export const ServeOptions = strictOptions(
     highWaterMark: wholeNumber(1),
     /** Serve TLS instead of plain TCP (or over the Unix socket). */
     tls: ServerTlsOptions,
+    /**
+     * Every connection starts with a PROXY protocol header (v1 or v2, as HAProxy's `send-proxy`
+     * sends, before any TLS): the connection's addresses are the ones it carries. `true` for the defaults.
+     */
+    proxyProtocol: ProxyProtocolOption,
     /** Where log lines go; false for none. Default: stderr. */
     log: LogOption,
   },

@@ -13,6 +13,7 @@ import { BufferBudget } from '../connection';
 import { describeFailure, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
+import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
 
 // How long the probe of an existing Unix socket file waits for an answer before taking it as alive.
 const UNIX_PROBE_MS = 1000;
@@ -45,9 +46,10 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   const handshakeTimeout = Math.min(opts.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs, idleMs ?? Infinity);
   // A TLS socket is made half-open only once its handshake is done: one half-open during the
   // handshake would outlive a client that hung up mid-handshake by the whole handshake timeout.
-  const server = opts.tls
-    ? createTlsServer({ ...socketOptions, ...opts.tls, handshakeTimeout })
-    : net.createServer({ ...socketOptions, allowHalfOpen: true });
+  const tlsServer = opts.tls ? createTlsServer({ ...socketOptions, ...opts.tls, handshakeTimeout }) : undefined;
+  // Behind a proxy, a plain server takes each socket and reads its PROXY header first; over TLS
+  // it then hands the socket to the TLS server, since the header comes before the handshake.
+  const server: net.Server = tlsServer && !opts.proxyProtocol ? tlsServer : net.createServer({ ...socketOptions, allowHalfOpen: !tlsServer });
   const budget = new BufferBudget(opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes);
   const limits = { outputHighWaterMark: highWaterMark, lingerMs: opts.lingerMs, budget };
   const admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress, log);
@@ -55,12 +57,12 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   // handshake is done, so peers that never finish one cannot hold the places of real clients.
   if (opts.maxConnections !== undefined && !opts.tls) server.maxConnections = opts.maxConnections;
   server.on('drop', (peer) => admission.refused(formatHost(peer?.remoteAddress, peer?.remotePort), `${opts.maxConnections} connections open`));
-  const destroyHandshakes = server instanceof tls.Server ? guardHandshakes(server, opts.path === undefined, remote, log) : () => {};
+  const destroyHandshakes = tlsServer ? guardHandshakes(tlsServer, opts.path === undefined, remote, log) : () => {};
 
-  server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
-    if (!admission.admit(socket, hosting.open.size)) return;
+  const accept = (socket: net.Socket, proxied: ProxiedAddresses | undefined) => {
+    if (!admission.admit(socket, hosting.open.size, proxied ? proxied.remoteAddress : socket.remoteAddress)) return;
     socket.allowHalfOpen = true; // already so over TCP; over TLS from now on
-    const info: ConnectionInfo = { id: nextConnectionId(), transport, local: local(socket), remote: remote(socket) };
+    const info: ConnectionInfo = { id: nextConnectionId(), transport, local: proxied?.local ?? local(socket), remote: proxied?.remote ?? remote(socket) };
     const conn = new Connection(socket, info, limits);
     hosting.opened(conn);
     socket.once('close', () => hosting.closed(conn));
@@ -79,7 +81,24 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
       return failed(err);
     }
     conn.send(output).subscribe({ error: failed });
-  });
+  };
+
+  const gate = opts.proxyProtocol ? new ProxyHeaderGate(opts.proxyProtocol, opts.path !== undefined, admission, log) : undefined;
+  if (!gate) {
+    server.on(tlsServer ? 'secureConnection' : 'connection', (socket: net.Socket) => accept(socket, undefined));
+  } else if (!tlsServer) {
+    server.on('connection', (socket: net.Socket) => gate.read(socket, (proxied) => accept(socket, proxied)));
+  } else {
+    // The TLS socket is found again by the TCP socket under it, which Node keeps as `_parent`.
+    const proxiedBySocket = new WeakMap<net.Socket, ProxiedAddresses>();
+    server.on('connection', (raw: net.Socket) =>
+      gate.read(raw, (proxied) => {
+        if (proxied) proxiedBySocket.set(raw, proxied);
+        tlsServer.emit('connection', raw);
+      }),
+    );
+    tlsServer.on('secureConnection', (socket: tls.TLSSocket & { _parent?: net.Socket }) => accept(socket, socket._parent && proxiedBySocket.get(socket._parent)));
+  }
 
   if (opts.path !== undefined) await removeStaleSocket(opts.path);
   await new Promise<void>((resolve, reject) => {
@@ -107,8 +126,9 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
         graceMs,
         (done) => {
           server.close(() => done());
-          // Handshakes in progress would only delay the close: they have no reply to finish.
+          // Handshakes and PROXY headers in progress would only delay the close: they have no reply to finish.
           destroyHandshakes();
+          gate?.destroyPending();
         },
         (conn) => conn.destroy(),
       ),

@@ -52,6 +52,15 @@ describe('flags', () => {
     expect(left(serveOptionsFromFlags({ udp: true, backlog: 5 }))).to.equal('--udp: cannot be combined with --backlog');
   });
 
+  it('turns --proxy-protocol into proxyProtocol: true, for stream servers only', () => {
+    const parsed = parseArgs(['--proxy-protocol'], serverFlags);
+    if (E.isLeft(parsed)) throw new Error(parsed.left);
+    expect(serveOptionsFromFlags(parsed.right.flags)).to.deep.equal(
+      E.right({ host: undefined, port: 50007, idleMs: 300000, maxConnections: undefined, maxConnectionsPerAddress: undefined, graceMs: 5000, backlog: undefined, proxyProtocol: true }),
+    );
+    expect(left(serveOptionsFromFlags({ udp: true, 'proxy-protocol': true }))).to.equal('--udp: cannot be combined with --proxy-protocol');
+  });
+
   it('reads --tls-cert and --tls-key at once, and wants both', () => {
     const { certFile, keyFile } = selfSignedCert();
     const parsed = parseArgs(['--tls-cert', certFile, '--tls-key', keyFile], serverFlags);
