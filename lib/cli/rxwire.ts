@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The rxwire command: serve any handler module with the server's flags.
 //   npx rxwire [--handler NAME|PATH] [--record DIR] [--port N] [--host H | --unix PATH] [...]
 import * as E from 'fp-ts/Either';
