@@ -36,6 +36,6 @@ export function chatRoom(): Handler {
 }
 
 if (require.main === module) {
-  const { options } = serverArgsOrExit('chat', process.argv.slice(2));
-  serveUntilSignalled('chat', options, chatRoom());
+  const { options, flags } = serverArgsOrExit('chat', process.argv.slice(2));
+  serveUntilSignalled('chat', options, chatRoom(), flags);
 }

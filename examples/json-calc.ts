@@ -5,5 +5,5 @@
 import { serverArgsOrExit, serveUntilSignalled } from 'rxwire/cli';
 import calculator from 'rxwire/handlers/json-calc';
 
-const { options } = serverArgsOrExit('json-calc', process.argv.slice(2));
-serveUntilSignalled('json-calc', options, calculator);
+const { options, flags } = serverArgsOrExit('json-calc', process.argv.slice(2));
+serveUntilSignalled('json-calc', options, calculator, flags);

@@ -5,5 +5,5 @@
 import { serverArgsOrExit, serveUntilSignalled } from 'rxwire/cli';
 import upper from 'rxwire/handlers/upper';
 
-const { options } = serverArgsOrExit('upper', process.argv.slice(2));
-serveUntilSignalled('upper', options, upper);
+const { options, flags } = serverArgsOrExit('upper', process.argv.slice(2));
+serveUntilSignalled('upper', options, upper, flags);
