@@ -2,7 +2,8 @@
 // sender's address. One Subject is the room; each connection's pipeline joins and leaves it.
 //   npx ts-node examples/chat.ts [--port N] ...    then several `nc localhost 50007`
 import { endWith, filter, ignoreElements, map, merge, Subject, takeWhile, tap } from 'rxjs';
-import { dropWhileBackedUp, encodeLines, Handler, lines, serverArgsOrExit, serveUntilSignalled } from 'rxwire';
+import { dropWhileBackedUp, encodeLines, Handler, lines } from 'rxwire';
+import { serverArgsOrExit, serveUntilSignalled } from 'rxwire/cli';
 
 interface Said {
   from: number;
@@ -35,6 +36,6 @@ export function chatRoom(): Handler {
 }
 
 if (require.main === module) {
-  const { options } = serverArgsOrExit('chat', process.argv.slice(2));
-  serveUntilSignalled('chat', options, chatRoom());
+  const { options, flags } = serverArgsOrExit('chat', process.argv.slice(2));
+  serveUntilSignalled('chat', options, chatRoom(), flags);
 }

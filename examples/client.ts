@@ -3,7 +3,8 @@
 // With --udp, MESSAGE goes as one datagram and the first reply datagram is printed. With --rdm,
 // each MESSAGE goes as one reliable datagram, and each reply is printed as it comes; it exits 0
 // once there are as many replies as messages.
-import { clientArgsOrExit, connect, connectDatagram, connectReliableDatagram, DEFAULTS, exitWith } from 'rxwire';
+import { connect, connectDatagram, connectReliableDatagram, DEFAULTS } from 'rxwire';
+import { clientArgsOrExit, exitWith } from 'rxwire/cli';
 import { first, from, lastValueFrom, mergeMap, of, reduce, take, tap, timeout } from 'rxjs';
 
 const { options, message, messages } = clientArgsOrExit('client', process.argv.slice(2));

@@ -7,7 +7,8 @@ import { randomInt } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { decodeIcmpEcho, encodeIcmpEcho, exitWith, IcmpEcho, rawSocket } from 'rxwire';
+import { decodeIcmpEcho, encodeIcmpEcho, IcmpEcho, rawSocket } from 'rxwire';
+import { exitWith } from 'rxwire/cli';
 import { count, distinct, filter, from, map, merge, mergeMap, take, takeUntil, tap, timer } from 'rxjs';
 
 const USAGE = 'usage: ping HOST [--count N] [--interval-ms N] [--timeout-ms N]';

@@ -1,4 +1,4 @@
-// The framework's public API, by layer. The command's helpers are in lib/cli, not here.
+// The framework's public API, by layer. The command's helpers are in `rxwire/cli` (lib/cli/index.ts).
 
 // core
 export { DEFAULTS } from './core/defaults';
@@ -80,7 +80,3 @@ export { connectReliableDatagram } from './transports/rdm/client';
 export type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from './transports/rdm/options';
 export { rawSocket, RawSocket } from './transports/raw/socket';
 export type { RawPacket, RawSocketOptions } from './transports/raw/socket';
-
-// the command's building blocks, for server programs such as examples/upper.ts
-export { clientArgsOrExit, exitWith, serverArgsOrExit, serveUntilSignalled } from './cli/program';
-export type { AnyConnectOptions, AnyServeOptions } from './cli/flags';

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
+import * as util from 'node:util';
 import { DEFAULTS } from '../core/defaults';
 import { formatErrors, NonEmptyString } from '../core/options';
 import type { ConnectDatagramOptions, DatagramServeOptions } from '../transports/datagram/options';
@@ -13,6 +14,8 @@ export interface Flag<A = unknown> {
   readonly help: string;
   /** What the value looks like in `--help` (`N`, `PATH`); none for a switch, which takes no value. */
   readonly value?: string;
+  /** A one-letter alias: `q` for `-q`. */
+  readonly short?: string;
 }
 
 export type Flags = Record<string, Flag<unknown>>;
@@ -29,49 +32,44 @@ export function option<A>(codec: t.Decoder<unknown, A>, value: string, help: str
   return { codec, value, help };
 }
 
-export function toggle(help: string): Flag<true> {
-  return { codec: present, help };
+export function toggle(help: string, short?: string): Flag<true> {
+  return short === undefined ? { codec: present, help } : { codec: present, help, short };
 }
 
 /**
- * Reads `--name value`, `--name=value` and switches; every value is decoded by its flag's codec.
- * Left is one line naming the flag: `--port: expected a whole number from 0 to 65535, got "abc"`.
+ * Reads `--name value`, `--name=value`, switches and their one-letter aliases (`-q`, `-qv`), the
+ * tokens split by node:util's parseArgs; every value is decoded by its flag's codec. Left is one
+ * line naming the flag: `--port: expected a whole number from 0 to 65535, got "abc"`.
  */
 export function parseArgs<F extends Flags>(
   argv: readonly string[],
   flags: F,
   maxPositional = 0,
 ): E.Either<string, ParsedArgs<F>> {
+  const config = Object.fromEntries(
+    Object.entries(flags).map(([name, flag]) => [
+      name,
+      { type: flag.value === undefined ? ('boolean' as const) : ('string' as const), ...(flag.short ? { short: flag.short } : {}) },
+    ]),
+  );
+  // Not strict: unknown flags and missing values come back as tokens, to be told in our words.
+  const { tokens } = util.parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
   const values: Record<string, unknown> = {};
   const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
+  for (const token of tokens) {
+    if (token.kind === 'positional') positional.push(token.value);
+    if (token.kind !== 'option') continue;
+    const flag = Object.prototype.hasOwnProperty.call(flags, token.name) ? flags[token.name] : undefined;
+    if (!flag) return E.left(`unknown flag ${token.rawName} (see --help)`);
+    const name = `--${token.name}`;
+    if (flag.value === undefined && token.value !== undefined) return E.left(`${name}: takes no value, got ${JSON.stringify(token.value)}`);
+    // parseArgs takes the next argument as the value even when it is another flag.
+    if (flag.value !== undefined && (token.value === undefined || (!token.inlineValue && token.value.startsWith('--')))) {
+      return E.left(`${name}: expected ${flag.value}, got nothing`);
     }
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const flag = Object.prototype.hasOwnProperty.call(flags, name) ? flags[name] : undefined;
-    if (!flag) return E.left(`unknown flag --${name} (see --help)`);
-    let raw: unknown;
-    if (flag.value === undefined) {
-      if (eq >= 0) return E.left(`--${name}: takes no value, got ${JSON.stringify(arg.slice(eq + 1))}`);
-      raw = true;
-    } else if (eq >= 0) {
-      raw = arg.slice(eq + 1);
-    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
-      raw = argv[++i];
-    } else {
-      return E.left(`--${name}: expected ${flag.value}, got nothing`);
-    }
-    const decoded = flag.codec.decode(raw);
-    if (E.isLeft(decoded)) return E.left(formatErrors(decoded.left, () => `--${name}`));
-    values[name] = decoded.right;
+    const decoded = flag.codec.decode(token.value ?? true);
+    if (E.isLeft(decoded)) return E.left(formatErrors(decoded.left, () => name));
+    values[token.name] = decoded.right;
   }
   if (positional.length > maxPositional) {
     return E.left(`unexpected argument ${JSON.stringify(positional[maxPositional])} (see --help)`);
@@ -79,11 +77,30 @@ export function parseArgs<F extends Flags>(
   return E.right({ flags: values as FlagValues<F>, positional });
 }
 
-/** The `--help` text: a usage line, then one line per flag. */
-export function usage(synopsis: string, flags: Flags): string {
-  const rows = Object.entries(flags).map(([name, flag]) => [`--${name}${flag.value ? ` ${flag.value}` : ''}`, flag.help]);
-  const width = Math.max(...rows.map(([left]) => left.length));
-  return [`usage: ${synopsis}`, '', ...rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`)].join('\n');
+/** What `--help` says besides the flags: a line on what the program does, examples, exit codes. */
+export interface HelpText {
+  readonly about?: string;
+  readonly examples?: readonly string[];
+  readonly exitCodes?: readonly string[];
+}
+
+/** The `--help` text: a usage line, then one line per flag, then examples and exit codes. */
+export function usage(synopsis: string, flags: Flags, text: HelpText = {}): string {
+  const rows = Object.entries(flags).map(([name, flag]) => [
+    `${flag.short ? `-${flag.short}, ` : '    '}--${name}${flag.value ? ` ${flag.value}` : ''}`,
+    flag.help,
+  ]);
+  const width = Math.max(...rows.map(([left]) => left!.length));
+  const section = (title: string, lines: readonly string[] | undefined) => (lines?.length ? ['', `${title}:`, ...lines.map((l) => `  ${l}`)] : []);
+  return [
+    `usage: ${synopsis}`,
+    ...(text.about ? ['', text.about] : []),
+    '',
+    'flags:',
+    ...rows.map(([left, help]) => `  ${left!.padEnd(width)}  ${help}`),
+    ...section('examples', text.examples),
+    ...section('exit codes', text.exitCodes),
+  ].join('\n');
 }
 
 /** The server's flags, shared by `examples/upper.ts` and the `rxwire` command. */
@@ -105,7 +122,9 @@ export const serverFlags = {
   'grace-ms': option(wholeNumberFromString(0), 'N', `on SIGINT/SIGTERM, let open connections finish for N ms (default ${DEFAULTS.graceMs})`),
   backlog: option(wholeNumberFromString(1), 'N', 'connections the OS may queue before they are accepted'),
   'proxy-protocol': toggle('every connection starts with a PROXY header (v1 or v2, as HAProxy sends), from a loopback peer only: its addresses are the connection\'s'),
-  help: toggle('print this help and exit'),
+  quiet: toggle('no line per connection: only listening, failures of the server itself, and shutdown', 'q'),
+  verbose: toggle('also print the handler and the options it is served with', 'v'),
+  help: toggle('print this help and exit', 'h'),
 } satisfies Flags;
 
 /** What the server flags ask for: `serve()` options, or under `udp`, `serveDatagrams()` options. */
@@ -120,6 +139,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
   const key = flags['tls-key'];
   if (cert !== undefined && key === undefined) return E.left('--tls-cert: needs --tls-key too');
   if (key !== undefined && cert === undefined) return E.left('--tls-key: needs --tls-cert too');
+  if (flags.quiet && flags.verbose) return E.left('--quiet: cannot be combined with --verbose');
   if (flags.udp || flags.rdm) {
     const name = flags.udp ? '--udp' : '--rdm';
     const conflicting: [unknown, string][] = [
@@ -164,7 +184,7 @@ export const clientFlags = {
   tls: toggle("connect over TLS, trusting the system's CAs"),
   'tls-ca': option(pemFile('CERTIFICATE'), 'FILE', "with --tls, trust this PEM certificate (a self-signed server's) instead of the system's CAs"),
   'timeout-ms': option(wholeNumberFromString(1), 'N', `give up if the connection is not made (UDP: no reply comes) within N ms (default ${DEFAULTS.connectTimeoutMs})`),
-  help: toggle('print this help and exit'),
+  help: toggle('print this help and exit', 'h'),
 } satisfies Flags;
 
 /** What the client flags ask for: `connect()` options, or under `udp`, `connectDatagram()` options. */

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/Either';
+import { readFileSync } from 'node:fs';
 import { pipe } from 'fp-ts/function';
 import { Handler } from '../core/handler';
 import { serveDatagrams } from '../transports/datagram/server';
@@ -12,6 +13,7 @@ import {
   connectOptionsFromFlags,
   Flags,
   FlagValues,
+  HelpText,
   parseArgs,
   serveOptionsFromFlags,
   serverFlags,
@@ -22,36 +24,48 @@ import {
 // the flag), serve, print `listening on ADDRESS`, and on SIGINT/SIGTERM stop accepting, give open
 // connections the grace period, and exit 0.
 
-/** Decoded flags, or exit: 2 with one line for a bad flag, 0 after printing `--help`. */
+/** Decoded flags, or exit: 2 with one line for a bad flag, 0 after printing `--help` (or `--version`, if a flag). */
 export function argsOrExit<F extends Flags>(
   program: string,
   synopsis: string,
   argv: readonly string[],
   flags: F,
   maxPositional = 0,
+  help: HelpText = {},
 ): { flags: FlagValues<F>; positional: readonly string[] } {
   const parsed = parseArgs(argv, flags, maxPositional);
   if (E.isLeft(parsed)) return exitWith(2, `${program}: ${parsed.left}`);
-  if ((parsed.right.flags as { help?: true }).help) {
-    process.stdout.write(`${usage(synopsis, flags)}\n`);
-    process.exit(0);
-  }
+  const asked = parsed.right.flags as { help?: true; version?: true };
+  if (asked.help) exitWith(0, usage(synopsis, flags, help), process.stdout);
+  if (asked.version) exitWith(0, packageVersion(), process.stdout);
   return parsed.right;
 }
+
+/** rxwire's version, from its package.json (exported as `rxwire/package.json`). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(require.resolve('rxwire/package.json'), 'utf8')) as { version: string }).version;
+}
+
+const serverExitCodes = ['0  stopped by SIGINT or SIGTERM, or after --help', '1  cannot listen (address in use, no permission)', '2  a bad flag'];
 
 /** The server flags, plus a program's own, decoded into server options, or exit as above. */
 export function serverArgsOrExit<F extends Flags>(
   program: string,
   argv: readonly string[],
   ownFlags: F = {} as F,
+  help: HelpText = {},
 ): { options: AnyServeOptions; flags: FlagValues<F & typeof serverFlags> } {
   const flags = { ...ownFlags, ...serverFlags };
-  const parsed = argsOrExit(program, `${program} [flags]`, argv, flags).flags as FlagValues<F & typeof serverFlags>;
+  const text = { ...help, exitCodes: help.exitCodes ?? serverExitCodes };
+  const parsed = argsOrExit(program, `${program} [flags]`, argv, flags, 0, text).flags as FlagValues<F & typeof serverFlags>;
   const options = pipe(
     serveOptionsFromFlags(parsed),
     E.getOrElse((line): AnyServeOptions => exitWith(2, `${program}: ${line}`)),
   );
-  return { options, flags: parsed };
+  const log = serverLog(parsed.quiet === true);
+  const logged: AnyServeOptions =
+    'udp' in options ? { udp: { ...options.udp, log } } : 'rdm' in options ? { rdm: { ...options.rdm, log } } : { ...options, log };
+  return { options: logged, flags: parsed };
 }
 
 /**
@@ -62,7 +76,9 @@ export function clientArgsOrExit(
   program: string,
   argv: readonly string[],
 ): { options: AnyConnectOptions; message: string | undefined; messages: readonly string[] } {
-  const { flags, positional } = argsOrExit(program, `${program} [flags] [MESSAGE] (--rdm: [MESSAGE...])`, argv, clientFlags, Number.MAX_SAFE_INTEGER);
+  const { flags, positional } = argsOrExit(program, `${program} [flags] [MESSAGE] (--rdm: [MESSAGE...])`, argv, clientFlags, Number.MAX_SAFE_INTEGER, {
+    exitCodes: ['0  every reply was printed', '1  cannot connect, or no reply', '2  a bad flag'],
+  });
   if (!flags.rdm && positional.length > 1) exitWith(2, `${program}: unexpected argument ${JSON.stringify(positional[1])} (see --help)`);
   const options = pipe(
     connectOptionsFromFlags(flags),
@@ -71,15 +87,21 @@ export function clientArgsOrExit(
   return { options, message: positional[0], messages: positional };
 }
 
+/** What a server program says about itself, besides its log: with `verbose`, the options it serves with. */
+export interface ServeReport {
+  readonly verbose?: boolean | undefined;
+}
+
 /**
  * Serves until SIGINT or SIGTERM, then closes gracefully and exits 0; exits 1 if it can't listen.
  * Prints `listening on ADDRESS`, the transport first when it isn't plain: `listening on udp [::]:50007`, `listening on rdm …`.
  */
-export async function serveUntilSignalled(program: string, options: AnyServeOptions, handler: Handler): Promise<void> {
+export async function serveUntilSignalled(program: string, options: AnyServeOptions, handler: Handler, report: ServeReport = {}): Promise<void> {
   const serving = 'udp' in options ? serveDatagrams(options.udp, handler) : 'rdm' in options ? serveReliableDatagrams(options.rdm, handler) : serve(options, handler);
   const server: Server = await serving.catch((err: Error) => exitWith(1, `${program}: ${err.message}`));
   const transport = server.transport === 'tcp' || server.transport === 'unix' ? '' : `${server.transport} `;
   process.stdout.write(`listening on ${transport}${server.address}\n`);
+  if (report.verbose) stamped(`serving with ${describeOptions(options)}`);
   let closing = false;
   const shutdown = (reason: string) => {
     if (closing) return;
@@ -108,7 +130,26 @@ function watchParent(gone: () => void): void {
   check.unref();
 }
 
-export function exitWith(code: number, line: string): never {
-  process.stderr.write(`${line}\n`);
+/** Writes `line` (stderr unless told), then exits with `code`. */
+export function exitWith(code: number, line: string, stream: NodeJS.WritableStream = process.stderr): never {
+  stream.write(`${line}\n`);
   process.exit(code);
+}
+
+/** Where a server program's log lines go: stderr, each with an ISO timestamp; under `quiet`, only the server's own. */
+function serverLog(quiet: boolean): (line: string) => void {
+  return (line) => {
+    if (!quiet || line.startsWith('server: ')) stamped(line);
+  };
+}
+
+/** A line on stderr with an ISO timestamp, like the server's log lines. */
+export function stamped(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+/** The options as one line, key material and functions left out: `{"host":"127.0.0.1","port":0,"tls":"cert+key"}`. */
+function describeOptions(options: AnyServeOptions): string {
+  const shown = 'udp' in options ? { udp: true, ...options.udp } : 'rdm' in options ? { rdm: true, ...options.rdm } : options;
+  return JSON.stringify(shown, (key, value: unknown) => (key === 'tls' ? 'cert+key' : typeof value === 'function' ? undefined : value));
 }

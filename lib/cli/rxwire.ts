@@ -1,16 +1,42 @@
+#!/usr/bin/env node
 // The rxwire command: serve any handler module with the server's flags.
 //   npx rxwire [--handler NAME|PATH] [--record DIR] [--port N] [--host H | --unix PATH] [...]
 import * as E from 'fp-ts/Either';
-import { option } from './flags';
-import { builtInHandlers, loadHandler } from './handlerModule';
-import { exitWith, serverArgsOrExit, serveUntilSignalled } from './program';
 import { NonEmptyString } from '../core/options';
 import { record } from '../testing/record';
+import { option, toggle } from './flags';
+import { builtInHandlers, loadHandler } from './handlerModule';
+import { exitWith, serverArgsOrExit, serveUntilSignalled, stamped } from './program';
 
-const { options, flags } = serverArgsOrExit('rxwire', process.argv.slice(2), {
-  handler: option(NonEmptyString, 'NAME|PATH', `a built-in handler (${builtInHandlers().join(', ')}) or a module whose default export is a handler (default: upper)`),
-  record: option(NonEmptyString, 'DIR', 'write each connection to a file in DIR (every chunk in and out, timed), for replay() and expectReplay() in tests'),
+const { options, flags } = serverArgsOrExit(
+  'rxwire',
+  process.argv.slice(2),
+  {
+    handler: option(NonEmptyString, 'NAME|PATH', `a built-in handler (${builtInHandlers().join(', ')}) or a module whose default export is a handler (default: upper)`),
+    record: option(NonEmptyString, 'DIR', 'write each connection to a file in DIR (every chunk in and out, timed), for replay() and expectReplay() in tests'),
+    version: toggle("print rxwire's version and exit"),
+  },
+  {
+    about: 'Serves a handler — an RxJS pipeline from the bytes a peer sends to the bytes sent back — over TCP, a Unix socket, TLS, UDP or reliable datagrams.',
+    examples: [
+      'rxwire                                   uppercase echo on port 50007, every interface',
+      'rxwire --handler echo --port=9000 -q     the echo handler, no line per connection',
+      'rxwire --handler ./shout.ts --port 0     your module (.ts, .mts, .js, .mjs, .cjs) on any free port',
+      'rxwire --udp --idle-ms 10000             UDP: each peer a session, expired after 10 s of silence',
+      'rxwire --tls-cert cert.pem --tls-key key.pem',
+    ],
+    exitCodes: [
+      '0  stopped by SIGINT or SIGTERM, or after --help or --version',
+      '1  cannot listen (address in use, no permission)',
+      '2  a bad flag, or a handler module that cannot load (FILE:LINE:COL for a syntax error)',
+    ],
+  },
+);
+
+const name = flags.handler ?? 'upper';
+loadHandler(name).then((handler) => {
+  if (E.isLeft(handler)) return exitWith(2, `rxwire: ${handler.left}`);
+  if (flags.verbose) stamped(`handler: ${name}`);
+  const served = flags.record === undefined ? handler.right : record(flags.record)(handler.right);
+  return serveUntilSignalled('rxwire', options, served, { verbose: flags.verbose });
 });
-const handler = loadHandler(flags.handler ?? 'upper');
-if (E.isLeft(handler)) exitWith(2, `rxwire: ${handler.left}`);
-else serveUntilSignalled('rxwire', options, flags.record === undefined ? handler.right : record(flags.record)(handler.right));

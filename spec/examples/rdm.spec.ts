@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startLossyRelay } from '../support/lossyRelay';
-import { closedUdpPort, listening, portOf, runCommand, runProgram } from '../support/net';
+import { closedUdpPort, listening, portOf, runProgram } from '../support/net';
 
 // A handler that numbers what it receives: its replies say how many messages it has seen.
 const numbering = `
@@ -21,7 +21,8 @@ describe('npx rxwire --rdm and examples/client.ts --rdm', () => {
 
   for (const lossy of [false, true]) {
     it(`exchange every message exactly once${lossy ? ' through a lossy relay' : ''}: replies 1 to 5, each once`, async () => {
-      const server = await listening(runCommand('npx', ['rxwire', '--rdm', '--host', '127.0.0.1', '--port', '0', '--handler', path.join(dir, 'numbering.js')]));
+      // The command from source: in the repository `npx rxwire` would run dist/, built at install.
+      const server = await listening(runProgram('lib/cli/rxwire.ts', ['--rdm', '--host', '127.0.0.1', '--port', '0', '--handler', path.join(dir, 'numbering.js')]));
       const relay = lossy ? await startLossyRelay({ targetPort: portOf(server.address), seed: 5, loss: 0.3, duplicate: 0.2, reorderMs: 20 }) : undefined;
       try {
         expect(server.address).to.match(/^rdm 127\.0\.0\.1:\d+$/);

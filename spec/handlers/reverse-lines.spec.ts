@@ -35,7 +35,7 @@ describe('handlers/reverse-lines', () => {
       await closed;
       expect(peak - baseline).to.be.lessThan(32 * MB);
       await delay(100);
-      expect(server.stderr.some((l) => /^#\d+ protocol error: frame of at least \d+ bytes exceeds the 65536-byte limit$/.test(l))).to.equal(true);
+      expect(server.stderr.some((l) => /Z #\d+ protocol error: frame of at least \d+ bytes exceeds the 65536-byte limit$/.test(l))).to.equal(true);
     } finally {
       server.child.kill('SIGKILL');
     }

@@ -29,6 +29,13 @@ describe('flags', () => {
     expect(left(parseArgs(['--constructor', '1'], serverFlags))).to.equal('unknown flag --constructor (see --help)');
   });
 
+  it('reads one-letter switches alone or grouped, and names an unknown one as given', () => {
+    expect(parseArgs(['-q', '--port=0'], serverFlags)).to.deep.equal(E.right({ flags: { quiet: true, port: 0 }, positional: [] }));
+    expect(parseArgs(['-hv'], serverFlags)).to.deep.equal(E.right({ flags: { help: true, verbose: true }, positional: [] }));
+    expect(left(parseArgs(['-x'], serverFlags))).to.equal('unknown flag -x (see --help)');
+    expect(left(serveOptionsFromFlags({ quiet: true, verbose: true }))).to.equal('--quiet: cannot be combined with --verbose');
+  });
+
   it('takes positional arguments where allowed, and everything after -- as one', () => {
     expect(parseArgs(['hi there'], clientFlags, 1)).to.deep.equal(E.right({ flags: {}, positional: ['hi there'] }));
     expect(parseArgs(['--', '--port'], clientFlags, 1)).to.deep.equal(E.right({ flags: {}, positional: ['--port'] }));
@@ -85,8 +92,9 @@ describe('flags', () => {
   });
 
   it('lists every flag in the help text', () => {
-    const text = usage('upper [flags]', serverFlags);
+    const text = usage('upper [flags]', serverFlags, { examples: ['upper --port 0'], exitCodes: ['2  a bad flag'] });
     for (const name of Object.keys(serverFlags)) expect(text).to.include(`--${name}`);
+    expect(text).to.include('-q, --quiet').and.include('examples:\n  upper --port 0').and.include('exit codes:\n  2  a bad flag');
     expect(text.split('\n')[0]).to.equal('usage: upper [flags]');
   });
 });

@@ -1,25 +1,41 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/Either';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { builtInHandlers, loadHandler } from '../../../lib/cli/handlerModule';
 import { roundTrip, startServer } from '../../support/net';
 
 describe('handler modules', () => {
+  // A folder outside the project, with no node_modules: rxwire and rxjs are the server's own.
   let dir: string;
   before(() => (dir = mkdtempSync(path.join(tmpdir(), 'rxwire-handlers-'))));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const write = (name: string, source: string) => {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), source);
     return path.join(dir, name);
   };
   const leftOf = (result: E.Either<string, unknown>) => (E.isLeft(result) ? result.left : 'loaded');
 
-  it('lists the built-in handlers and loads one by name', () => {
+  /** Loads `file` as the command does and answers one round trip through it. */
+  async function answer(file: string, request: string): Promise<string> {
+    const handler = await loadHandler(file);
+    if (E.isLeft(handler)) return expect.fail(handler.left);
+    const server = await startServer(handler.right);
+    try {
+      return (await roundTrip({ port: server.port }, Buffer.from(request))).toString();
+    } finally {
+      await server.close();
+    }
+  }
+
+  const exclaim = `pipe(backpressure(), closeOnEmptyRead(), map((chunk) => Buffer.concat([chunk, Buffer.from('!')])))`;
+
+  it('lists the built-in handlers and loads one by name', async () => {
     expect(builtInHandlers()).to.include.members(['echo', 'upper']);
-    expect(E.isRight(loadHandler('upper'))).to.equal(true);
+    expect(E.isRight(await loadHandler('upper'))).to.equal(true);
   });
 
   it("serves a user's module from outside the project that imports rxwire and rxjs", async () => {
@@ -29,30 +45,49 @@ describe('handler modules', () => {
        import { backpressure, closeOnEmptyRead } from 'rxwire';
        export default pipe(backpressure(), closeOnEmptyRead(), map((chunk: Buffer) => Buffer.from(chunk.toString().toUpperCase() + '!')));`,
     );
-    const handler = loadHandler(file);
-    if (E.isLeft(handler)) expect.fail(handler.left);
-    const server = await startServer(handler.right);
-    try {
-      expect((await roundTrip({ port: server.port }, Buffer.from('hey'))).toString()).to.equal('HEY!');
-    } finally {
-      await server.close();
-    }
+    expect(await answer(file, 'hey')).to.equal('HEY!');
   });
 
-  it('refuses a module whose default export is not a function, in one line', () => {
+  it('loads CommonJS modules: module.exports = handler, in .js and .cjs', async () => {
+    const source = `const { map, pipe } = require('rxjs');
+       const { backpressure, closeOnEmptyRead } = require('rxwire');
+       module.exports = ${exclaim};`;
+    expect(await answer(write('plain.js', source), 'a')).to.equal('a!');
+    expect(await answer(write('plain.cjs', source), 'b')).to.equal('b!');
+  });
+
+  it('loads ES modules with a default export: .mjs, .mts, and .ts and .js in a "type": "module" project', async () => {
+    const source = (types: string) => `import { map, pipe } from 'rxjs';
+       import { backpressure, closeOnEmptyRead } from 'rxwire';
+       import upper from 'rxwire/handlers/upper';
+       export const extra${types} = 1;
+       export default ${exclaim};`;
+    expect(await answer(write('esm.mjs', source('')), 'c')).to.equal('c!');
+    expect(await answer(write('esm.mts', source(': number')), 'd')).to.equal('d!');
+    write('module/package.json', '{ "type": "module" }');
+    expect(await answer(write('module/handler.ts', source(': number')), 'e')).to.equal('e!');
+    expect(await answer(write('module/handler.js', source('')), 'f')).to.equal('f!');
+  });
+
+  it('reports a module that does not compile in one line: FILE:LINE:COL and the message', async () => {
+    const file = write('broken.ts', "import { map } from 'rxjs';\nconst x: number = ;\nexport default map((b: Buffer) => b);\n");
+    expect(leftOf(await loadHandler(file))).to.equal(`${file}:2:19: Unexpected token`);
+  });
+
+  it('refuses a module whose default export is not a function, in one line', async () => {
     write('object.ts', 'export default { handler: true };');
     write('nothing.ts', 'export const handler = 1;');
-    expect(leftOf(loadHandler('object.ts', dir))).to.equal('object.ts: default export must be a handler function, got object');
-    expect(leftOf(loadHandler('./nothing.ts', dir))).to.equal('./nothing.ts: default export must be a handler function, got undefined');
+    expect(leftOf(await loadHandler('object.ts', dir))).to.equal('object.ts: default export must be a handler function, got object');
+    expect(leftOf(await loadHandler('./nothing.ts', dir))).to.equal('./nothing.ts: default export must be a handler function, got undefined');
   });
 
-  it('says which file is missing, or which built-ins there are', () => {
-    expect(leftOf(loadHandler('./missing.ts', dir))).to.equal('./missing.ts: no such file');
-    expect(leftOf(loadHandler('nope'))).to.match(/^--handler: no built-in handler "nope" \(built in: .*echo.*upper.*\)$/);
+  it('says which file is missing, or which built-ins there are', async () => {
+    expect(leftOf(await loadHandler('./missing.ts', dir))).to.equal('./missing.ts: no such file');
+    expect(leftOf(await loadHandler('nope'))).to.match(/^--handler: no built-in handler "nope" \(built in: .*echo.*upper.*\)$/);
   });
 
-  it('reports a module that fails to load in one line', () => {
+  it('reports a module that fails to load in one line', async () => {
     write('throws.ts', "throw new Error('broken on purpose\\nsecond line');");
-    expect(leftOf(loadHandler('throws.ts', dir))).to.equal('throws.ts: cannot load: broken on purpose');
+    expect(leftOf(await loadHandler('throws.ts', dir))).to.equal('throws.ts: cannot load: broken on purpose');
   });
 });

@@ -87,7 +87,7 @@ describe('lengthPrefixed, served', () => {
       const frame = Buffer.concat([Buffer.from([0, 0, 0, 5]), Buffer.from('hello')]);
       expect((await roundTrip({ port }, frame)).equals(frame)).to.equal(true);
       expect(rssOf(server.child.pid!) - baseline).to.be.lessThan(16 * 1024 * 1024);
-      await eventually(() => server.stderr.some((l) => /^#\d+ protocol error: frame of 4294967295 bytes exceeds the 16777216-byte limit$/.test(l)), 2000, 'the log line');
+      await eventually(() => server.stderr.some((l) => /Z #\d+ protocol error: frame of 4294967295 bytes exceeds the 16777216-byte limit$/.test(l)), 2000, 'the log line');
     } finally {
       server.child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,284 @@
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { collectLines, eventually, listening, portOf, Program, root, roundTrip } from './support/net';
+
+// The package as a user gets it: `npm pack`, the tarball installed into fresh projects (CommonJS,
+// ESM, TypeScript under nodenext and bundler with every strict flag), run with plain `node`, and
+// the `rxwire` command through npx. No ts-node or typescript is installed there; the TypeScript
+// projects are compiled with this repository's tsc, as a user's build would.
+
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+
+/** Runs a command to its end (bounded), returning its exit status and output. */
+function run(command: string, args: string[], cwd: string, timeoutMs = 120_000): { status: number | null; out: string } {
+  const done = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: done.status, out: `${done.stdout}${done.stderr}${done.error ? String(done.error) : ''}` };
+}
+
+function mustRun(command: string, args: string[], cwd: string, timeoutMs?: number): string {
+  const { status, out } = run(command, args, cwd, timeoutMs);
+  if (status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${status}:\n${out}`);
+  return out;
+}
+
+/** Starts a command in its own process group (npx passes no signals on), collecting its lines. */
+function start(command: string, args: string[], cwd: string): Program {
+  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  collectLines(child.stdout!, stdout);
+  collectLines(child.stderr!, stderr);
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stdout, stderr, exit };
+}
+
+async function stop(program: Program): Promise<void> {
+  if (program.child.exitCode !== null || program.child.signalCode !== null) return;
+  try {
+    process.kill(-program.child.pid!, 'SIGTERM');
+  } catch {
+    return; // already gone
+  }
+  await program.exit;
+}
+
+function write(file: string, text: string): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+/** A round trip through the upper handler, written for each kind of consumer. */
+const roundTripProgram = {
+  cjs: `const { connect, serve } = require('rxwire');
+const upper = require('rxwire/handlers/upper').default;
+const { lastValueFrom, mergeMap, of, reduce } = require('rxjs');
+(async () => {
+  const server = await serve({ host: '127.0.0.1', port: 0, log: false }, upper);
+  const reply = await lastValueFrom(
+    connect({ host: '127.0.0.1', port: server.port }).pipe(
+      mergeMap((conn) => conn.exchange(of(Buffer.from('hello cjs')))),
+      reduce((all, chunk) => Buffer.concat([all, chunk]), Buffer.alloc(0)),
+    ),
+  );
+  console.log('Received ' + reply.toString());
+  await server.close();
+})();
+`,
+  esm: `import { connect, serve } from 'rxwire';
+import upper from 'rxwire/handlers/upper';
+import { lastValueFrom, mergeMap, of, reduce } from 'rxjs';
+const server = await serve({ host: '127.0.0.1', port: 0, log: false }, upper);
+const reply = await lastValueFrom(
+  connect({ host: '127.0.0.1', port: server.port }).pipe(
+    mergeMap((conn) => conn.exchange(of(Buffer.from('hello esm')))),
+    reduce((all, chunk) => Buffer.concat([all, chunk]), Buffer.alloc(0)),
+  ),
+);
+console.log('Received ' + reply.toString());
+await server.close();
+`,
+  ts: (greeting: string) => `import { backpressure, closeOnEmptyRead, connect, InvalidOption, serve, type Handler, type ServeOptions } from 'rxwire';
+import type { AnyServeOptions } from 'rxwire/cli';
+import upper, { upperBytes } from 'rxwire/handlers/upper';
+import { lastValueFrom, map, mergeMap, of, pipe, reduce } from 'rxjs';
+
+const options: ServeOptions = { host: '127.0.0.1', port: 0, log: false };
+const viaFlags: AnyServeOptions = { udp: { port: 0 } };
+const exclaim: Handler = pipe(backpressure(), closeOnEmptyRead(), map((chunk: Buffer) => Buffer.concat([upperBytes(chunk), Buffer.from('!')])));
+
+async function main(): Promise<void> {
+  const servers = [await serve(options, upper), await serve(options, exclaim)];
+  for (const server of servers) {
+    const reply = await lastValueFrom(
+      connect({ host: '127.0.0.1', port: server.port }).pipe(
+        mergeMap((conn) => conn.exchange(of(Buffer.from('${greeting}')))),
+        reduce((all, chunk) => Buffer.concat([all, chunk]), Buffer.alloc(0)),
+      ),
+    );
+    console.log(\`Received \${reply.toString()}\`);
+    await server.close();
+  }
+  try {
+    await serve({ port: 70000 }, upper);
+  } catch (err) {
+    console.log(err instanceof InvalidOption ? 'InvalidOption' : 'something else', 'udp' in viaFlags);
+  }
+}
+void main();
+`,
+};
+
+/** The strict consumer flags of the issue, under a module setting. */
+function tsconfig(module: Record<string, string | boolean>, include: string[]): string {
+  return JSON.stringify({
+    compilerOptions: {
+      ...module,
+      target: 'ES2022',
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      isolatedModules: true,
+      skipLibCheck: false,
+      types: ['node'],
+      outDir: 'out',
+    },
+    include,
+  });
+}
+
+/** The README's ```ts and ```js blocks, each as it is written, as files: TypeScript, and CommonJS. */
+function readmeSnippets(): { file: string; code: string }[] {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  return [...readme.matchAll(/^```(ts|js)\n([\s\S]*?)^```$/gm)].map((m, i) => ({ file: `snippet${i + 1}.${m[1] === 'ts' ? 'ts' : 'cjs'}`, code: m[2]! }));
+}
+
+describe('the npm package, installed from its tarball', function () {
+  this.timeout(300_000);
+  let work: string;
+  let tarball: string;
+  let app: string;
+
+  before(() => {
+    work = mkdtempSync(path.join(tmpdir(), 'rxwire-package-'));
+    mustRun('npm', ['pack', '--pack-destination', work], root);
+    tarball = path.join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+    app = path.join(work, 'app');
+    write(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    // Old peers (rxjs 7.5.7 is the first 7.5 whose own types resolve under nodenext), one shared
+    // install for every project below.
+    mustRun('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', tarball, 'rxjs@7.5.7', 'io-ts@2.2.22', 'fp-ts@2.10.0', '@types/node@20'], app);
+  });
+  after(() => work && rmSync(work, { recursive: true, force: true }));
+
+  it('holds dist/, README.md, LICENSE, CHANGELOG.md and package.json only', () => {
+    const listed = mustRun('tar', ['-tzf', tarball], work).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+    const outside = listed.filter((f) => !f.startsWith('dist/') && !['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].includes(f));
+    expect(outside).to.deep.equal([]);
+    expect(listed).to.include.members(['LICENSE', 'CHANGELOG.md', 'dist/lib/index.js', 'dist/lib/index.mjs', 'dist/lib/index.d.ts', 'dist/lib/index.d.mts', 'dist/lib/index.js.map']);
+  });
+
+  it('passes attw and publint', () => {
+    const entrypoints = ['handlers/upper', 'handlers/echo', 'handlers/reverse-lines', 'handlers/json-calc'];
+    // node16 profile: nodenext and bundler resolution; node10 predates `exports` and cannot see subpaths.
+    const attw = run(bin('attw'), [tarball, '--profile', 'node16', '--include-entrypoints', ...entrypoints, '--format', 'table-flipped'], work);
+    expect(attw.status, attw.out).to.equal(0);
+    const publint = run(bin('publint'), ['run', tarball, '--strict'], work);
+    expect(publint.status, publint.out).to.equal(0);
+    expect(publint.out).to.include('All good!');
+  });
+
+  it('loads from plain Node as CommonJS and as ESM, with no TypeScript tooling installed', () => {
+    expect(run('npm', ['ls', 'typescript', 'ts-node', '--all'], app).out).to.not.match(/typescript@|ts-node@/);
+    write(path.join(app, 'cjs', 'package.json'), '{ "type": "commonjs" }');
+    write(path.join(app, 'cjs', 'main.js'), roundTripProgram.cjs);
+    write(path.join(app, 'esm', 'main.mjs'), roundTripProgram.esm);
+    expect(mustRun(process.execPath, ['cjs/main.js'], app).trim()).to.equal('Received HELLO CJS');
+    expect(mustRun(process.execPath, ['esm/main.mjs'], app).trim()).to.equal('Received HELLO ESM');
+  });
+
+  // One compile for both (TypeScript checks all of @types/node each time): the round trip, and
+  // every ts and js block of the README as written.
+  it('compiles the round trip (ESM and CommonJS files) and every README snippet under strict nodenext with no error, and runs', () => {
+    const dir = path.join(app, 'ts-nodenext');
+    write(path.join(dir, 'package.json'), '{ "type": "module" }');
+    write(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'nodenext', moduleResolution: 'nodenext', allowJs: true, checkJs: true }, ['src', 'readme']));
+    write(path.join(dir, 'src', 'main.ts'), roundTripProgram.ts('hello nodenext'));
+    write(path.join(dir, 'src', 'main.cts'), roundTripProgram.ts('hello cts'));
+    const snippets = readmeSnippets();
+    expect(snippets.length).to.be.greaterThan(4);
+    for (const { file, code } of snippets) write(path.join(dir, 'readme', file), code);
+    const { status, out } = run(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
+    expect(out, 'readme/snippetN is the Nth ts or js block of README.md').to.equal('');
+    expect(status).to.equal(0);
+    expect(mustRun(process.execPath, ['out/src/main.js'], dir).trim().split('\n')).to.deep.equal([
+      'Received HELLO NODENEXT',
+      'Received HELLO NODENEXT!',
+      'InvalidOption true',
+    ]);
+    expect(mustRun(process.execPath, ['out/src/main.cjs'], dir).trim().split('\n')[0]).to.equal('Received HELLO CTS');
+  });
+
+  it('compiles under strict TypeScript (bundler resolution) with no error, and runs', () => {
+    const dir = path.join(app, 'ts-bundler');
+    write(path.join(dir, 'package.json'), '{ "type": "module" }');
+    write(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'esnext', moduleResolution: 'bundler' }, ['src']));
+    write(path.join(dir, 'src', 'main.ts'), roundTripProgram.ts('hello bundler'));
+    mustRun(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
+    expect(mustRun(process.execPath, ['out/main.js'], dir).trim().split('\n')[0]).to.equal('Received HELLO BUNDLER');
+  });
+
+  describe('the rxwire command through npx', () => {
+    const npx = (args: string[], cwd = app) => start('npx', ['--no', '--', 'rxwire', ...args], cwd);
+    const served: Program[] = [];
+    afterEach(async () => {
+      await Promise.all(served.splice(0).map(stop));
+    });
+
+    async function serveAndAsk(args: string[], request: string): Promise<string> {
+      const server = await listening(npx([...args, '--port=0', '--host', '127.0.0.1']));
+      served.push(server);
+      return (await roundTrip({ port: portOf(server.address) }, Buffer.from(request))).toString();
+    }
+
+    it('serves the default handler, then .mjs, .cjs and .ts modules of a "type": "module" project', async () => {
+      expect(await serveAndAsk([], 'abc')).to.equal('ABC');
+      const mod = path.join(app, 'handlers');
+      write(path.join(mod, 'package.json'), '{ "type": "module" }');
+      const body = `pipe(backpressure(), closeOnEmptyRead(), map((chunk) => Buffer.concat([chunk, Buffer.from('!')])))`;
+      write(path.join(mod, 'exclaim.mjs'), `import { map, pipe } from 'rxjs';\nimport { backpressure, closeOnEmptyRead } from 'rxwire';\nexport default ${body};\n`);
+      write(path.join(mod, 'exclaim.cjs'), `const { map, pipe } = require('rxjs');\nconst { backpressure, closeOnEmptyRead } = require('rxwire');\nmodule.exports = ${body};\n`);
+      write(
+        path.join(mod, 'exclaim.ts'),
+        `import { map, pipe } from 'rxjs';\nimport { backpressure, closeOnEmptyRead, type Handler } from 'rxwire';\nconst handler: Handler = ${body.replace('(chunk)', '(chunk: Buffer)')};\nexport default handler;\n`,
+      );
+      for (const file of ['exclaim.mjs', 'exclaim.cjs', 'exclaim.ts']) {
+        expect(await serveAndAsk(['--handler', `handlers/${file}`], file)).to.equal(`${file}!`);
+      }
+    });
+
+    it("serves a module from a folder with no node_modules, on the command's rxwire and rxjs", async () => {
+      const lonely = write(
+        path.join(work, 'lonely', 'shout.ts'),
+        `import { map, pipe } from 'rxjs';\nimport { closeOnEmptyRead } from 'rxwire';\nexport default pipe(closeOnEmptyRead(), map((chunk: Buffer) => Buffer.from(chunk.toString().toUpperCase() + '!')));\n`,
+      );
+      expect(await serveAndAsk(['--handler', lonely], 'hey')).to.equal('HEY!');
+    });
+
+    it('refuses a .ts module that does not compile in one line naming FILE:LINE:COL, exit 2', async () => {
+      const broken = write(path.join(app, 'handlers', 'broken.ts'), "import { map } from 'rxjs';\nexport default map((b: Buffer) => b.;\n");
+      const program = npx(['--handler', broken, '--port', '0']);
+      expect(await program.exit).to.equal(2);
+      expect(program.stderr).to.have.length(1);
+      expect(program.stderr[0]).to.match(new RegExp(`^rxwire: ${broken}:2:\\d+: \\S`));
+    });
+
+    it('answers -h, --help and --version, exit 0; -q and -v change the log; a bad flag exits 2', async () => {
+      for (const flag of ['-h', '--help']) {
+        const help = npx([flag]);
+        expect(await help.exit).to.equal(0);
+        expect(help.stdout[0]).to.equal('usage: rxwire [flags]');
+        expect(help.stdout).to.include('exit codes:');
+      }
+      const version = npx(['--version']);
+      expect(await version.exit).to.equal(0);
+      expect(version.stdout).to.deep.equal([JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version]);
+
+      const quiet = await listening(npx(['-q', '--port=0', '--host', '127.0.0.1']));
+      const verbose = await listening(npx(['-v', '--port=0', '--host', '127.0.0.1']));
+      served.push(quiet, verbose);
+      for (const server of [quiet, verbose]) await roundTrip({ port: portOf(server.address) }, Buffer.from('x'));
+      await eventually(() => verbose.stderr.some((l) => / #1 closed /.test(l)), 5000, 'the close line');
+      expect(quiet.stderr).to.deep.equal([]);
+      expect(verbose.stderr.join('\n')).to.match(/Z handler: upper\n.*Z serving with /);
+
+      const bad = npx(['--port', '70000']);
+      expect(await bad.exit).to.equal(2);
+      expect(bad.stderr).to.deep.equal(['rxwire: --port: expected a whole number from 0 to 65535, got "70000"']);
+    });
+  });
+});
