@@ -10,8 +10,21 @@ const FROM_A = 0x1f1f1f1f;
 const PAST_Z = 0x05050505;
 const LOW_BITS = 0x7f7f7f7f;
 const HIGH_BITS = 0x80808080 | 0;
-// Below this many bytes a word view costs more than it saves.
-const WORDWISE_FROM = 64;
+// Below this many bytes the word loop's setup costs more than it saves.
+const WORDWISE_FROM = 16;
+
+// The frames of one read are views of one ArrayBuffer: its word view is made once, not per frame.
+// Held weakly, so that it never keeps a buffer alive.
+let lastWords: WeakRef<Int32Array> | undefined;
+
+function wordsOf(buffer: ArrayBufferLike): Int32Array {
+  let words = lastWords?.deref();
+  if (words?.buffer !== buffer) {
+    words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    lastWords = new WeakRef(words);
+  }
+  return words;
+}
 
 /** ASCII a–z to A–Z, like Python's `bytes.upper()`: every other byte, UTF-8 included, is kept. A new Buffer; `chunk` is left alone. */
 export function upperBytes(chunk: Buffer): Buffer {
@@ -30,11 +43,11 @@ export function upperInPlace(bytes: Buffer): Buffer {
   }
   // The bytes before the first 4-byte boundary and after the last one go byte by byte.
   const head = (4 - (bytes.byteOffset & 3)) & 3;
+  const firstWord = (bytes.byteOffset + head) >>> 2;
   const words = (length - head) >>> 2;
-  const tail = head + words * 4;
   upperByteByByte(bytes, 0, head);
-  upperWords(new Int32Array(bytes.buffer, bytes.byteOffset + head, words), words);
-  upperByteByByte(bytes, tail, length);
+  upperWords(wordsOf(bytes.buffer), firstWord, firstWord + words);
+  upperByteByByte(bytes, head + words * 4, length);
   return bytes;
 }
 
@@ -47,8 +60,8 @@ function upperByteByByte(bytes: Uint8Array, start: number, end: number): void {
 
 // Four bytes a step (SWAR): a byte is a lowercase letter when its low 7 bits are ≥ 'a' and ≤ 'z'
 // and its own high bit is clear; its 0x80 marker shifted right twice is the case bit, 0x20.
-function upperWords(words: Int32Array, count: number): void {
-  for (let i = 0; i < count; i++) {
+function upperWords(words: Int32Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
     const word = words[i];
     const low = word & LOW_BITS;
     const lower = ((low + FROM_A) | 0) & ~(low + PAST_Z) & ~word & HIGH_BITS;
