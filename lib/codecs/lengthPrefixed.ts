@@ -57,7 +57,7 @@ export function lengthPrefixedEncoder(options: LengthPrefixedOptions): Encoder<B
   const encodeFrame = frameEncoder(options);
   return (payload) => {
     const bytes = encodeFrame(payload);
-    return bytes instanceof FrameTooLong ? E.left(bytes) : E.right(bytes);
+    return Buffer.isBuffer(bytes) ? E.right(bytes) : E.left(bytes);
   };
 }
 
@@ -94,7 +94,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
       // Nothing held: frames that lie whole in the chunk are views of it, with no queue between.
       while (chunk.length - from >= headerBytes) {
         const length = this.readHeader(chunk, from);
-        if (length instanceof DecodeError) return { frames: payloads, error: length };
+        if (typeof length !== 'number') return { frames: payloads, error: length };
         if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
         const end = from + headerBytes + length;
         if (end > chunk.length) break;
@@ -107,7 +107,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
       if (this.payloadLength === undefined) {
         if (this.received.length < headerBytes) break;
         const length = this.readHeader(this.received.take(headerBytes), 0);
-        if (length instanceof DecodeError) return { frames: payloads, error: length };
+        if (typeof length !== 'number') return { frames: payloads, error: length };
         if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
         this.payloadLength = length;
       }

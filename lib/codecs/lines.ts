@@ -86,7 +86,8 @@ class LinesDecoder implements Decoder<Buffer> {
         const bytes = this.pending.takeAll();
         line = this.line(bytes, 0, bytes.length, this.delimiter.length);
       }
-      if (line instanceof FrameTooLong) return { frames: lines, error: line };
+      // Checked as a Buffer: the error family's instanceof looks further than its own chain, per line.
+      if (!Buffer.isBuffer(line)) return { frames: lines, error: line };
       lines.push(line);
       start = end;
       end = this.delimiterEnd(chunk, start);
@@ -104,7 +105,7 @@ class LinesDecoder implements Decoder<Buffer> {
     if (this.pending.length === 0) return nothingDecoded;
     const bytes = this.pending.takeAll();
     const line = this.line(bytes, 0, bytes.length, 0);
-    return line instanceof FrameTooLong ? { frames: [], error: line } : { frames: [line] };
+    return Buffer.isBuffer(line) ? { frames: [line] } : { frames: [], error: line };
   }
 
   /** Where the first delimiter at or after `from` in `chunk` ends, or -1. */

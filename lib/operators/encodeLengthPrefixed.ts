@@ -1,6 +1,5 @@
 import { map, OperatorFunction } from 'rxjs';
 import { frameEncoder, LengthPrefixedOptions } from '../codecs/lengthPrefixed';
-import { FrameTooLong } from '../core/errors';
 
 /**
  * Puts each payload's length in front of it, the inverse of `lengthPrefixed` with the same
@@ -15,7 +14,7 @@ export function encodeLengthPrefixed(options: LengthPrefixedOptions): OperatorFu
   return map((payload) => {
     const bytes = encodeFrame(payload);
     // map turns a throw into an error notification downstream; no Either per frame.
-    if (bytes instanceof FrameTooLong) throw bytes;
+    if (!Buffer.isBuffer(bytes)) throw bytes;
     return bytes;
   });
 }
