@@ -133,7 +133,7 @@ function pingPongs(number: string, protocol: Protocol, payload: Payload, connect
     metric: { name: 'round trips', unit: 'trips/s', better: 'higher' },
     budget: parityBudget,
     p99Budget: p99,
-    timeoutMs: DEADLINE_BASE_MS + trips * SLOWEST_MS_PER_TRIP,
+    timeoutMs: DEADLINE_BASE_MS + connections * trips * SLOWEST_MS_PER_TRIP,
     async run({ server, dialer }) {
       const sockets = await dialer.dialMany(connections);
       const latencies = new Float64Array(connections * trips);
