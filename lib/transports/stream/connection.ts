@@ -110,7 +110,10 @@ export class Connection extends TransportConnection {
    */
   serve(output: Observable<Buffer>, failed: (err: unknown) => void): void {
     let subscription: Subscription | undefined;
+    let failedOnce = false;
     const fail = (err: unknown) => {
+      if (failedOnce) return;
+      failedOnce = true;
       if (this.sender === sink) this.sender = undefined;
       subscription?.unsubscribe();
       failed(err);
@@ -119,7 +122,14 @@ export class Connection extends TransportConnection {
     this.sender = sink;
     // Once the output is complete and flushed, as with `send`, a later socket error is nobody's business.
     const flushed = () => this.sender === sink && (this.sender = undefined);
-    subscription = subscribeWithFlow(this, output, { next: (chunk) => this.write(chunk), error: fail, complete: () => this.end(flushed) });
+    subscription = subscribeWithFlow(this, output, {
+      // Checked here, as in `send`, since handlers are the user's code: anything else ends only this connection.
+      next: (chunk) => (Buffer.isBuffer(chunk) ? this.write(chunk) : fail(new TypeError(`emitted ${kindOf(chunk)}, expected Buffer`))),
+      error: fail,
+      complete: () => this.end(flushed),
+    });
+    // A pipeline that failed while being subscribed had no subscription to stop yet.
+    if (failedOnce) subscription.unsubscribe();
   }
 
   /**
