@@ -9,18 +9,22 @@ const caseBit = 0x20;
 
 export { CARRIAGE_RETURN, NEWLINE };
 
-/** Copies `src[start, end)` into `dst` at `at` with ASCII a–z uppercased (handlers/upper.ts's byte loop); returns where it stopped. */
-export function upperInto(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
-  for (let i = start; i < end; i++) {
-    const byte = src[i];
-    dst[at++] = byte >= a && byte <= z ? byte ^ caseBit : byte;
-  }
+/** Every byte value's uppercase: what a careful hand-written server looks up instead of branching. */
+const UPPER = Uint8Array.from({ length: 256 }, (_, byte) => (byte >= a && byte <= z ? byte ^ caseBit : byte));
+
+/** Copies `src[start, end)` into `dst` at `at` (which may be `src` itself) with ASCII a–z uppercased, by table; returns where it stopped. */
+export function upperInto(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
+  const table = UPPER;
+  for (let i = start; i < end; i++) dst[at++] = table[src[i]];
   return at;
 }
 
-/** A new Buffer per chunk, a–z uppercased, every other byte kept: what handlers/upper.ts answers. */
-export function upperAscii(chunk: Buffer): Buffer {
+/** The plainest form, byte by byte with a branch: how the check computes what a server owes, once per payload. */
+export function upperReference(chunk: Buffer): Buffer {
   const out = Buffer.allocUnsafe(chunk.length);
-  upperInto(chunk, 0, chunk.length, out, 0);
+  for (let i = 0; i < chunk.length; i++) {
+    const byte = chunk[i];
+    out[i] = byte >= a && byte <= z ? byte ^ caseBit : byte;
+  }
   return out;
 }

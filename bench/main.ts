@@ -1,5 +1,6 @@
-// `npm run bench [-- --quick]`: rxwire against a plain node:net server, side by side, with the
-// budget of issue #5. What each scenario means: bench/README.md.
+// `npm run bench [-- --quick]`: rxwire against a hand-written node:net server, side by side, with
+// the budget of issue #10, and asyncio beside them where python3 is. What each scenario means: bench/README.md.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { formatFigure } from './format';
@@ -8,6 +9,7 @@ import { planFromArgs } from './plan';
 import { disturbed, formatReport, ScenarioResult, summarize } from './report';
 import { Run, runRounds } from './runner';
 import { Scenario, scenarios } from './scenarios';
+import { Implementation } from './servers/protocol';
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
@@ -45,24 +47,34 @@ async function main(): Promise<number> {
   }
   pinToCore(LOAD_CORE);
   if (plan.profileDir !== undefined) mkdirSync(plan.profileDir, { recursive: true });
+  const python = pythonVersion();
+  const implementations: Implementation[] = python === undefined ? ['rxwire', 'baseline'] : ['rxwire', 'baseline', 'asyncio'];
   const started = Date.now();
 
-  say(`rxwire bench, ${plan.mode}: ${plan.rounds} round(s) of rxwire then baseline per scenario, each run on a fresh server`);
-  say(`servers on core ${SERVER_CORE}, load generator on core ${LOAD_CORE}; ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}`);
+  say(`rxwire bench, ${plan.mode}: ${plan.rounds} round(s) of ${implementations.join(', ')} per scenario, each run on a fresh server`);
+  say(`servers on core ${SERVER_CORE}, load generator on core ${LOAD_CORE}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, node ${machine.node}, ${python ?? 'no python3: asyncio left out'}`);
   for (const note of plan.notes) say(`note: ${note}`);
   const results: ScenarioResult[] = [];
   for (const scenario of all.filter((s) => plan.only?.has(s.number) ?? true)) {
     say(`\n${scenario.number}. ${scenario.title}`);
-    const runs = await runRounds(scenario, plan.rounds, { core: SERVER_CORE, profileDir: plan.profileDir }, (run) => say(`    ${progress(scenario, run)}`));
+    const runs = await runRounds(scenario, plan.rounds, implementations, { core: SERVER_CORE, profileDir: plan.profileDir }, (run) =>
+      say(`    ${progress(scenario, run)}`),
+    );
     results.push(summarize(scenario, runs));
   }
   const elapsedSeconds = Math.round((Date.now() - started) / 1000);
 
   say(`\n${formatReport(results, plan.rounds)}`);
   say(`Took ${elapsedSeconds} s; results in ${path.relative(process.cwd(), RESULTS_FILE)}.`);
-  const record = { date: new Date().toISOString(), machine, mode: plan.mode, rounds: plan.rounds, sizes: plan.sizes, elapsedSeconds, results };
+  const record = { date: new Date().toISOString(), machine, python, mode: plan.mode, rounds: plan.rounds, sizes: plan.sizes, elapsedSeconds, results };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(record, null, 2)}\n`);
   return results.some((result) => result.verdict === 'ERROR') ? 1 : 0;
+}
+
+/** `Python 3.11.7`, or undefined where there is no python3 to run the asyncio server. */
+function pythonVersion(): string | undefined {
+  const probe = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+  return probe.status === 0 ? probe.stdout.trim() : undefined;
 }
 
 main().then(

@@ -2,7 +2,7 @@ import { Dialer } from './load/dialer';
 import { machineUserSeconds, processUserSeconds } from './machine';
 import { Measurement, Scenario } from './scenarios';
 import { ServerProcess, StartOptions } from './serverProcess';
-import { Implementation, IMPLEMENTATIONS } from './servers/protocol';
+import { Implementation } from './servers/protocol';
 
 export interface Run {
   readonly implementation: Implementation;
@@ -15,12 +15,18 @@ export interface Run {
 
 /**
  * Runs `scenario` `rounds` times against each implementation, alternating (rxwire, baseline,
- * rxwire, …), each run against a fresh server process; stops after the first failed run.
+ * asyncio, rxwire, …), each run against a fresh server process; stops after the first failed run.
  */
-export async function runRounds(scenario: Scenario, rounds: number, options: StartOptions, onRun: (run: Run) => void): Promise<Run[]> {
+export async function runRounds(
+  scenario: Scenario,
+  rounds: number,
+  implementations: readonly Implementation[],
+  options: StartOptions,
+  onRun: (run: Run) => void,
+): Promise<Run[]> {
   const runs: Run[] = [];
   for (let round = 1; round <= rounds; round++) {
-    for (const implementation of IMPLEMENTATIONS) {
+    for (const implementation of implementations) {
       const run = await runOnce(scenario, implementation, options).then(
         ({ measurement, othersCpu }): Run => ({ implementation, round, measurement, othersCpu }),
         (err: Error): Run => ({ implementation, round, error: err.message }),

@@ -1,4 +1,4 @@
-import { NEWLINE, upperAscii } from '../ascii';
+import { NEWLINE, upperReference } from '../ascii';
 
 /**
  * An endless stream for a client to send, one block repeated, and the echo the server owes for
@@ -10,14 +10,17 @@ export class Payload {
   private readonly sent: Buffer;
   private readonly echoed: Buffer;
 
-  /** `unit`: streams are cut in whole units of this many bytes (one block, for line payloads). */
+  /**
+   * `unit`: streams are cut in whole units of this many bytes (one block, for framed payloads).
+   * `echo`: what the server owes for `block`; by default the block uppercased.
+   */
   constructor(
     block: Buffer,
     private readonly unit: number,
+    echo = upperReference(block),
   ) {
     this.period = block.length;
     this.sent = Buffer.concat([block, block]);
-    const echo = upperAscii(block);
     this.echoed = Buffer.concat([echo, echo]);
   }
 
@@ -57,14 +60,16 @@ const MIXED_BLOCK = 1_048_573;
 export function mixedBytes(): Payload {
   const random = seeded(5);
   const block = Buffer.allocUnsafe(MIXED_BLOCK);
-  for (let i = 0; i < block.length; i++) {
-    const kind = random();
-    if (kind < 0.7) block[i] = 0x61 + Math.floor(random() * 26);
-    else if (kind < 0.8) block[i] = 0x41 + Math.floor(random() * 26);
-    else if (kind < 0.9) block[i] = Math.floor(random() * 0x80);
-    else block[i] = 0x80 + Math.floor(random() * 0x80);
-  }
+  for (let i = 0; i < block.length; i++) block[i] = mixedByte(random);
   return new Payload(block, 1);
+}
+
+function mixedByte(random: () => number): number {
+  const kind = random();
+  if (kind < 0.7) return 0x61 + Math.floor(random() * 26);
+  if (kind < 0.8) return 0x41 + Math.floor(random() * 26);
+  if (kind < 0.9) return Math.floor(random() * 0x80);
+  return 0x80 + Math.floor(random() * 0x80);
 }
 
 /**
@@ -92,6 +97,29 @@ export function textLines(minLength: number, maxLength: number): Payload {
     block[at++] = NEWLINE;
   }
   return new Payload(block, block.length);
+}
+
+/**
+ * One MiB of whole frames behind a `headerBytes`-byte big-endian length, payloads from
+ * `minLength` to `maxLength` bytes of every kind (as `mixedBytes`); the echo keeps each header and uppercases each payload.
+ */
+export function lengthPrefixedFrames(headerBytes: number, minLength: number, maxLength: number): Payload {
+  const random = seeded(9);
+  const block = Buffer.allocUnsafe(MiB);
+  const echo = Buffer.allocUnsafe(MiB);
+  let at = 0;
+  while (at < block.length) {
+    const left = block.length - at - headerBytes;
+    // The last frame takes what is left, so that the block is exactly 1 MiB of whole frames.
+    const length = left < minLength + maxLength + headerBytes ? left : minLength + Math.floor(random() * (maxLength - minLength + 1));
+    block.writeUIntBE(length, at, headerBytes);
+    block.copy(echo, at, at, at + headerBytes);
+    at += headerBytes;
+    for (let i = 0; i < length; i++) block[at + i] = mixedByte(random);
+    upperReference(block.subarray(at, at + length)).copy(echo, at);
+    at += length;
+  }
+  return new Payload(block, block.length, echo);
 }
 
 /** mulberry32: the same bytes on every run. */

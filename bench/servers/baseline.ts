@@ -1,25 +1,33 @@
-// The bar: the same servers hand-written on plain node:net, run as their own process.
+// The bar: the same servers hand-written on plain node:net, as a careful Node programmer writes
+// them, run as their own process.
 import * as net from 'node:net';
-import { CARRIAGE_RETURN, NEWLINE, upperAscii, upperInto } from '../ascii';
+import { CARRIAGE_RETURN, NEWLINE, upperInto } from '../ascii';
 import { runServerProcess } from './child';
-import { Protocol } from './protocol';
+import { FRAME_HEADER_BYTES, Protocol } from './protocol';
 
-/** What one connection does with its bytes: `push` answers a chunk, `end` answers the peer's EOF. */
+/** What one connection does with its bytes: `push` answers a chunk, `end` answers the peer's EOF; both may throw to drop the connection. */
 interface Answerer {
   push(chunk: Buffer): Buffer;
   end(): Buffer;
 }
 
 const EMPTY = Buffer.alloc(0);
-// lines()'s default limit (issue #3): a longer line closes the connection.
+// lines()'s and lengthPrefixed()'s default limits: a longer frame closes the connection.
 const MAX_LINE_LENGTH = 64 * 1024;
 
-const chunkUppercaser: Answerer = { push: upperAscii, end: () => EMPTY };
+/** Each read uppercased where it lies by table lookup, and written back as it is: no copy, one write per read. */
+const chunkUppercaser: Answerer = {
+  push: (chunk) => {
+    upperInto(chunk, 0, chunk.length, chunk, 0);
+    return chunk;
+  },
+  end: () => EMPTY,
+};
 
 /**
- * Splits lines by hand the way `lines()` + `encodeLines()` frame them: every line uppercased, a
- * trailing `\r` dropped, `\n` appended, a last unterminated line answered at EOF. All the lines
- * completed by one chunk go out in one write.
+ * Splits lines by hand with `indexOf` the way `lines()` + `encodeLines()` frame them: every line
+ * uppercased, a trailing `\r` dropped, `\n` appended, a last unterminated line answered at EOF.
+ * All the lines completed by one chunk go out in one write.
  */
 class LineUppercaser implements Answerer {
   /** The start of a line that the next chunk should finish. */
@@ -69,6 +77,60 @@ function endLine(out: Buffer, lineStart: number, at: number): number {
   return at;
 }
 
+/**
+ * Frames behind a 2-byte big-endian length, as `lengthPrefixed({ headerBytes: 2 })` reads them:
+ * each payload uppercased behind the same header. The frames one chunk completes go out in one
+ * write; a frame cut at the end of input drops the connection.
+ */
+class FrameUppercaser implements Answerer {
+  /** The start of a frame that the next chunk should finish. */
+  private partial = EMPTY;
+
+  push(chunk: Buffer): Buffer {
+    const out = Buffer.allocUnsafe(this.partial.length + chunk.length);
+    let at = 0;
+    let from = 0;
+    if (this.partial.length > 0) {
+      // Only the partial frame's missing bytes are joined to it, not the whole chunk.
+      const joined = Buffer.concat([this.partial, chunk.subarray(0, FRAME_HEADER_BYTES + frameLength(this.partial, chunk) - this.partial.length)]);
+      const frameEnd = FRAME_HEADER_BYTES + frameLength(joined, EMPTY);
+      if (joined.length < frameEnd) {
+        this.partial = joined;
+        return EMPTY;
+      }
+      at = upperFrame(joined, 0, frameEnd, out, 0);
+      from = joined.length - this.partial.length;
+      this.partial = EMPTY;
+    }
+    while (chunk.length - from >= FRAME_HEADER_BYTES) {
+      const frameEnd = from + FRAME_HEADER_BYTES + chunk.readUInt16BE(from);
+      if (frameEnd > chunk.length) break;
+      at = upperFrame(chunk, from, frameEnd, out, at);
+      from = frameEnd;
+    }
+    // A copy, so that a short tail does not pin the whole 64 KiB read.
+    if (from < chunk.length) this.partial = Buffer.from(chunk.subarray(from));
+    return out.subarray(0, at);
+  }
+
+  end(): Buffer {
+    if (this.partial.length > 0) throw new RangeError('input ended inside a frame');
+    return EMPTY;
+  }
+}
+
+/** The payload length of the frame that starts `first` and goes on in `next`; as long as possible while its header is cut. */
+function frameLength(first: Buffer, next: Buffer): number {
+  if (first.length >= FRAME_HEADER_BYTES) return first.readUInt16BE(0);
+  return next.length === 0 ? 0xffff : (first[0] << 8) | next[0];
+}
+
+function upperFrame(src: Buffer, start: number, end: number, out: Buffer, at: number): number {
+  out[at] = src[start];
+  out[at + 1] = src[start + 1];
+  return upperInto(src, start + FRAME_HEADER_BYTES, end, out, at + FRAME_HEADER_BYTES);
+}
+
 /** Node's rules by hand: pause on a false `write`, resume on `drain`, end after the peer ends and output is flushed. */
 function serveConnection(socket: net.Socket, answerer: Answerer): void {
   socket.on('data', (chunk: Buffer) => {
@@ -82,15 +144,26 @@ function serveConnection(socket: net.Socket, answerer: Answerer): void {
   });
   socket.on('drain', () => socket.resume());
   socket.on('end', () => {
-    const tail = answerer.end();
+    let tail: Buffer;
+    try {
+      tail = answerer.end();
+    } catch {
+      return socket.destroy();
+    }
     if (tail.length > 0) socket.write(tail);
     socket.end();
   });
   socket.on('error', () => socket.destroy());
 }
 
+const answerers: Record<Protocol, () => Answerer> = {
+  upper: () => chunkUppercaser,
+  lines: () => new LineUppercaser(),
+  lengthPrefixed: () => new FrameUppercaser(),
+};
+
 function listenBaseline(protocol: Protocol): Promise<number> {
-  const newAnswerer = protocol === 'upper' ? () => chunkUppercaser : () => new LineUppercaser();
+  const newAnswerer = answerers[protocol];
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => serveConnection(socket, newAnswerer()));
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { setTimeout as delay } from 'node:timers/promises';
+import { statusBytes } from '../procStatus';
 import { Probe, Protocol, PROTOCOLS, Reply, Request } from './protocol';
 
 const SETTLE_MS = 200;
@@ -78,11 +79,4 @@ function probe(): Probe {
   const status = readFileSync('/proc/self/status', 'utf8');
   const cpu = process.cpuUsage();
   return { rss: statusBytes(status, 'VmRSS'), peakRss: statusBytes(status, 'VmHWM'), cpuMicros: cpu.user + cpu.system };
-}
-
-/** A `kB` line of /proc/PID/status, in bytes. */
-function statusBytes(status: string, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
-  if (match === null) throw new Error(`/proc/self/status has no ${field}`);
-  return Number(match[1]) * 1024;
 }

@@ -1,11 +1,17 @@
 // What the bench and a server process it started say to each other over Node's IPC channel.
 
-export const IMPLEMENTATIONS = ['rxwire', 'baseline'] as const;
+/** rxwire, the hand-written Node bar it is measured against, and Python's asyncio beside them for scale. */
+export const IMPLEMENTATIONS = ['rxwire', 'baseline', 'asyncio'] as const;
 export type Implementation = (typeof IMPLEMENTATIONS)[number];
 
-/** `upper`: every chunk uppercased. `lines`: framed by `\n`, each line uppercased. */
-export const PROTOCOLS = ['upper', 'lines'] as const;
+/**
+ * `upper`: every chunk uppercased. `lines`: framed by `\n`, each line uppercased.
+ * `lengthPrefixed`: frames behind a 2-byte big-endian length, each payload uppercased.
+ */
+export const PROTOCOLS = ['upper', 'lines', 'lengthPrefixed'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
+
+export const FRAME_HEADER_BYTES = 2;
 
 /** The server process's own view of its cost, read from /proc/self and `process.cpuUsage()`. */
 export interface Probe {

@@ -54,15 +54,24 @@ export function lengthPrefixedDecoder(options: LengthPrefixedOptions): DecoderFa
  * for `maxLength` is `FrameTooLong`.
  */
 export function lengthPrefixedEncoder(options: LengthPrefixedOptions): Encoder<Buffer> {
+  const encodeFrame = frameEncoder(options);
+  return (payload) => {
+    const bytes = encodeFrame(payload);
+    return Buffer.isBuffer(bytes) ? E.right(bytes) : E.left(bytes);
+  };
+}
+
+/** `lengthPrefixedEncoder` without the Either, for `encodeLengthPrefixed()`: one allocation per frame. */
+export function frameEncoder(options: LengthPrefixedOptions): (payload: Buffer) => Buffer | FrameTooLong {
   const { headerBytes, bigEndian, headerOverhead, maxLength } = framing('encodeLengthPrefixed', options);
   return (payload) => {
-    if (payload.length > maxLength) return E.left(new FrameTooLong(payload.length, maxLength));
+    if (payload.length > maxLength) return new FrameTooLong(payload.length, maxLength);
     const bytes = Buffer.allocUnsafe(headerBytes + payload.length);
     const length = payload.length + headerOverhead;
     if (bigEndian) bytes.writeUIntBE(length, 0, headerBytes);
     else bytes.writeUIntLE(length, 0, headerBytes);
-    payload.copy(bytes, headerBytes);
-    return E.right(bytes);
+    bytes.set(payload, headerBytes);
+    return bytes;
   };
 }
 
@@ -78,14 +87,27 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
   }
 
   decode(chunk: Buffer): Decoded<Buffer> {
-    this.received.push(chunk);
     const payloads: Buffer[] = [];
     const { headerBytes, maxLength } = this.framing;
+    let from = 0;
+    if (this.received.length === 0 && this.payloadLength === undefined) {
+      // Nothing held: frames that lie whole in the chunk are views of it, with no queue between.
+      while (chunk.length - from >= headerBytes) {
+        const length = this.readHeader(chunk, from);
+        if (typeof length !== 'number') return { frames: payloads, error: length };
+        if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
+        const end = from + headerBytes + length;
+        if (end > chunk.length) break;
+        payloads.push(chunk.subarray(from + headerBytes, end));
+        from = end;
+      }
+    }
+    this.received.push(from === 0 ? chunk : chunk.subarray(from));
     for (;;) {
       if (this.payloadLength === undefined) {
         if (this.received.length < headerBytes) break;
-        const length = this.readHeader(this.received.take(headerBytes));
-        if (length instanceof DecodeError) return { frames: payloads, error: length };
+        const length = this.readHeader(this.received.take(headerBytes), 0);
+        if (typeof length !== 'number') return { frames: payloads, error: length };
         if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
         this.payloadLength = length;
       }
@@ -104,10 +126,10 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
     return nothingDecoded;
   }
 
-  /** The payload length a header gives, or why it gives none. */
-  private readHeader(header: Buffer): number | DecodeError {
+  /** The payload length the header at `at` in `bytes` gives, or why it gives none. */
+  private readHeader(bytes: Buffer, at: number): number | DecodeError {
     const { headerBytes, bigEndian, headerOverhead } = this.framing;
-    const length = bigEndian ? header.readUIntBE(0, headerBytes) : header.readUIntLE(0, headerBytes);
+    const length = bigEndian ? bytes.readUIntBE(at, headerBytes) : bytes.readUIntLE(at, headerBytes);
     if (length < headerOverhead) {
       return new DecodeError(`length ${length} is less than the ${headerBytes}-byte header it includes`);
     }

@@ -33,14 +33,21 @@ export function linesDecoder(options: LinesOptions = {}): DecoderFactory<Buffer>
 
 /** Ends each line with the delimiter (default `\n`), as one Buffer. */
 export function linesEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): Encoder<Buffer | string> {
+  const encodeLine = lineEncoder(options);
+  return (line) => E.right(encodeLine(line));
+}
+
+/** `linesEncoder` without the Either, for `encodeLines()`: a line always encodes. */
+export function lineEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): (line: Buffer | string) => Buffer {
   const delimiter = decodeOptions('encodeLines', EncodeLinesOptions, options).delimiter ?? NEWLINE;
   return (line) => {
     const length = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
     const bytes = Buffer.allocUnsafe(length + delimiter.length);
     if (typeof line === 'string') bytes.write(line);
-    else line.copy(bytes);
-    delimiter.copy(bytes, length);
-    return E.right(bytes);
+    else bytes.set(line);
+    if (delimiter.length === 1) bytes[length] = delimiter[0];
+    else bytes.set(delimiter, length);
+    return bytes;
   };
 }
 
@@ -71,15 +78,16 @@ class LinesDecoder implements Decoder<Buffer> {
     let end = this.delimiterEndAcrossBoundary(chunk);
     if (end < 0) end = this.delimiterEnd(chunk, 0);
     while (end >= 0) {
-      let bytes: Buffer;
+      let line: Buffer | FrameTooLong;
       if (this.pending.length === 0) {
-        bytes = chunk.subarray(start, end);
+        line = this.line(chunk, start, end, this.delimiter.length);
       } else {
         this.pending.push(chunk.subarray(start, end));
-        bytes = this.pending.takeAll();
+        const bytes = this.pending.takeAll();
+        line = this.line(bytes, 0, bytes.length, this.delimiter.length);
       }
-      const line = this.line(bytes, this.delimiter.length);
-      if (line instanceof FrameTooLong) return { frames: lines, error: line };
+      // Checked as a Buffer: the error family's instanceof looks further than its own chain, per line.
+      if (!Buffer.isBuffer(line)) return { frames: lines, error: line };
       lines.push(line);
       start = end;
       end = this.delimiterEnd(chunk, start);
@@ -95,8 +103,9 @@ class LinesDecoder implements Decoder<Buffer> {
 
   end(): Decoded<Buffer> {
     if (this.pending.length === 0) return nothingDecoded;
-    const line = this.line(this.pending.takeAll(), 0);
-    return line instanceof FrameTooLong ? { frames: [], error: line } : { frames: [line] };
+    const bytes = this.pending.takeAll();
+    const line = this.line(bytes, 0, bytes.length, 0);
+    return Buffer.isBuffer(line) ? { frames: [line] } : { frames: [], error: line };
   }
 
   /** Where the first delimiter at or after `from` in `chunk` ends, or -1. */
@@ -116,11 +125,11 @@ class LinesDecoder implements Decoder<Buffer> {
     return at >= 0 && at < tailLength ? at + this.delimiter.length - tailLength : -1;
   }
 
-  /** The line in `bytes`, which end with a delimiter `delimiterLength` long (0 for a last line at EOF). */
-  private line(bytes: Buffer, delimiterLength: number): Buffer | FrameTooLong {
-    let length = bytes.length - delimiterLength;
-    if (this.dropCarriageReturn && length > 0 && bytes[length - 1] === CR) length--;
-    if (length > this.maxLength) return new FrameTooLong(length, this.maxLength);
-    return this.keepDelimiter ? bytes : bytes.subarray(0, length);
+  /** The line in `bytes[start, end)`, which ends with a delimiter `delimiterLength` long (0 for a last line at EOF), as one view. */
+  private line(bytes: Buffer, start: number, end: number, delimiterLength: number): Buffer | FrameTooLong {
+    let lineEnd = end - delimiterLength;
+    if (this.dropCarriageReturn && lineEnd > start && bytes[lineEnd - 1] === CR) lineEnd--;
+    if (lineEnd - start > this.maxLength) return new FrameTooLong(lineEnd - start, this.maxLength);
+    return bytes.subarray(start, this.keepDelimiter ? end : lineEnd);
   }
 }

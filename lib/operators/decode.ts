@@ -1,5 +1,5 @@
-import { asyncScheduler, concat, defer, from, mergeMap, Observable, ObservableInput, OperatorFunction, SchedulerLike, Subscription, throwError } from 'rxjs';
-import { Decoded, DecoderFactory } from '../codecs/codec';
+import { asyncScheduler, Observable, OperatorFunction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
+import { Decoded, Decoder, DecoderFactory } from '../codecs/codec';
 import { DEFAULTS } from '../core/defaults';
 import { BufferBudgetExceeded, FrameTimeout } from '../core/errors';
 import { flowOf } from '../core/flow';
@@ -45,28 +45,68 @@ export function decode<F>(newDecoder: DecoderFactory<F>, options: FrameOptions =
         if (left <= 0) subscriber.error(new FrameTimeout(frameTimeoutMs));
         else deadline = scheduler.schedule(checkDeadline, left);
       };
-      // What a step hands on: its frames, then its error, or one of the budget's.
-      const step = (decoded: Decoded<F>): ObservableInput<F> => {
-        if (decoded.error) return concat(from(decoded.frames), throwError(() => decoded.error));
+      // What a step adds after its frames: its error, or one of the budget's.
+      const check = (decoded: Decoded<F>): unknown => {
+        if (decoded.error) return decoded.error;
         const buffered = decoder.buffered;
-        if (flow && !flow.reserve(holder, buffered)) return concat(from(decoded.frames), throwError(() => new BufferBudgetExceeded(buffered)));
+        if (flow && !flow.reserve(holder, buffered)) return new BufferBudgetExceeded(buffered);
         if (frameTimeoutMs > 0) {
           if (buffered === 0) frameBegan = undefined;
           else if (frameBegan === undefined || decoded.frames.length > 0) frameBegan = scheduler.now();
           if (frameBegan !== undefined && !deadline) deadline = scheduler.schedule(checkDeadline, frameTimeoutMs);
         }
-        return decoded.frames;
+        return undefined;
       };
-      // Built from RxJS operators: after an error they stop the source at once, even a
-      // synchronous one such as `from(iterable)`, so no more input is read or buffered.
-      const subscription = concat(
-        source.pipe(mergeMap((chunk) => step(decoder.decode(chunk)))),
-        defer(() => step(decoder.end())),
-      ).subscribe(subscriber);
+      const subscription = source.subscribe(new DecodingSubscriber(subscriber, decoder, check));
       return () => {
         subscription.unsubscribe();
         deadline?.unsubscribe();
         flow?.reserve(holder, 0);
       };
     });
+}
+
+/**
+ * Hands each frame straight on, one call per frame (mergeMap made an inner Observable per chunk).
+ * Subscribed under its destination, as RxJS's own operators are: once the destination errors or
+ * unsubscribes, this is closed too, which stops even a synchronous source such as
+ * `from(iterable)` at once, so no more input is read or buffered.
+ */
+class DecodingSubscriber<F> extends Subscriber<Buffer> {
+  constructor(
+    private readonly frames: Subscriber<F>,
+    private readonly decoder: Decoder<F>,
+    /** The error to end a step with after its frames, if any. */
+    private readonly check: (decoded: Decoded<F>) => unknown,
+  ) {
+    // Subscriber's constructor adds itself to a Subscriber destination, and flowOf() walks through it.
+    super(frames as Subscriber<unknown>);
+  }
+
+  protected _next(chunk: Buffer): void {
+    this.emit(() => this.decoder.decode(chunk), false);
+  }
+
+  protected _complete(): void {
+    this.emit(() => this.decoder.end(), true);
+    this.unsubscribe();
+  }
+
+  /** Emits one step's frames, then its error, or completes after the last step. */
+  private emit(step: () => Decoded<F>, last: boolean): void {
+    let decoded: Decoded<F>;
+    let error: unknown;
+    try {
+      decoded = step();
+      error = this.check(decoded);
+    } catch (err) {
+      return this.frames.error(err);
+    }
+    for (const frame of decoded.frames) {
+      this.frames.next(frame);
+      if (this.closed) return;
+    }
+    if (error !== undefined) this.frames.error(error);
+    else if (last) this.frames.complete();
+  }
 }

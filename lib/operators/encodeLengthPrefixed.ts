@@ -1,6 +1,5 @@
-import { OperatorFunction } from 'rxjs';
-import { lengthPrefixedEncoder, LengthPrefixedOptions } from '../codecs/lengthPrefixed';
-import { encode } from './encode';
+import { map, OperatorFunction } from 'rxjs';
+import { frameEncoder, LengthPrefixedOptions } from '../codecs/lengthPrefixed';
 
 /**
  * Puts each payload's length in front of it, the inverse of `lengthPrefixed` with the same
@@ -11,5 +10,11 @@ import { encode } from './encode';
  * ```
  */
 export function encodeLengthPrefixed(options: LengthPrefixedOptions): OperatorFunction<Buffer, Buffer> {
-  return encode(lengthPrefixedEncoder(options));
+  const encodeFrame = frameEncoder(options);
+  return map((payload) => {
+    const bytes = encodeFrame(payload);
+    // map turns a throw into an error notification downstream; no Either per frame.
+    if (!Buffer.isBuffer(bytes)) throw bytes;
+    return bytes;
+  });
 }

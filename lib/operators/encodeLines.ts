@@ -1,6 +1,5 @@
-import { OperatorFunction } from 'rxjs';
-import { linesEncoder, LinesOptions } from '../codecs/lines';
-import { encode } from './encode';
+import { map, OperatorFunction } from 'rxjs';
+import { lineEncoder, LinesOptions } from '../codecs/lines';
 
 /**
  * Ends each line (a Buffer, or a string written as UTF-8) with the delimiter, default `\n`:
@@ -11,5 +10,6 @@ import { encode } from './encode';
  * ```
  */
 export function encodeLines(options: Pick<LinesOptions, 'delimiter'> = {}): OperatorFunction<Buffer | string, Buffer> {
-  return encode(linesEncoder(options));
+  // A line always encodes: no Either per line, as encode() would make.
+  return map(lineEncoder(options));
 }

@@ -97,7 +97,9 @@ export class VirtualConnection extends TransportConnection {
         return;
       }
       this.bytesRead += next.length;
-      this.emitRead(next);
+      // A copy, as a socket's read is: the pipeline owns what it reads and may change it in place
+      // (the default handler does), and the script's Buffers and the recorded reads stay as written.
+      this.emitRead(Buffer.from(next));
     }
   }
 

@@ -24,8 +24,8 @@ const UNLIMITED = new BufferBudget(Infinity);
  * What every transport's connection keeps the same way: the input as an Observable with one
  * subscriber at a time, the Flow bookkeeping (who listens for activity, who holds reads, who waits
  * for the close), and `exchange`. A transport says how it moves bytes: `startReading` and
- * `stopReading`, `send`, and its byte counts. The sets are made when first needed, since a server
- * keeps one connection per open socket.
+ * `stopReading`, `send`, and its byte counts. Listeners are held alone until there are two, and
+ * sets made when first needed, since a server keeps one connection per open socket.
  */
 export abstract class TransportConnection implements Flow {
   readonly input: Observable<Buffer>;
@@ -36,8 +36,8 @@ export abstract class TransportConnection implements Flow {
   abstract readonly bytesWritten: number;
   protected reader: Subscriber<Buffer> | undefined;
   private inputEnd: { error?: Error } | undefined;
-  private listeners: Set<(event: FlowEvent) => void> | undefined;
-  private closeListeners: Set<() => void> | undefined;
+  private listeners: OneOrMany<(event: FlowEvent) => void>;
+  private closeListeners: OneOrMany<() => void>;
   private holders: Set<object> | undefined;
   private reserved: Map<object, number> | undefined;
 
@@ -94,13 +94,13 @@ export abstract class TransportConnection implements Flow {
   // ---- Flow ---------------------------------------------------------------------------------
 
   onActivity(listener: (event: FlowEvent) => void): () => void {
-    (this.listeners ??= new Set()).add(listener);
-    return () => this.listeners!.delete(listener);
+    this.listeners = added(this.listeners, listener);
+    return () => (this.listeners = removed(this.listeners, listener));
   }
 
   onClose(listener: () => void): () => void {
-    (this.closeListeners ??= new Set()).add(listener);
-    return () => this.closeListeners!.delete(listener);
+    this.closeListeners = added(this.closeListeners, listener);
+    return () => (this.closeListeners = removed(this.closeListeners, listener));
   }
 
   holdReads(holder: object): void {
@@ -126,7 +126,9 @@ export abstract class TransportConnection implements Flow {
   }
 
   protected notify(event: FlowEvent): void {
-    if (this.listeners) for (const listener of this.listeners) listener(event);
+    const listeners = this.listeners;
+    if (typeof listeners === 'function') listeners(event);
+    else if (listeners) for (const listener of listeners) listener(event);
   }
 
   /** For the transport, once the connection has closed and its pipeline is unsubscribed. */
@@ -135,6 +137,22 @@ export abstract class TransportConnection implements Flow {
     this.reserved = undefined;
     const listeners = this.closeListeners;
     this.closeListeners = undefined;
-    if (listeners) for (const listener of [...listeners]) listener();
+    if (typeof listeners === 'function') listeners();
+    else if (listeners) for (const listener of [...listeners]) listener();
   }
+}
+
+/** Listeners as most connections have them: none or one, held without a Set. */
+type OneOrMany<L> = L | Set<L> | undefined;
+
+function added<L>(held: OneOrMany<L>, listener: L): OneOrMany<L> {
+  if (held === undefined || held === listener) return listener;
+  if (held instanceof Set) return held.add(listener);
+  return new Set([held, listener]);
+}
+
+function removed<L>(held: OneOrMany<L>, listener: L): OneOrMany<L> {
+  if (held === listener) return undefined;
+  if (held instanceof Set) held.delete(listener);
+  return held;
 }

@@ -3,6 +3,7 @@ import { DEFAULTS } from '../core/defaults';
 import { ProtocolError, RxwireError } from '../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
 import { TransportConnection } from './connection';
+import { logToStderr } from './stderrLog';
 
 // What every server does the same way, whatever its socket type: count and log connections,
 // run the handler on each, tell whose fault a failure was, and close with a grace period.
@@ -41,12 +42,12 @@ export function escapeLine(line: string): string {
 }
 
 /**
- * Where a server's log lines go: the `log` option, stderr by default, nowhere for `false`. Every
- * line is escaped first, since messages may quote what a peer sent.
+ * Where a server's log lines go: the `log` option, stderr (buffered, not blocking) by default,
+ * nowhere for `false`. Every line is escaped first, since messages may quote what a peer sent.
  */
 export function logger(option: Log | false | undefined): Log {
   if (option === false) return () => {};
-  const sink = option ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const sink = option ?? logToStderr;
   return (line) => sink(escapeLine(line));
 }
 

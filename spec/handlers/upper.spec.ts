@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import upperHandler, { upper, upperBytes } from '../../handlers/upper';
+import upperHandler, { upper, upperBytes, upperInPlace } from '../../handlers/upper';
 import { delay, dial, readAll, roundTrip, startServer } from '../support/net';
 import { expectHandler, everySplit } from 'rxwire/testing';
 
@@ -13,13 +14,47 @@ describe('handlers/upper', () => {
     expect([...upperBytes(every)]).to.deep.equal([...every].map(pythonUpper));
   });
 
+  it('uppercases every byte value at every offset and length, word by word or not, as bytes.upper() would', () => {
+    // Views at every alignment of one ArrayBuffer, from empty to past the word-at-a-time threshold.
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.nat(7), fc.nat(7), (bytes, before, after) => {
+        const whole = Buffer.alloc(before + bytes.length + after, 0x61);
+        whole.set(bytes, before);
+        const view = whole.subarray(before, before + bytes.length);
+        const expected = [...bytes].map(pythonUpper);
+        expect([...upperBytes(view)]).to.deep.equal(expected);
+        expect(upperInPlace(view)).to.equal(view);
+        expect([...view]).to.deep.equal(expected);
+        // Not a byte outside the view changes.
+        expect([...whole.subarray(0, before), ...whole.subarray(before + bytes.length)]).to.deep.equal(Array(before + after).fill(0x61));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('uppercases all 256 byte values in each of the four lanes of a word', () => {
+    for (let lane = 0; lane < 4; lane++) {
+      const every = Buffer.alloc(256 * 4, 0x7a);
+      for (let byte = 0; byte < 256; byte++) every[byte * 4 + lane] = byte;
+      const expected = [...every].map(pythonUpper);
+      expect([...upperInPlace(every)]).to.deep.equal(expected);
+    }
+  });
+
+  it('uppercases the chunk it is given in place, as the default handler does with each read it owns', async () => {
+    const chunk = Buffer.from('abc');
+    const [out] = await lastValueFrom(upperHandler(of(chunk), { id: 1, transport: 'tcp', local: '', remote: '' }).pipe(toArray()));
+    expect(out).to.equal(chunk);
+    expect(chunk.toString()).to.equal('ABC');
+  });
+
   it('does not change the chunk it was given', () => {
     const chunk = Buffer.from('abc');
     upperBytes(chunk);
     expect(chunk.toString()).to.equal('abc');
   });
 
-  it('maps every chunk on its own', async () => {
+  it('maps every chunk on its own into a new Buffer', async () => {
     const out = await lastValueFrom(of(Buffer.from('ab'), Buffer.from('cd')).pipe(upper(), toArray()));
     expect(out.map(String)).to.deep.equal(['AB', 'CD']);
   });

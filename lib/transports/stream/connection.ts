@@ -1,5 +1,5 @@
 import { Socket } from 'node:net';
-import { Observable, Subscriber } from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { subscribeWithFlow } from '../../core/flow';
 import { ConnectionInfo } from '../../core/handler';
@@ -21,7 +21,8 @@ export interface ConnectionLimits {
  * operator holds reads.
  */
 export class Connection extends TransportConnection {
-  private sender: Subscriber<never> | undefined;
+  /** Who hears that the socket failed or closed while output was being sent. */
+  private sender: { error(err: unknown): void; complete(): void } | undefined;
   /** Output written while a read is being handled, sent when it has been; one array, reused. */
   private readonly answer: Buffer[] = [];
   private answering = false;
@@ -101,6 +102,34 @@ export class Connection extends TransportConnection {
         subscription.unsubscribe();
       };
     });
+  }
+
+  /**
+   * `send(output).subscribe({ error: failed })` without an Observable and a subscriber between:
+   * the server's way, once per connection. `failed` hears the output's or the socket's error, once.
+   */
+  serve(output: Observable<Buffer>, failed: (err: unknown) => void): void {
+    let subscription: Subscription | undefined;
+    let failedOnce = false;
+    const fail = (err: unknown) => {
+      if (failedOnce) return;
+      failedOnce = true;
+      if (this.sender === sink) this.sender = undefined;
+      subscription?.unsubscribe();
+      failed(err);
+    };
+    const sink = { error: fail, complete: () => subscription?.unsubscribe() };
+    this.sender = sink;
+    // Once the output is complete and flushed, as with `send`, a later socket error is nobody's business.
+    const flushed = () => this.sender === sink && (this.sender = undefined);
+    subscription = subscribeWithFlow(this, output, {
+      // Checked here, as in `send`, since handlers are the user's code: anything else ends only this connection.
+      next: (chunk) => (Buffer.isBuffer(chunk) ? this.write(chunk) : fail(new TypeError(`emitted ${kindOf(chunk)}, expected Buffer`))),
+      error: fail,
+      complete: () => this.end(flushed),
+    });
+    // A pipeline that failed while being subscribed had no subscription to stop yet.
+    if (failedOnce) subscription.unsubscribe();
   }
 
   /**

@@ -65,7 +65,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
     const info: ConnectionInfo = { id: nextConnectionId(), transport, local: proxied?.local ?? local(socket), remote: proxied?.remote ?? remote(socket) };
     const conn = new Connection(socket, info, limits);
     hosting.opened(conn);
-    socket.once('close', () => hosting.closed(conn));
+    conn.onClose(() => hosting.closed(conn));
     // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
     // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
@@ -80,7 +80,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
     } catch (err) {
       return failed(err);
     }
-    conn.send(output).subscribe({ error: failed });
+    conn.serve(output, failed);
   };
 
   const gate = opts.proxyProtocol ? new ProxyHeaderGate(opts.proxyProtocol, opts.path !== undefined, admission, log) : undefined;

@@ -1,16 +1,16 @@
 import { expect } from 'chai';
 import * as net from 'node:net';
-import { lastValueFrom, map, of, Subject } from 'rxjs';
+import { lastValueFrom, map, Observable, of, Subject } from 'rxjs';
 import { formatHost } from '../../../../lib/transports/address';
 import { Connection } from '../../../../lib/transports/stream/connection';
 import { delay, eventually, readAll, collectBytes } from '../../../support/net';
 
 /** A real loopback socket pair: the server end wrapped in a Connection, the client end plain. */
-async function socketPair(): Promise<{ conn: Connection; peer: net.Socket; close(): Promise<void> }> {
+async function socketPair(peerAllowHalfOpen = false): Promise<{ conn: Connection; peer: net.Socket; close(): Promise<void> }> {
   const listener = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   const accepted = new Promise<net.Socket>((resolve) => listener.once('connection', resolve));
-  const peer = net.connect({ port: (listener.address() as net.AddressInfo).port, host: '127.0.0.1' });
+  const peer = net.connect({ port: (listener.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: peerAllowHalfOpen });
   const socket = await accepted;
   const conn = new Connection(socket, { id: 0, transport: 'tcp', local: 'here', remote: 'there' });
   return {
@@ -93,6 +93,57 @@ describe('Connection', () => {
       peer.write('ping');
       await eventually(() => events.includes('flushed'), 2000, 'a flush');
       expect(events.slice(0, 3)).to.deep.equal(['read', 'queued', 'flushed']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('tells each of several flow listeners, and none once it has stopped listening', async () => {
+    const { conn, peer, close } = await socketPair();
+    try {
+      const [first, second, third]: string[][] = [[], [], []];
+      const stopFirst = conn.onActivity((event) => first.push(event));
+      const stopSecond = conn.onActivity((event) => second.push(event));
+      stopFirst();
+      conn.onActivity((event) => third.push(event));
+      stopSecond();
+      conn.input.subscribe();
+      peer.write('ping');
+      await eventually(() => third.includes('read'), 2000, 'a read');
+      expect([first, second, third]).to.deep.equal([[], [], ['read']]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('serve writes the output, ends once flushed, and hears no error after that', async () => {
+    // Half-open, so that the peer can still reset the connection after our end.
+    const { conn, peer, close } = await socketPair(true);
+    try {
+      const failures: unknown[] = [];
+      const received = readAll(peer);
+      conn.serve(of(Buffer.from('one '), Buffer.from('two')), (err) => failures.push(err));
+      expect((await received).toString()).to.equal('one two');
+      peer.resetAndDestroy();
+      await delay(100);
+      expect(failures).to.deep.equal([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("serve hears a socket error once and unsubscribes the pipeline", async () => {
+    const { conn, peer, close } = await socketPair();
+    try {
+      const failures: string[] = [];
+      let unsubscribed = false;
+      const pipeline = new Observable<Buffer>(() => () => (unsubscribed = true));
+      conn.serve(pipeline, (err) => failures.push((err as NodeJS.ErrnoException).code!));
+      conn.input.subscribe({ error: () => {} });
+      peer.resetAndDestroy();
+      await eventually(() => unsubscribed, 2000, 'the pipeline to be unsubscribed');
+      await delay(50);
+      expect(failures).to.deep.equal(['ECONNRESET']);
     } finally {
       await close();
     }

@@ -1,0 +1,86 @@
+import { write, writeSync } from 'node:fs';
+
+// Past this many bytes waiting, lines are dropped and counted rather than held: a stalled stderr
+// must not grow the server without bound.
+const MAX_PENDING_BYTES = 1 << 20;
+const STDERR = 2;
+// Lines wait this long, or until this many bytes wait, to go out together: a write handed to the
+// thread pool costs far more than the lines in it.
+const FLUSH_DELAY_MS = 20;
+const FLUSH_AT_BYTES = 16 * 1024;
+// A non-blocking stderr that is full (EAGAIN) is tried again after this long; at exit, this many times at most.
+const RETRY_MS = 10;
+const EXIT_ATTEMPTS = 1000;
+
+let pending: string[] = [];
+let pendingBytes = 0;
+let dropped = 0;
+let timer: NodeJS.Timeout | undefined;
+let writing = false;
+let exitHooked = false;
+
+/**
+ * Writes log lines to stderr without blocking the event loop: lines go out together, up to 20 ms
+ * or 16 KiB later, written on libuv's thread pool, one write at a time. (`process.stderr.write`
+ * on a pipe or a file is a synchronous `write(2)` per line.) What is still pending when the
+ * process exits is written then.
+ */
+export function logToStderr(line: string): void {
+  if (pendingBytes > MAX_PENDING_BYTES) {
+    dropped++;
+    return;
+  }
+  pending.push(line);
+  pendingBytes += line.length + 1;
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', flushSync);
+  }
+  schedule();
+}
+
+function schedule(): void {
+  if (writing) return;
+  if (pendingBytes >= FLUSH_AT_BYTES) flush();
+  // Unref'd: pending log lines never keep a process alive; the exit hook writes them.
+  else timer ??= setTimeout(flush, FLUSH_DELAY_MS).unref();
+}
+
+function takePending(): Buffer {
+  if (dropped > 0) pending.push(`(${dropped} log lines dropped: stderr was not keeping up)`);
+  const text = Buffer.from(`${pending.join('\n')}\n`);
+  pending = [];
+  pendingBytes = 0;
+  dropped = 0;
+  return text;
+}
+
+function flush(): void {
+  clearTimeout(timer);
+  timer = undefined;
+  if (pending.length === 0) return;
+  writing = true;
+  writeOut(takePending());
+}
+
+function writeOut(bytes: Buffer): void {
+  write(STDERR, bytes, 0, bytes.length, null, (err, written) => {
+    if (err?.code === 'EAGAIN') return void setTimeout(() => writeOut(bytes), RETRY_MS);
+    // Any other failure (stderr closed: EPIPE, EBADF) loses these lines and nothing else.
+    if (!err && written < bytes.length) return writeOut(bytes.subarray(written));
+    writing = false;
+    if (pending.length > 0) schedule();
+  });
+}
+
+function flushSync(): void {
+  if (pending.length === 0) return;
+  let bytes = takePending();
+  for (let attempt = 0; bytes.length > 0 && attempt < EXIT_ATTEMPTS; attempt++) {
+    try {
+      bytes = bytes.subarray(writeSync(STDERR, bytes));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+    }
+  }
+}
