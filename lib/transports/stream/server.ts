@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
-import { IdleTimeout, InvalidOption, ProtocolError, RxwireError } from '../../core/errors';
+import { IdleTimeout, InvalidOption, RxwireError } from '../../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { idleTimeout } from '../../operators/idleTimeout';
@@ -70,7 +70,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
     // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
       log(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`);
-      if (err instanceof RxwireError || err instanceof ProtocolError) conn.end();
+      if (err instanceof RxwireError) conn.end();
       else conn.destroy();
     };
     let output: Observable<Buffer>;
