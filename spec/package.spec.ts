@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { collectLines, eventually, listening, portOf, Program, root, roundTrip } from './support/net';
+import { eventually, listening, portOf, Program, root, roundTrip, runCommand } from './support/net';
 
 // The package as a user gets it: `npm pack`, the tarball installed into fresh projects (CommonJS,
 // ESM, TypeScript under nodenext and bundler with every strict flag), run with plain `node`, and
@@ -25,16 +25,6 @@ function mustRun(command: string, args: string[], cwd: string, timeoutMs?: numbe
   return out;
 }
 
-/** Starts a command in its own process group (npx passes no signals on), collecting its lines. */
-function start(command: string, args: string[], cwd: string): Program {
-  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  collectLines(child.stdout!, stdout);
-  collectLines(child.stderr!, stderr);
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout, stderr, exit };
-}
 
 async function stop(program: Program): Promise<void> {
   if (program.child.exitCode !== null || program.child.signalCode !== null) return;
@@ -213,7 +203,7 @@ describe('the npm package, installed from its tarball', function () {
   });
 
   describe('the rxwire command through npx', () => {
-    const npx = (args: string[], cwd = app) => start('npx', ['--no', '--', 'rxwire', ...args], cwd);
+    const npx = (args: string[], cwd = app) => runCommand('npx', ['--no', '--', 'rxwire', ...args], cwd);
     const served: Program[] = [];
     afterEach(async () => {
       await Promise.all(served.splice(0).map(stop));

@@ -175,11 +175,11 @@ export function runProgram(file: string, args: string[] = []): Program {
 }
 
 /**
- * Runs any command from the project's root, collecting its output line by line. It gets a process
+ * Runs any command (from the project's root unless told), collecting its output line by line. It gets a process
  * group of its own, so that a wrapper such as npx can be stopped with what it started.
  */
-export function runCommand(command: string, args: string[]): Program {
-  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function runCommand(command: string, args: string[], cwd = root): Program {
+  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const stdout: string[] = [];
   const stderr: string[] = [];
   collectLines(child.stdout!, stdout);
