@@ -89,47 +89,50 @@ export class Connection extends TransportConnection {
    * The pipeline is subscribed with this connection as its Flow.
    */
   send(output: Observable<Buffer>): Observable<never> {
-    return new Observable<never>((subscriber) => {
-      this.sender = subscriber;
-      const subscription = subscribeWithFlow(this, output, {
-        // Checked here, since handlers are the user's code: anything else ends only this connection.
-        next: (chunk) => (Buffer.isBuffer(chunk) ? this.write(chunk) : subscriber.error(new TypeError(`emitted ${kindOf(chunk)}, expected Buffer`))),
-        error: (err) => subscriber.error(err),
-        complete: () => this.end(() => subscriber.complete()),
-      });
-      return () => {
-        if (this.sender === subscriber) this.sender = undefined;
-        subscription.unsubscribe();
-      };
-    });
+    return new Observable<never>((subscriber) =>
+      this.serve(
+        output,
+        (err) => subscriber.error(err),
+        () => subscriber.complete(),
+      ),
+    );
   }
 
   /**
-   * `send(output).subscribe({ error: failed })` without an Observable and a subscriber between:
-   * the server's way, once per connection. `failed` hears the output's or the socket's error, once.
+   * `send` without an Observable and a subscriber between: the server's way, once per connection.
+   * `failed` hears the output's or the socket's error, or `done` that the output is complete and
+   * flushed (or the socket closed), once; a later socket error is nobody's business. Returns what
+   * stops it.
    */
-  serve(output: Observable<Buffer>, failed: (err: unknown) => void): void {
+  serve(output: Observable<Buffer>, failed: (err: unknown) => void, done?: () => void): () => void {
     let subscription: Subscription | undefined;
-    let failedOnce = false;
-    const fail = (err: unknown) => {
-      if (failedOnce) return;
-      failedOnce = true;
+    let settled = false;
+    const settle = () => {
+      settled = true;
       if (this.sender === sink) this.sender = undefined;
       subscription?.unsubscribe();
+    };
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settle();
       failed(err);
     };
-    const sink = { error: fail, complete: () => subscription?.unsubscribe() };
+    const finish = () => {
+      if (settled) return;
+      settle();
+      done?.();
+    };
+    const sink = { error: fail, complete: finish };
     this.sender = sink;
-    // Once the output is complete and flushed, as with `send`, a later socket error is nobody's business.
-    const flushed = () => this.sender === sink && (this.sender = undefined);
     subscription = subscribeWithFlow(this, output, {
-      // Checked here, as in `send`, since handlers are the user's code: anything else ends only this connection.
+      // Checked here, since handlers are the user's code: anything else ends only this connection.
       next: (chunk) => (Buffer.isBuffer(chunk) ? this.write(chunk) : fail(new TypeError(`emitted ${kindOf(chunk)}, expected Buffer`))),
       error: fail,
-      complete: () => this.end(flushed),
+      complete: () => this.end(finish),
     });
     // A pipeline that failed while being subscribed had no subscription to stop yet.
-    if (failedOnce) subscription.unsubscribe();
+    if (settled) subscription.unsubscribe();
+    return settle;
   }
 
   /**
