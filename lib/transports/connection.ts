@@ -40,6 +40,7 @@ export abstract class TransportConnection implements Flow {
   private closeListeners: OneOrMany<() => void>;
   private holders: Set<object> | undefined;
   private reserved: Map<object, number> | undefined;
+  private outputReserved = 0;
 
   constructor(
     readonly info: ConnectionInfo,
@@ -114,10 +115,25 @@ export abstract class TransportConnection implements Flow {
 
   reserve(holder: object, bytes: number): boolean {
     const held = this.reserved?.get(holder) ?? 0;
-    if (bytes > held && !this.budget.take(bytes - held)) return false;
-    if (bytes < held) this.budget.give(held - bytes);
+    if (!this.rebudget(held, bytes)) return false;
     if (bytes === 0) this.reserved?.delete(holder);
     else (this.reserved ??= new Map()).set(holder, bytes);
+    return true;
+  }
+
+  /**
+   * For the transport: its pending output is now `bytes`, counted against the server's budget
+   * like a decoder's; false (and nothing counted) when that would pass it.
+   */
+  protected reserveOutput(bytes: number): boolean {
+    if (!this.rebudget(this.outputReserved, bytes)) return false;
+    this.outputReserved = bytes;
+    return true;
+  }
+
+  private rebudget(held: number, bytes: number): boolean {
+    if (bytes > held) return this.budget.take(bytes - held);
+    if (bytes < held) this.budget.give(held - bytes);
     return true;
   }
 
@@ -135,6 +151,8 @@ export abstract class TransportConnection implements Flow {
   protected closed(): void {
     if (this.reserved) for (const bytes of this.reserved.values()) this.budget.give(bytes);
     this.reserved = undefined;
+    this.budget.give(this.outputReserved);
+    this.outputReserved = 0;
     const listeners = this.closeListeners;
     this.closeListeners = undefined;
     if (typeof listeners === 'function') listeners();

@@ -1,6 +1,7 @@
 import { Socket } from 'node:net';
 import { Observable, Subscription } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
+import { BufferBudgetExceeded } from '../../core/errors';
 import { subscribeWithFlow } from '../../core/flow';
 import { ConnectionInfo } from '../../core/handler';
 import { BufferBudget, TransportConnection } from '../connection';
@@ -184,7 +185,11 @@ export class Connection extends TransportConnection {
     }
   };
 
-  private readonly flushed = () => this.notify('flushed');
+  private readonly flushed = () => {
+    // A destroyed socket's writes are called back with what is left; its close gives it all back.
+    if (!this.socket.destroyed) this.reserveOutput(this.socket.writableLength);
+    this.notify('flushed');
+  };
 
   private write(chunk: Buffer): void {
     if (chunk.length === 0 || !this.socket.writable) return;
@@ -192,8 +197,7 @@ export class Connection extends TransportConnection {
       this.answer.push(chunk);
       return;
     }
-    this.socket.write(chunk, this.flushed);
-    this.notify('queued');
+    this.queue(chunk);
   }
 
   private writeAnswer(): void {
@@ -203,7 +207,19 @@ export class Connection extends TransportConnection {
     // Small frames are cheaper copied into one Buffer than queued one by one; a single one as is.
     const bytes = answer.length === 1 ? answer[0]! : Buffer.concat(answer);
     answer.length = 0;
-    if (!this.socket.writable) return;
+    if (this.socket.writable) this.queue(bytes);
+  }
+
+  /**
+   * Hands `bytes` to the socket, unless the output waiting would pass the server's budget: then
+   * the pipeline fails and the socket is destroyed, since a peer this far behind is not reading.
+   */
+  private queue(bytes: Buffer): void {
+    const pending = this.socket.writableLength + bytes.length;
+    if (!this.reserveOutput(pending)) {
+      this.sender?.error(new BufferBudgetExceeded(pending));
+      return this.destroy();
+    }
     this.socket.write(bytes, this.flushed);
     this.notify('queued');
   }

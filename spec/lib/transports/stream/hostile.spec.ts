@@ -246,6 +246,30 @@ describe('serve against hostile and unlucky peers', function () {
     }
   });
 
+  it('counts pending output against maxBufferedBytes: a peer that never reads cannot make the server queue without bound', async () => {
+    // Each read is answered with 256 KiB and there is no backpressure(): without the budget, the
+    // server would queue all of it for a peer that never reads.
+    const amplify = Buffer.alloc(256 << 10, 'a');
+    const server = await startServer(mergeMap(() => of(amplify)), { maxBufferedBytes: 2 << 20 });
+    try {
+      const hog = await dial({ port: server.port });
+      hog.pause();
+      const exceeded = () => server.logs.some((line) => line.includes('maxBufferedBytes'));
+      for (let i = 0; i < 400 && !exceeded(); i++) {
+        hog.write('x');
+        await delay(5);
+      }
+      await eventually(exceeded, 5000, 'the hog refused by the budget');
+      const bystander = await dial({ port: server.port });
+      const reply = readAll(bystander);
+      bystander.end('b');
+      expect((await reply).length).to.equal(amplify.length);
+      hog.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
   describe('on a Unix socket', () => {
     let dir: string;
     beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'rxwire-hostile-'))));
