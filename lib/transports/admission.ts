@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { EventSummary, Log } from './hosting';
 
@@ -43,9 +44,36 @@ export class Admission {
     this.refusals.record(`refused ${peer}: ${reason}`);
   }
 
+  /** Logs the refusals counted and not yet said: the server is closing. */
+  flush(): void {
+    this.refusals.flush();
+  }
+
   private refuse(socket: Socket, reason: string): false {
     this.refused(`${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}`.replace(/:$/, ''), reason);
     socket.destroy();
     return false;
   }
+}
+
+// Descriptors left for everything but a server's sockets: log files, DNS, a client, a second server.
+const DESCRIPTOR_RESERVE = 64;
+
+/**
+ * How many sockets a server may hold before the process runs out of descriptors: the open-files
+ * limit (which Node raises to the hard limit at startup) less a reserve. Out of descriptors,
+ * libuv accepts and closes waiting connections itself and tells nobody, so a server refuses
+ * before that point, where it can log it. Undefined where the limit cannot be read (not Linux).
+ */
+export function descriptorCap(limitsFile = '/proc/self/limits'): { limit: number; cap: number } | undefined {
+  let limits: string;
+  try {
+    limits = readFileSync(limitsFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const soft = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+  if (soft === undefined) return undefined;
+  const limit = Number(soft);
+  return { limit, cap: Math.max(1, limit - DESCRIPTOR_RESERVE) };
 }

@@ -101,6 +101,13 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     return conn;
   };
 
+  // The server's last word on what it could not deliver, if anything: per session lines say it piecemeal.
+  const logDropTotals = () => {
+    if (droppedFromNewPeers > 0 || droppedUnreadByEnded > 0) {
+      log(`closed: ${droppedFromNewPeers} datagram(s) from new peers dropped (maxPeers ${maxPeers}), ${droppedUnreadByEnded} dropped unread`);
+    }
+  };
+
   socket.on('message', (datagram, peer) => {
     if (closeSocket) return;
     const key = `${peer.address} ${peer.port}`;
@@ -140,7 +147,11 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
         graceMs,
         (done) => {
           // Stop reading at once, as if every peer had half-closed; the last session to end closes the socket.
-          closeSocket = () => socket.close(done);
+          closeSocket = () =>
+            socket.close(() => {
+              logDropTotals();
+              done();
+            });
           byPeer.clear();
           if (endSession.size === 0) return closeSocket();
           for (const conn of [...hosting.open]) conn.endInput();

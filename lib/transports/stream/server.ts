@@ -8,9 +8,9 @@ import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { idleTimeout } from '../../operators/idleTimeout';
 import { formatHost } from '../address';
-import { Admission } from '../admission';
+import { Admission, descriptorCap } from '../admission';
 import { BufferBudget } from '../connection';
-import { describeFailure, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
+import { describeFailure, EventSummary, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
@@ -55,8 +55,14 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   const admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress, log);
   // Over plain TCP the OS-level check is cheapest; TLS connections are counted once their
   // handshake is done, so peers that never finish one cannot hold the places of real clients.
-  if (opts.maxConnections !== undefined && !opts.tls) server.maxConnections = opts.maxConnections;
-  server.on('drop', (peer) => admission.refused(formatHost(peer?.remoteAddress, peer?.remotePort), `${opts.maxConnections} connections open`));
+  // Every socket, handshaking or not, counts towards the process's descriptors.
+  const descriptors = descriptorCap();
+  const ownLimit = opts.tls ? undefined : opts.maxConnections;
+  const byDescriptors = descriptors !== undefined && descriptors.cap < (ownLimit ?? Infinity);
+  const socketLimit = byDescriptors ? descriptors.cap : ownLimit;
+  if (socketLimit !== undefined) server.maxConnections = socketLimit;
+  const dropReason = byDescriptors ? `near the process's limit of ${descriptors.limit} open files` : `${opts.maxConnections} connections open`;
+  server.on('drop', (peer) => admission.refused(formatHost(peer?.remoteAddress, peer?.remotePort), dropReason));
   const destroyHandshakes = tlsServer ? guardHandshakes(tlsServer, opts.path === undefined, remote, log) : () => {};
 
   const accept = (socket: net.Socket, proxied: ProxiedAddresses | undefined) => {
@@ -110,8 +116,9 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
       resolve();
     });
   });
-  // After listening, a server error (EMFILE on accept, say) is logged; the server goes on.
-  server.on('error', (err) => log(`server: ${err.message}`));
+  // After listening, a server error (EMFILE on accept, say) is logged, a storm of them summed up; the server goes on.
+  const serverErrors = new EventSummary(log, (count) => `server: ${count} more error(s) in the last 1 s`);
+  server.on('error', (err) => serverErrors.record(`server: ${err.message}`));
 
   const bound = server.address();
   return {
@@ -125,7 +132,12 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
       hosting.close(
         graceMs,
         (done) => {
-          server.close(() => done());
+          server.close(() => {
+            // What the last second's summaries have counted and not yet said.
+            admission.flush();
+            serverErrors.flush();
+            done();
+          });
           // Handshakes and PROXY headers in progress would only delay the close: they have no reply to finish.
           destroyHandshakes();
           gate?.destroyPending();

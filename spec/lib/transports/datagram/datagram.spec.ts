@@ -180,6 +180,7 @@ describe('serveDatagrams', () => {
     } finally {
       await server.close();
     }
+    expect(server.logs.at(-1)).to.equal('closed: 5 datagram(s) from new peers dropped (maxPeers 2), 0 dropped unread');
   });
 
   it('cannot pause a peer: datagrams that arrive while reads are held are dropped and counted', async () => {
@@ -199,6 +200,7 @@ describe('serveDatagrams', () => {
     } finally {
       await server.close();
     }
+    expect(server.logs.at(-1)).to.equal('closed: 0 datagram(s) from new peers dropped (maxPeers 10000), 4 dropped unread');
   });
 
   it("gives every session a Flow, so idleTimeout ends a quiet one", async () => {

@@ -10,7 +10,7 @@ import * as t from 'io-ts';
 import { encodeJson, encodeLines, Handler, json, lengthPrefixed, lines, serve } from 'rxwire';
 import upper, { upperBytes } from '../../../../handlers/upper';
 import { escapeLine } from '../../../../lib/transports/hosting';
-import { closed, delay, dial, eventually, readAll, root, selfSignedCert, startServer } from '../../../support/net';
+import { closed, delay, dial, eventually, listening, portOf, readAll, root, runCommand, selfSignedCert, startServer } from '../../../support/net';
 
 // What a hostile or unlucky peer tries, over real loopback sockets: every connection must end in
 // bounded time, the process must survive its handlers, and one peer must not take others' places.
@@ -267,6 +267,33 @@ describe('serve against hostile and unlucky peers', function () {
       hog.destroy();
     } finally {
       await server.close();
+    }
+  });
+
+  it("refuses and logs connections past the process's descriptor limit, instead of libuv dropping them unsaid", async function () {
+    this.timeout(40000);
+    // 128 open files: the server holds at most 64 sockets, keeping the rest for everything else.
+    const program = await listening(
+      runCommand('prlimit', ['--nofile=128:128', process.execPath, '-r', 'ts-node/register', path.join(root, 'examples/upper.ts'), '--port', '0', '--host', '127.0.0.1']),
+    );
+    const peers: net.Socket[] = [];
+    try {
+      const port = portOf(program.address);
+      const bystander = await dial({ port });
+      const reply = readAll(bystander);
+      for (let i = 0; i < 150; i++) {
+        const peer = net.connect({ port, host: '127.0.0.1' });
+        peer.on('error', () => {});
+        peers.push(peer);
+      }
+      await eventually(() => program.stderr.some((line) => /Z refused 127\.0\.0\.1:\d+: near the process's limit of 128 open files$/.test(line)), 10000, 'a refusal');
+      await eventually(() => program.stderr.some((line) => /Z refused \d+ more connection\(s\) in the last 1 s$/.test(line)), 10000, 'the summary');
+      bystander.end('still served');
+      expect((await reply).toString()).to.equal('STILL SERVED');
+    } finally {
+      peers.forEach((peer) => peer.destroy());
+      program.child.kill('SIGTERM');
+      expect(await program.exit).to.equal(0);
     }
   });
 
