@@ -340,6 +340,24 @@ describe('serve against hostile and unlucky peers', function () {
     launcher.kill('SIGKILL');
     await eventually(() => !isAlive(serverPid), 10000, 'the orphaned server to exit');
   });
+
+  it('stops accepting when the npx launcher alone gets SIGTERM, as a supervisor sends it', async function () {
+    this.timeout(40000);
+    const npx = await listening(runCommand('npx', ['ts-node', 'examples/upper.ts', '--port', '0', '--host', '127.0.0.1']));
+    const port = portOf(npx.address);
+    try {
+      process.kill(npx.child.pid!, 'SIGTERM'); // npx only, not its process group
+      await eventually(() => npx.child.exitCode !== null || npx.child.signalCode !== null, 10000, 'npx to exit');
+      const refused = async () => dial({ port }).then((socket) => (socket.destroy(), false), () => true);
+      const deadline = Date.now() + 10000;
+      while (!(await refused())) {
+        if (Date.now() > deadline) expect.fail('the server went on accepting after its launcher was stopped');
+        await delay(100);
+      }
+    } finally {
+      process.kill(-npx.child.pid!, 'SIGKILL');
+    }
+  });
 });
 
 function isAlive(pid: number): boolean {
