@@ -5,6 +5,7 @@ import { Handler } from '../core/handler';
 import { serveDatagrams } from '../transports/datagram/server';
 import { serveReliableDatagrams } from '../transports/rdm/server';
 import { Server } from '../transports/hosting';
+import { logToStderr, logWritten } from '../transports/stderrLog';
 import { serve } from '../transports/stream/server';
 import {
   AnyConnectOptions,
@@ -106,8 +107,8 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   const shutdown = (reason: string) => {
     if (closing) return;
     closing = true;
-    process.stderr.write(`${reason}: closing, ${server.connections} connection(s) open\n`);
-    server.close().then(() => process.exit(0));
+    logToStderr(`${reason}: closing, ${server.connections} connection(s) open`);
+    server.close().then(() => logWritten()).then(() => process.exit(0));
   };
   process.once('SIGINT', shutdown).once('SIGTERM', shutdown).once('SIGHUP', shutdown);
   watchParent(() => shutdown('parent exited'));
@@ -132,7 +133,9 @@ function watchParent(gone: () => void): void {
 
 /** Writes `line` (stderr unless told), then exits with `code`. */
 export function exitWith(code: number, line: string, stream: NodeJS.WritableStream = process.stderr): never {
-  stream.write(`${line}\n`);
+  // On stderr, after the log lines still buffered, which the exit writes out.
+  if (stream === process.stderr) logToStderr(line);
+  else stream.write(`${line}\n`);
   process.exit(code);
 }
 
@@ -143,9 +146,9 @@ function serverLog(quiet: boolean): (line: string) => void {
   };
 }
 
-/** A line on stderr with an ISO timestamp, like the server's log lines. */
+/** A line on stderr with an ISO timestamp, through the server's buffered writer (a write(2) per line would block). */
 export function stamped(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  logToStderr(`${new Date().toISOString()} ${line}`);
 }
 
 /** The options as one line, key material and functions left out: `{"host":"127.0.0.1","port":0,"tls":"cert+key"}`. */

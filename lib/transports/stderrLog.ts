@@ -18,6 +18,7 @@ let dropped = 0;
 let timer: NodeJS.Timeout | undefined;
 let writing = false;
 let exitHooked = false;
+let whenIdle: (() => void)[] = [];
 
 /**
  * Writes log lines to stderr without blocking the event loop: lines go out together, up to 20 ms
@@ -70,7 +71,31 @@ function writeOut(bytes: Buffer): void {
     if (!err && written < bytes.length) return writeOut(bytes.subarray(written));
     writing = false;
     if (pending.length > 0) schedule();
+    else settleWaiters();
   });
+}
+
+/**
+ * Resolves once every line logged so far has been handed to stderr, or after `ms` (a stalled
+ * stderr must not hold up an exit): a program about to exit waits for it, since a line still
+ * on its way through the thread pool when the process exits would be lost.
+ */
+export function logWritten(ms = 1000): Promise<void> {
+  if (!writing && pending.length === 0) return Promise.resolve();
+  if (!writing) flush();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    whenIdle.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function settleWaiters(): void {
+  const waiters = whenIdle;
+  whenIdle = [];
+  for (const settle of waiters) settle();
 }
 
 function flushSync(): void {
