@@ -315,7 +315,7 @@ export async function launcherSigterm(scene: Scene): Promise<RowRun> {
     const gone = await until(() => !isAlive(pid), 5000 + SETTLE_MS);
     const since = (Date.now() - signalled) / 1000;
     run.check('the server process exits', gone !== undefined, gone === undefined ? `pid ${pid} still running` : `pid ${pid} gone ${since.toFixed(1)} s after the signal (grace period 5 s)`);
-    checkLog(run, server, 0, 'one closing line', /^(SIGTERM|parent exited): closing, \d+ connection\(s\) open$/, 1);
+    checkLog(run, server, 0, 'one closing line', /(^|Z )(SIGTERM|parent exited): closing, \d+ connection\(s\) open$/, 1);
     bystander.destroy();
     checkEscaped(run, server);
   } finally {
