@@ -167,11 +167,14 @@ function guardHandshakes(
   // TCP peers whose handshake is done or whose failure is logged, until their TCP socket closes.
   const settled = new Set<string>();
   server.on('tlsClientError', (err: Error & { reason?: string }, socket: tls.TLSSocket) => {
+    // Read before destroy(), which forgets the address: a timed-out handshake still has one.
+    const known = socket.remoteAddress !== undefined;
+    const peer = remote(socket);
     socket.destroy();
     // Without its address, the TLS socket's failure is logged when the TCP socket under it closes.
-    if (overTcp && socket.remoteAddress === undefined) return;
-    if (overTcp) settled.add(remote(socket));
-    log(`tls handshake with ${remote(socket)} failed: ${err.reason ?? err.message.split('\n')[0]}`);
+    if (overTcp && !known) return;
+    if (overTcp) settled.add(peer);
+    log(`tls handshake with ${peer} failed: ${err.reason ?? err.message.split('\n')[0]}`);
   });
   if (!overTcp) return () => {};
   server.on('secureConnection', (socket: tls.TLSSocket) => {

@@ -70,6 +70,22 @@ describe('TLS', () => {
     }
   });
 
+  it('logs a handshake that timed out as a timeout, not as the client hanging up', async () => {
+    const server = await startServer(upper, { tls: tlsOptions(), handshakeTimeoutMs: 200 });
+    try {
+      const silent = net.connect({ port: server.port!, host: '127.0.0.1' });
+      silent.on('error', () => {});
+      silent.resume();
+      await new Promise((resolve) => silent.once('connect', resolve));
+      const port = silent.localPort;
+      await closed(silent);
+      await eventually(() => server.logs.some((l) => l.startsWith('tls handshake with')), 2000, 'the handshake log line');
+      expect(server.logs.filter((l) => l.startsWith('tls handshake with'))).to.deep.equal([`tls handshake with 127.0.0.1:${port} failed: TLS handshake timeout`]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('fails a client that does not trust the certificate with one line; the server logs it and goes on', async () => {
     const server = await startServer(upper, { tls: tlsOptions() });
     try {
