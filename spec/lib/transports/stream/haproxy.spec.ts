@@ -5,7 +5,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { closed, closedPort, dial, eventually, listening, portOf, Program, runCommand, runProgram, selfSignedCert } from '../../../support/net';
+import { ask, greet } from '../../../support/greeting';
+import { closed, closedPort, eventually, listening, portOf, Program, runCommand, runProgram, selfSignedCert } from '../../../support/net';
 
 // rxwire behind a real HAProxy in TCP mode, all on 127.0.0.1: the config is the README's.
 
@@ -95,44 +96,6 @@ async function waitForPort(port: number, ms: number, gaveUp: () => boolean): Pro
     if (gaveUp() || Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-interface Greeted {
-  socket: net.Socket;
-  /** The backend process that answered, and the client address it saw. */
-  pid: number;
-  remote: string;
-}
-
-/** Connects through HAProxy and reads the backend's greeting line, `PID REMOTE`. */
-async function greet(port: number): Promise<Greeted> {
-  const socket = await dial({ port });
-  const line = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`no greeting within 5 s, got ${JSON.stringify(text)}`)), 5000);
-    socket.on('data', function onData(chunk: Buffer) {
-      text += chunk.toString('latin1');
-      if (!text.includes('\n')) return;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      resolve(text.slice(0, text.indexOf('\n')));
-    });
-    socket.once('close', () => reject(new Error(`closed before its greeting, got ${JSON.stringify(text)}`)));
-  });
-  const [pid, remote] = line.split(' ');
-  return { socket, pid: Number(pid), remote: remote! };
-}
-
-/** Sends `text` and resolves with the reply (the backend answers in upper case), within 5 s. */
-function ask(socket: net.Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(text)} within 5 s`)), 5000);
-    socket.once('data', (chunk: Buffer) => {
-      clearTimeout(timer);
-      resolve(chunk.toString());
-    });
-    socket.write(text);
-  });
 }
 
 (installed ? describe : describe.skip)(installed ? 'behind HAProxy' : 'behind HAProxy (skipped: haproxy is not installed; apt-get install -y haproxy)', function () {
