@@ -1,5 +1,6 @@
 import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
 import * as t from 'io-ts';
 import { DEFAULTS } from '../core/defaults';
 import { InvalidOption, WorkerFailed } from '../core/errors';
@@ -215,7 +216,17 @@ function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => close());
       tell({ rxwire: 'listening', transport: server.transport, address: server.address, port: server.port });
     },
-    (err: Error) => tell({ rxwire: 'failed', reason: err.message }, () => process.exit(1)),
+    (err: Error) => tell({ rxwire: 'failed', reason: listenFailure(err) }, () => process.exit(1)),
   );
   return new Promise<never>(() => {});
+}
+
+/**
+ * A listen error as `serve()` alone words it (`listen EADDRINUSE: address already in use
+ * 127.0.0.1:9000`): Node's cluster reports the primary's failed bind as `bind EADDRINUSE 127.0.0.1:9000`.
+ */
+function listenFailure(err: NodeJS.ErrnoException & { address?: string; port?: number }): string {
+  const description = err.syscall === 'bind' && err.errno !== undefined ? getSystemErrorMap().get(err.errno)?.[1] : undefined;
+  if (description === undefined || err.address === undefined) return err.message;
+  return `listen ${err.code}: ${description} ${err.address}${err.port ? `:${err.port}` : ''}`;
 }
