@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { dial } from './net';
+import { delay, dial } from './net';
 
 // The client side of spec/support/greetingHandler.ts: which server process answered, and what it saw.
 
@@ -49,4 +49,26 @@ export async function greetUntil(port: number, done: (greeted: readonly Greeted[
     greeted.push(await greet(port));
   }
   return greeted;
+}
+
+/** Connections to two different processes (the first two seen), and every connection opened to find them. */
+export async function oneFromEachOfTwo(port: number): Promise<[Greeted, Greeted, Greeted[]]> {
+  const all = await greetUntil(port, (greeted) => new Set(greeted.map((g) => g.pid)).size === 2, 10);
+  const first = all[0]!;
+  return [first, all.find((g) => g.pid !== first.pid)!, all];
+}
+
+/**
+ * Greets every 200 ms until a process not in `known` answers, within `ms`: a restarted worker.
+ * Every connection opened is pushed to `opened`, for the caller to close.
+ */
+export async function greetNewcomer(port: number, known: readonly number[], ms: number, opened: net.Socket[]): Promise<Greeted> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const greeted = await greet(port);
+    opened.push(greeted.socket);
+    if (!known.includes(greeted.pid)) return greeted;
+    if (Date.now() > deadline) throw new Error(`no process but ${known.join(', ')} answered within ${ms} ms`);
+    await delay(200);
+  }
 }

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ask, greet, Greeted, greetUntil } from '../../support/greeting';
-import { closed, delay, eventually, listening, portOf, Program, runProgram } from '../../support/net';
+import { ask, greet, greetNewcomer, oneFromEachOfTwo } from '../../support/greeting';
+import { closed, eventually, listening, portOf, Program, runProgram } from '../../support/net';
 
 // `rxwire --workers`: node:cluster workers on one port, restarted when they die, closed together.
 // Every process is real and every socket on 127.0.0.1; workers answer with their PID (spec/support/greetingHandler.ts).
@@ -38,13 +38,6 @@ function stop(program: Program): Promise<unknown> {
   return program.exit;
 }
 
-/** One open connection to each of two workers. */
-async function oneEach(port: number): Promise<[Greeted, Greeted, Greeted[]]> {
-  const all = await greetUntil(port, (greeted) => new Set(greeted.map((g) => g.pid)).size === 2, 10);
-  const first = all[0]!;
-  return [first, all.find((g) => g.pid !== first.pid)!, all];
-}
-
 describe('rxwire --workers', function () {
   this.timeout(120_000);
   const clients: net.Socket[] = [];
@@ -63,14 +56,14 @@ describe('rxwire --workers', function () {
     expect(server.stdout).to.deep.equal([`listening on ${server.address}`]);
     expect(server.address).to.match(/^127\.0\.0\.1:\d+$/);
     expect(port).to.be.greaterThan(0);
-    const [first, second, all] = await oneEach(port);
+    const [first, second, all] = await oneFromEachOfTwo(port);
     clients.push(...all.map((g) => g.socket));
     expect([first.pid, second.pid]).not.to.include(server.child.pid);
     for (const greeted of all) expect(greeted.remote).to.equal(`127.0.0.1:${greeted.socket.localPort}`);
   });
 
   it("restarts a worker killed by SIGKILL: only its connections drop, the other's go on, new ones are served", async () => {
-    const [doomed, survivor, all] = await oneEach(port);
+    const [doomed, survivor, all] = await oneFromEachOfTwo(port);
     clients.push(...all.map((g) => g.socket));
     process.kill(doomed.pid, 'SIGKILL');
     await closed(doomed.socket);
@@ -79,21 +72,14 @@ describe('rxwire --workers', function () {
 
     const death = new RegExp(`server: worker [12] \\(pid ${doomed.pid}\\) was killed by SIGKILL after \\d+\\.\\d s: restarting it in 100 ms$`);
     await eventually(() => server.stderr.some((line) => death.test(line)), 5000, 'the line saying the worker died');
-    const deadline = Date.now() + STARTUP_MS;
-    let back: Greeted | undefined;
-    while (!back && Date.now() < deadline) {
-      const greeted = await greet(port);
-      clients.push(greeted.socket);
-      if (greeted.pid !== survivor.pid) back = greeted;
-      else await delay(200);
-    }
-    expect(back?.pid, 'a new worker').to.be.a('number').and.not.oneOf([doomed.pid, survivor.pid, server.child.pid]);
+    const back = await greetNewcomer(port, [survivor.pid], STARTUP_MS, clients);
+    expect(back.pid, 'a new worker').not.to.be.oneOf([doomed.pid, server.child.pid]);
     expect(await ask(survivor.socket, 'untouched')).to.equal('UNTOUCHED');
     expect(server.stderr.filter((line) => / server: worker /.test(line))).to.have.length(1);
   });
 
   it('on SIGTERM stops accepting, gives open connections --grace-ms in every worker, then exits 0 with no worker left', async () => {
-    const [first, second, all] = await oneEach(port);
+    const [first, second, all] = await oneFromEachOfTwo(port);
     clients.push(...all.map((g) => g.socket));
     const signalled = Date.now();
     server.child.kill('SIGTERM');
@@ -121,7 +107,7 @@ describe('rxwire --workers, failing', function () {
   it('ends its workers when the primary dies: no orphans', async () => {
     const server = await startWorkers();
     try {
-      const [first, second, all] = await oneEach(portOf(server.address));
+      const [first, second, all] = await oneFromEachOfTwo(portOf(server.address));
       all.forEach((g) => g.socket.destroy());
       process.kill(server.child.pid!, 'SIGKILL');
       await eventually(() => !exists(first.pid) && !exists(second.pid), 10_000, 'the workers to exit');

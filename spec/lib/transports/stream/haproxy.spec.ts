@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { ask, greet } from '../../../support/greeting';
+import { ask, greet, greetNewcomer, oneFromEachOfTwo } from '../../../support/greeting';
 import { closed, closedPort, eventually, listening, portOf, Program, runCommand, runProgram, selfSignedCert } from '../../../support/net';
 
 // rxwire behind a real HAProxy in TCP mode, all on 127.0.0.1: the config is the README's.
@@ -17,10 +17,13 @@ interface Backend extends Program {
   pid: number;
 }
 
+// A backend with workers is three ts-node processes starting at once.
+const STARTUP_MS = 60_000;
+
 /** `rxwire --proxy-protocol` in a process of its own (so that it can be killed), serving the greeting handler. */
 async function startBackend(...extra: string[]): Promise<Backend> {
   const args = ['--handler', 'spec/support/greetingHandler.ts', '--proxy-protocol', '--host', '127.0.0.1', '--port', '0', '--grace-ms', '100', ...extra];
-  const program = await listening(runProgram('lib/cli/rxwire.ts', args));
+  const program = await listening(runProgram('lib/cli/rxwire.ts', args), STARTUP_MS);
   return { ...program, port: portOf(program.address), pid: program.child.pid! };
 }
 
@@ -169,5 +172,29 @@ async function waitForPort(port: number, ms: number, gaveUp: () => boolean): Pro
       expect(greeted.remote).to.equal(`127.0.0.1:${greeted.socket.localPort}`);
     }
     await eventually(() => haproxy!.stderr.some((l) => /Server rxwire_servers\/s0 is DOWN/.test(l)), 5000, 'haproxy to mark the killed backend down');
+  });
+
+  it("in front of --workers 2: a worker killed by SIGKILL comes back, new connections are served, the other worker's go on", async () => {
+    const clustered = await startBackend('--workers', '2');
+    try {
+      haproxy = await startHaproxy([clustered.port], 'send-proxy-v2');
+      const [doomed, survivor, all] = await oneFromEachOfTwo(haproxy.port);
+      clients.push(...all.map((g) => g.socket));
+      expect([doomed.pid, survivor.pid]).not.to.include(clustered.pid);
+      process.kill(doomed.pid, 'SIGKILL');
+      await closed(doomed.socket);
+      expect(await ask(survivor.socket, 'still here')).to.equal('STILL HERE');
+      for (let i = 0; i < 4; i++) {
+        const greeted = await greet(haproxy.port);
+        clients.push(greeted.socket);
+        expect(greeted.remote).to.equal(`127.0.0.1:${greeted.socket.localPort}`);
+      }
+      const back = await greetNewcomer(haproxy.port, [survivor.pid], STARTUP_MS, clients);
+      expect(back.pid).not.to.be.oneOf([doomed.pid, clustered.pid]);
+      expect(back.remote).to.equal(`127.0.0.1:${back.socket.localPort}`);
+      expect(await ask(survivor.socket, 'untouched')).to.equal('UNTOUCHED');
+    } finally {
+      await stop(clustered);
+    }
   });
 });
