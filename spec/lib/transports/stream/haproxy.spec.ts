@@ -174,7 +174,8 @@ async function waitForPort(port: number, ms: number, gaveUp: () => boolean): Pro
     await eventually(() => haproxy!.stderr.some((l) => /Server rxwire_servers\/s0 is DOWN/.test(l)), 5000, 'haproxy to mark the killed backend down');
   });
 
-  it("in front of --workers 2: a worker killed by SIGKILL comes back, new connections are served, the other worker's go on", async () => {
+  it("in front of --workers 2: a worker killed by SIGKILL comes back, new connections are served, the other worker's go on", async function () {
+    this.timeout(2 * STARTUP_MS);
     const clustered = await startBackend('--workers', '2');
     try {
       haproxy = await startHaproxy([clustered.port], 'send-proxy-v2');
