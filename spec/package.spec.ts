@@ -231,6 +231,24 @@ describe('the npm package, installed from its tarball', function () {
       }
     });
 
+    it('serves from --workers 2, and SIGTERM to npx alone ends the primary and every worker', async () => {
+      const server = await listening(npx(['--workers', '2', '--grace-ms', '200', '--port=0', '--host', '127.0.0.1']), 60_000);
+      served.push(server);
+      expect(server.stdout).to.deep.equal([`listening on ${server.address}`]);
+      for (const text of ['one', 'two']) expect((await roundTrip({ port: portOf(server.address) }, Buffer.from(text))).toString()).to.equal(text.toUpperCase());
+      process.kill(server.child.pid!, 'SIGTERM');
+      await server.exit;
+      const gone = () => {
+        try {
+          process.kill(-server.child.pid!, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      await eventually(gone, 10_000, 'the primary and its workers to exit');
+    });
+
     it("serves a module from a folder with no node_modules, on the command's rxwire and rxjs", async () => {
       const lonely = write(
         path.join(work, 'lonely', 'shout.ts'),
