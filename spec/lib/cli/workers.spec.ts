@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ask, greet, greetNewcomer, oneFromEachOfTwo } from '../../support/greeting';
-import { closed, eventually, listening, portOf, Program, runProgram } from '../../support/net';
+import { closed, eventually, isAlive, listening, portOf, Program, runProgram } from '../../support/net';
 
 // `rxwire --workers`: node:cluster workers on one port, restarted when they die, closed together.
 // Every process is real and every socket on 127.0.0.1; workers answer with their PID (spec/support/greetingHandler.ts).
@@ -22,19 +22,9 @@ function startWorkers(): Promise<Program & { address: string }> {
   return listening(rxwire(...args), STARTUP_MS);
 }
 
-/** Whether a process (or, for a negative number, a process group) still exists. */
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Kills the program and its workers (its process group), if still there. */
 function stop(program: Program): Promise<unknown> {
-  if (exists(-program.child.pid!)) process.kill(-program.child.pid!, 'SIGKILL');
+  if (isAlive(-program.child.pid!)) process.kill(-program.child.pid!, 'SIGKILL');
   return program.exit;
 }
 
@@ -90,7 +80,7 @@ describe('rxwire --workers', function () {
     const took = Date.now() - signalled;
     expect(took).to.be.within(GRACE_MS - 100, GRACE_MS + 5000);
     expect(server.stderr).to.include('SIGTERM: closing, 2 worker(s) serving');
-    await eventually(() => !exists(first.pid) && !exists(second.pid), 5000, 'the workers to exit');
+    await eventually(() => !isAlive(first.pid) && !isAlive(second.pid), 5000, 'the workers to exit');
     await new Promise((resolve, reject) => net.connect(port, '127.0.0.1').once('connect', reject).once('error', resolve));
   });
 });
@@ -110,7 +100,7 @@ describe('rxwire --workers, failing', function () {
       const [first, second, all] = await oneFromEachOfTwo(portOf(server.address));
       all.forEach((g) => g.socket.destroy());
       process.kill(server.child.pid!, 'SIGKILL');
-      await eventually(() => !exists(first.pid) && !exists(second.pid), 10_000, 'the workers to exit');
+      await eventually(() => !isAlive(first.pid) && !isAlive(second.pid), 10_000, 'the workers to exit');
     } finally {
       await stop(server);
     }
@@ -126,7 +116,7 @@ describe('rxwire --workers, failing', function () {
       expect(await clustered.exit).to.equal(1);
       expect(await single.exit).to.equal(1);
       expect(clustered.stderr).to.deep.equal([`rxwire: listen EADDRINUSE: address already in use 127.0.0.1:${port}`]).and.deep.equal(single.stderr);
-      await eventually(() => !exists(-clustered.child.pid!), 5000, 'every worker to exit');
+      await eventually(() => !isAlive(-clustered.child.pid!), 5000, 'every worker to exit');
     } finally {
       taken.close();
     }
