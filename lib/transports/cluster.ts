@@ -7,7 +7,7 @@ import { InvalidOption, WorkerFailed } from '../core/errors';
 import { Handler, Transport } from '../core/handler';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { Log, logger } from './hosting';
-import { logToStderr } from './stderrLog';
+import { logToStderr, logWritten } from './stderrLog';
 import { serveOptionCodecs, ServeOptions } from './stream/options';
 import { serve } from './stream/server';
 
@@ -210,7 +210,9 @@ function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
       const close = (graceMs?: number) => {
         if (closing) return;
         closing = true;
-        server.close(graceMs).then(() => process.exit(0));
+        server.close(graceMs)
+          .then(() => logWritten())
+          .then(() => process.exit(0));
       };
       process.on('message', (message: ToWorker) => message?.rxwire === 'close' && close(message.graceMs));
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => close());
