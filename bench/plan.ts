@@ -8,7 +8,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only 1,3
 
   --quick      smaller volumes and one round: under 2 minutes
   --rounds N   rounds of rxwire, baseline, asyncio per scenario (default 3, 1 with --quick)
-  --only LIST  run only these scenarios, by number (1 … 7, 8a, 8b, 8c, 9a, 9b)
+  --only LIST  run only these scenarios, by number (1 … 7, 8a, 8b, 8c, 9a, 9b, 10a, 10b, 11a, 11b)
   --profile    record a CPU profile of each server while it serves (V8's, as node --cpu-prof),
                into bench/profiles/; read one with bench/profile.ts`;
 

@@ -4,7 +4,8 @@ import { Budget, Metric, Scenario } from './scenarios';
 import { Implementation } from './servers/protocol';
 import { median } from './stats';
 
-export type Verdict = 'PASS' | 'MISS' | 'SKIP' | 'ERROR';
+/** INFO: a comparison of two rxwire setups, which has no budget line. */
+export type Verdict = 'PASS' | 'MISS' | 'SKIP' | 'ERROR' | 'INFO';
 
 /** A run during which other processes took more than this share of a core may be off. */
 export const DISTURBED_CPU_SHARE = 0.05;
@@ -53,7 +54,7 @@ export function summarize(scenario: Scenario, runs: readonly Run[]): ScenarioRes
   const baseline = side(runs, 'baseline')!;
   const ratio = rxwire.median / baseline.median;
   const p99Met = scenario.p99Budget === undefined || meetsBudget(scenario.p99Budget, NaN, p99Ratio(rxwire, baseline));
-  const verdict = meetsBudget(scenario.budget, rxwire.median, ratio) && p99Met ? 'PASS' : 'MISS';
+  const verdict = scenario.budget.kind === 'none' ? 'INFO' : meetsBudget(scenario.budget, rxwire.median, ratio) && p99Met ? 'PASS' : 'MISS';
   return { ...describe(scenario), verdict, rxwire, baseline, asyncio: side(runs, 'asyncio'), ratio, runs };
 }
 
@@ -76,6 +77,8 @@ function side(runs: readonly Run[], implementation: Implementation): Side | unde
 
 function meetsBudget(budget: Budget, rxwire: number, ratio: number): boolean {
   switch (budget.kind) {
+    case 'none':
+      return true;
     case 'ratioAtLeast':
       return ratio >= budget.ratio;
     case 'ratioAtMost':
@@ -87,6 +90,8 @@ function meetsBudget(budget: Budget, rxwire: number, ratio: number): boolean {
 
 function describeBudget(budget: Budget, metric: Metric): string {
   switch (budget.kind) {
+    case 'none':
+      return '';
     case 'ratioAtLeast':
       return `ratio ≥ ${budget.ratio.toFixed(2)}`;
     case 'ratioAtMost':
@@ -114,7 +119,7 @@ export function formatReport(results: readonly ScenarioResult[], rounds: number)
     const cpu = 'serverCpu' in rxwire.details ? [rxwire, baseline, asyncio].filter((s) => s !== undefined).map((s) => percent(s.details.serverCpu)).join('/') : '';
     const scale = asyncio === undefined ? ['', ''] : [formatFigure(asyncio.median), (asyncio.median / baseline.median).toFixed(3)];
     const mainBudgetMet = meetsBudget(result.budget, rxwire.median, result.ratio!);
-    rows.push([result.number, result.title, unit, formatFigure(rxwire.median), formatFigure(baseline.median), result.ratio!.toFixed(3), budget, mainBudgetMet ? 'PASS' : 'MISS', ...scale, cpu]);
+    rows.push([result.number, result.title, unit, formatFigure(rxwire.median), formatFigure(baseline.median), result.ratio!.toFixed(3), budget, result.verdict === 'INFO' ? 'INFO' : mainBudgetMet ? 'PASS' : 'MISS', ...scale, cpu]);
     for (const line of DETAIL_LINES.filter(({ key }) => key in rxwire.details)) {
       const mine = rxwire.details[line.key];
       const theirs = baseline.details[line.key];
@@ -124,7 +129,7 @@ export function formatReport(results: readonly ScenarioResult[], rounds: number)
       rows.push(['', `  ${line.label}`, `${line.unit} ${arrow(line.better)}`, formatFigure(mine), formatFigure(theirs), (mine / theirs).toFixed(3), ...judged, ...py, '']);
     }
   }
-  const counts = (['PASS', 'MISS', 'SKIP', 'ERROR'] as const)
+  const counts = (['PASS', 'MISS', 'SKIP', 'ERROR', 'INFO'] as const)
     .map((verdict) => [verdict, results.filter((r) => r.verdict === verdict).length] as const)
     .filter(([, count]) => count > 0)
     .map(([verdict, count]) => `${count} ${verdict}`);
@@ -132,6 +137,7 @@ export function formatReport(results: readonly ScenarioResult[], rounds: number)
     table([header, ...rows]),
     '',
     `Medians of ${rounds} round${rounds === 1 ? '' : 's'}; ratio = rxwire / baseline, py/base = asyncio / baseline (for scale, not budgeted). ↑ higher is better, ↓ lower is better.`,
+    'INFO rows compare two rxwire setups (issue #14): the rxwire column is the first named after the colon, the baseline column the second.',
     `Budget (a scenario passes when all its budget lines do): ${counts.join(', ')}.`,
     ...results.filter((r) => r.verdict === 'ERROR').map((r) => `Scenario ${r.number} failed: ${r.reason}`),
     ...disturbance(results),

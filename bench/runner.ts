@@ -25,8 +25,10 @@ export async function runRounds(
   onRun: (run: Run) => void,
 ): Promise<Run[]> {
   const runs: Run[] = [];
+  // A comparison of two rxwire setups has just its two columns.
+  const sides = scenario.setups ? implementations.filter((implementation) => implementation in scenario.setups!) : implementations;
   for (let round = 1; round <= rounds; round++) {
-    for (const implementation of implementations) {
+    for (const implementation of sides) {
       const run = await runOnce(scenario, implementation, options).then(
         ({ measurement, othersCpu }): Run => ({ implementation, round, measurement, othersCpu }),
         (err: Error): Run => ({ implementation, round, error: err.message }),
@@ -40,8 +42,9 @@ export async function runRounds(
 }
 
 async function runOnce(scenario: Scenario, implementation: Implementation, options: StartOptions): Promise<{ measurement: Measurement; othersCpu: number }> {
-  const server = await ServerProcess.start(implementation, scenario.protocol, options);
-  const dialer = new Dialer(server.port);
+  const setup = implementation === 'asyncio' ? undefined : scenario.setups?.[implementation];
+  const server = await ServerProcess.start(setup ? 'rxwire' : implementation, scenario.protocol, { ...options, setup });
+  const dialer = new Dialer(server.port, setup?.proxyHeader);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${scenario.timeoutMs / 1000} s`)), scenario.timeoutMs);

@@ -4,7 +4,7 @@ import { Dialer, runLimited } from './load/dialer';
 import { greet, IdleConnection, oneShot, pingPong, streamEcho } from './load/echo';
 import { lengthPrefixedFrames, mixedBytes, Payload, textLines } from './load/payload';
 import { ServerProcess } from './serverProcess';
-import { FRAME_HEADER_BYTES, Protocol } from './servers/protocol';
+import { FRAME_HEADER_BYTES, Protocol, ServerSetup } from './servers/protocol';
 import { percentile } from './stats';
 
 export interface Metric {
@@ -13,8 +13,9 @@ export interface Metric {
   readonly better: 'higher' | 'lower';
 }
 
-/** Issue #10's budget line for a scenario: a bound on rxwire/baseline, or on rxwire's own figure. */
+/** Issue #10's budget line for a scenario: a bound on rxwire/baseline, or on rxwire's own figure; none for a comparison of two setups. */
 export type Budget =
+  | { readonly kind: 'none' }
   | { readonly kind: 'ratioAtLeast'; readonly ratio: number }
   | { readonly kind: 'ratioAtMost'; readonly ratio: number }
   | { readonly kind: 'rxwireAtMost'; readonly value: number };
@@ -43,7 +44,15 @@ export interface Scenario {
   readonly p99Budget?: Budget;
   /** A run that takes longer has failed. */
   readonly timeoutMs: number;
+  /** Where the scenario compares two setups of the rxwire server (issue #14): what its rxwire and baseline columns run. */
+  readonly setups?: Comparison['setups'];
   run(target: Target): Promise<Measurement>;
+}
+
+/** Two setups of the rxwire server side by side instead of rxwire and the bar: `label` says which is which. */
+export interface Comparison {
+  readonly label: string;
+  readonly setups: { readonly rxwire: ServerSetup; readonly baseline: ServerSetup };
 }
 
 /** How much work each scenario does: `--quick` scales these down. */
@@ -93,7 +102,27 @@ export function scenarios(sizes: Sizes): Scenario[] {
     stream('8c', 'lines', lines, MANY_STREAMS, sizes.streamBytesEach, framedBudget),
     stream('9a', 'lengthPrefixed', frames, 1, sizes.streamBytes, framedBudget),
     stream('9b', 'lengthPrefixed', frames, MANY_STREAMS, sizes.streamBytesEach, framedBudget),
+    connectClose('10a', bytes, sizes.connects, twoWorkers),
+    pingPongs('10b', 'upper', bytes, 100, sizes.pingPongTripsEach, undefined, twoWorkers),
+    connectClose('11a', bytes, sizes.connects, proxyHeader(1)),
+    connectClose('11b', bytes, sizes.connects, proxyHeader(2)),
   ];
+}
+
+// Issue #14: both setups may use both cores, which the load generator shares.
+const twoWorkers: Comparison = {
+  label: '--workers 2 / 1',
+  setups: { rxwire: { workers: 2, allCores: true }, baseline: { workers: 1, allCores: true } },
+};
+
+function proxyHeader(version: 1 | 2): Comparison {
+  return { label: `PROXY v${version} header / none`, setups: { rxwire: { proxyHeader: version }, baseline: {} } };
+}
+
+const unbudgeted: Budget = { kind: 'none' };
+
+function compared(title: string, comparison: Comparison | undefined): string {
+  return comparison === undefined ? title : `${title}: ${comparison.label}`;
 }
 
 const MANY_STREAMS = 64;
@@ -125,14 +154,15 @@ function stream(number: string, protocol: Protocol, payload: Payload, connection
   };
 }
 
-function pingPongs(number: string, protocol: Protocol, payload: Payload, connections: number, trips: number, p99?: Budget): Scenario {
+function pingPongs(number: string, protocol: Protocol, payload: Payload, connections: number, trips: number, p99?: Budget, comparison?: Comparison): Scenario {
   return {
     number,
     protocol,
-    title: `ping-pong, ${connections} conn × ${formatCount(trips)} × ${MESSAGE_SIZE} B${framing(protocol)}`,
+    title: compared(`ping-pong, ${connections} conn × ${formatCount(trips)} × ${MESSAGE_SIZE} B${framing(protocol)}`, comparison),
     metric: { name: 'round trips', unit: 'trips/s', better: 'higher' },
-    budget: parityBudget,
+    budget: comparison ? unbudgeted : parityBudget,
     p99Budget: p99,
+    setups: comparison?.setups,
     timeoutMs: DEADLINE_BASE_MS + connections * trips * SLOWEST_MS_PER_TRIP,
     async run({ server, dialer }) {
       const sockets = await dialer.dialMany(connections);
@@ -146,13 +176,14 @@ function pingPongs(number: string, protocol: Protocol, payload: Payload, connect
   };
 }
 
-function connectClose(number: string, payload: Payload, connects: number): Scenario {
+function connectClose(number: string, payload: Payload, connects: number, comparison?: Comparison): Scenario {
   return {
     number,
     protocol: 'upper',
-    title: `connect, ${GREETING_SIZE} B each way, close: ${formatCount(connects)}, ${CONNECTS_IN_FLIGHT} in flight`,
+    title: compared(`connect, ${GREETING_SIZE} B each way, close: ${formatCount(connects)}, ${CONNECTS_IN_FLIGHT} in flight`, comparison),
     metric: { name: 'connection rate', unit: 'conn/s', better: 'higher' },
-    budget: parityBudget,
+    budget: comparison ? unbudgeted : parityBudget,
+    setups: comparison?.setups,
     timeoutMs: DEADLINE_BASE_MS + connects * SLOWEST_MS_PER_CONNECTION,
     async run({ server, dialer }) {
       const { seconds, details } = await timed(server, () =>

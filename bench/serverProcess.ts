@@ -2,8 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { statusBytes } from './procStatus';
-import { Implementation, Probe, Protocol, Reply, Request } from './servers/protocol';
+import { cpuMicrosOf, statusBytes } from './procStatus';
+import { Implementation, Probe, Protocol, Reply, Request, ServerSetup, SETUP_ENV } from './servers/protocol';
 
 const ROOT = path.resolve(__dirname, '..');
 const STARTUP_MS = 30_000;
@@ -11,14 +11,14 @@ const REPLY_MS = 10_000;
 const STOP_MS = 10_000;
 // What is kept of a server's stderr (its log lines), to say why it crashed.
 const STDERR_KEPT = 2048;
-// Linux's USER_HZ: /proc counts CPU time in these ticks.
-const TICKS_PER_SECOND = 100;
 
 export interface StartOptions {
   /** The CPU core the server is pinned to. */
   readonly core: number;
   /** Where a Node server writes a CPU profile of its serving time; none for no profile. */
   readonly profileDir?: string;
+  /** The rxwire server's setup, where a scenario compares two. */
+  readonly setup?: ServerSetup;
 }
 
 /**
@@ -97,9 +97,11 @@ export class ServerProcess {
 function spawnNode(implementation: Implementation, protocol: Protocol, options: StartOptions): ChildProcess {
   const profile = options.profileDir === undefined ? [] : [path.join(options.profileDir, `${implementation}-${protocol}-${Date.now()}.cpuprofile`)];
   const script = path.join(ROOT, 'bench', 'servers', `${implementation}.ts`);
-  return spawn('taskset', ['-c', String(options.core), process.execPath, '--expose-gc', '-r', 'ts-node/register', script, protocol, ...profile], {
+  const cores = options.setup?.allCores ? '0-1' : String(options.core);
+  return spawn('taskset', ['-c', cores, process.execPath, '--expose-gc', '-r', 'ts-node/register', script, protocol, ...profile], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    env: { ...process.env, [SETUP_ENV]: JSON.stringify(options.setup ?? {}) },
   });
 }
 
@@ -132,11 +134,7 @@ function listeningLine(child: ChildProcess): Promise<Reply> {
 
 function probeFromOutside(pid: number): Probe {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which may itself hold spaces: utime is the 14th, stime the 15th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuMicros = ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1e6;
-  return { rss: statusBytes(status, 'VmRSS'), peakRss: statusBytes(status, 'VmHWM'), cpuMicros };
+  return { rss: statusBytes(status, 'VmRSS'), peakRss: statusBytes(status, 'VmHWM'), cpuMicros: cpuMicrosOf(pid) };
 }
 
 function nextReply(child: ChildProcess, timeoutMs: number, what: string): Promise<Reply> {

@@ -21,6 +21,7 @@ export {
   RxwireError,
   SendBacklogFull,
   Undeliverable,
+  WorkerFailed,
 } from './core/errors';
 export { flowOf } from './core/flow';
 export type { Flow, FlowEvent } from './core/flow';
@@ -66,6 +67,8 @@ export type { Server } from './transports/hosting';
 export type { ConnectionLimits } from './transports/stream/connection';
 export { Connection } from './transports/stream/connection';
 export { serve } from './transports/stream/server';
+export { serveClustered } from './transports/cluster';
+export type { ClusteredServeOptions, ClusteredServer } from './transports/cluster';
 export { connect } from './transports/stream/client';
 export type { ClientTlsOptions, ConnectOptions, ProxyProtocolOptions, ServeOptions, ServerTlsOptions } from './transports/stream/options';
 export { DatagramConnection } from './transports/datagram/connection';

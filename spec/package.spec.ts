@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { eventually, listening, portOf, Program, root, roundTrip, runCommand } from './support/net';
+import { eventually, isAlive, listening, portOf, Program, root, roundTrip, runCommand } from './support/net';
 
 // The package as a user gets it: `npm pack`, the tarball installed into fresh projects (CommonJS,
 // ESM, TypeScript under nodenext and bundler with every strict flag), run with plain `node`, and
@@ -229,6 +229,16 @@ describe('the npm package, installed from its tarball', function () {
       for (const file of ['exclaim.mjs', 'exclaim.cjs', 'exclaim.ts']) {
         expect(await serveAndAsk(['--handler', `handlers/${file}`], file)).to.equal(`${file}!`);
       }
+    });
+
+    it('serves from --workers 2, and SIGTERM to npx alone ends the primary and every worker', async () => {
+      const server = await listening(npx(['--workers', '2', '--grace-ms', '200', '--port=0', '--host', '127.0.0.1']), 60_000);
+      served.push(server);
+      expect(server.stdout).to.deep.equal([`listening on ${server.address}`]);
+      for (const text of ['one', 'two']) expect((await roundTrip({ port: portOf(server.address) }, Buffer.from(text))).toString()).to.equal(text.toUpperCase());
+      process.kill(server.child.pid!, 'SIGTERM');
+      await server.exit;
+      await eventually(() => !isAlive(-server.child.pid!), 10_000, 'the primary and its workers to exit');
     });
 
     it("serves a module from a folder with no node_modules, on the command's rxwire and rxjs", async () => {

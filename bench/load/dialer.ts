@@ -1,10 +1,22 @@
 import * as net from 'node:net';
+import { encodeProxyHeader } from 'rxwire';
 
-/** Opens client connections to one loopback port and keeps track of them, so that a failed run can close them all. */
+/**
+ * Opens client connections to one loopback port and keeps track of them, so that a failed run can
+ * close them all. With `proxyHeader`, each connection first sends a PROXY header of that version,
+ * as HAProxy's `send-proxy` (1) or `send-proxy-v2` (2) would.
+ */
 export class Dialer {
   private readonly open = new Set<net.Socket>();
+  private readonly preamble: Buffer | undefined;
 
-  constructor(private readonly port: number) {}
+  constructor(
+    private readonly port: number,
+    proxyHeader?: 1 | 2,
+  ) {
+    const endpoints = { source: { address: '192.0.2.1', port: 40000 }, destination: { address: '127.0.0.1', port } };
+    this.preamble = proxyHeader === undefined ? undefined : encodeProxyHeader({ version: proxyHeader, command: 'PROXY', family: 'tcp4', ...endpoints });
+  }
 
   /** A connected socket, half-open capable and with Nagle off, like rxwire's own client. */
   dial(): Promise<net.Socket> {
@@ -16,6 +28,7 @@ export class Dialer {
     return new Promise((resolve, reject) => {
       socket.once('connect', () => {
         socket.off('error', reject);
+        if (this.preamble) socket.write(this.preamble);
         resolve(socket);
       });
       socket.once('error', reject);

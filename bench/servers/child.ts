@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { statusBytes } from '../procStatus';
+import cluster from 'node:cluster';
+import { cpuMicrosOf, statusBytes } from '../procStatus';
 import { Probe, Protocol, PROTOCOLS, Reply, Request } from './protocol';
 
 const SETTLE_MS = 200;
@@ -75,8 +76,10 @@ async function collectGarbage(): Promise<void> {
   gc();
 }
 
+/** This process's memory; its CPU time and, with workers, theirs too. */
 function probe(): Probe {
   const status = readFileSync('/proc/self/status', 'utf8');
   const cpu = process.cpuUsage();
-  return { rss: statusBytes(status, 'VmRSS'), peakRss: statusBytes(status, 'VmHWM'), cpuMicros: cpu.user + cpu.system };
+  const workers = Object.values(cluster.workers ?? {}).reduce((sum, worker) => sum + (worker?.process.pid ? cpuMicrosOf(worker.process.pid) : 0), 0);
+  return { rss: statusBytes(status, 'VmRSS'), peakRss: statusBytes(status, 'VmHWM'), cpuMicros: cpu.user + cpu.system + workers };
 }

@@ -13,6 +13,21 @@ export type Protocol = (typeof PROTOCOLS)[number];
 
 export const FRAME_HEADER_BYTES = 2;
 
+/**
+ * How the rxwire server is set up where a scenario compares two of its setups (issue #14) rather
+ * than rxwire with the hand-written bar. Given to the server process as JSON in BENCH_SETUP.
+ */
+export interface ServerSetup {
+  /** `serveClustered()` with this many workers instead of `serve()`. */
+  readonly workers?: number;
+  /** Every connection starts with a PROXY header of this version (`proxyProtocol: true`). */
+  readonly proxyHeader?: 1 | 2;
+  /** The server's processes may run on both cores, which the load generator shares, not on core 0 alone. */
+  readonly allCores?: boolean;
+}
+
+export const SETUP_ENV = 'BENCH_SETUP';
+
 /** The server process's own view of its cost, read from /proc/self and `process.cpuUsage()`. */
 export interface Probe {
   /** Resident memory now, in bytes. */

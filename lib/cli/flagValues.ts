@@ -1,6 +1,9 @@
+import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { readFileSync } from 'node:fs';
+import { DEFAULTS } from '../core/defaults';
 import { wholeNumber } from '../core/options';
+import { WorkerCount } from '../transports/cluster';
 
 // Codecs for values as the command line gives them: strings, decoded into what the options take.
 
@@ -17,6 +20,20 @@ export function wholeNumberFromString(min: number, max?: number): t.Type<number,
     String,
   );
 }
+
+const workerNumber = wholeNumberFromString(1, DEFAULTS.maxWorkers);
+
+/** `--workers`: a whole number of workers given as a string, or `auto` (one per core). */
+export const workerCountFromString = new t.Type<number | 'auto', string, unknown>(
+  WorkerCount.name,
+  WorkerCount.is,
+  (u, c) => {
+    if (u === 'auto') return t.success('auto');
+    const count = workerNumber.decode(u);
+    return E.isRight(count) ? t.success(count.right) : t.failure(u, c, `expected ${WorkerCount.name}`);
+  },
+  String,
+);
 
 /**
  * A path, decoded to the PEM text of the file it names, read at once (at startup):

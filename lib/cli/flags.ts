@@ -3,10 +3,11 @@ import * as t from 'io-ts';
 import * as util from 'node:util';
 import { DEFAULTS } from '../core/defaults';
 import { formatErrors, NonEmptyString } from '../core/options';
+import type { ClusteredServeOptions } from '../transports/cluster';
 import type { ConnectDatagramOptions, DatagramServeOptions } from '../transports/datagram/options';
 import type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from '../transports/rdm/options';
 import type { ConnectOptions, ServeOptions } from '../transports/stream/options';
-import { pemFile, wholeNumberFromString } from './flagValues';
+import { pemFile, wholeNumberFromString, workerCountFromString } from './flagValues';
 
 /** One command-line flag: how its value decodes, and its line in `--help`. */
 export interface Flag<A = unknown> {
@@ -117,18 +118,23 @@ export const serverFlags = {
     'N',
     `close a connection after N ms with no bytes either way, 0 = never (default ${DEFAULTS.commandIdleMs}; UDP: expire a peer silent for N ms, default ${DEFAULTS.datagramIdleMs})`,
   ),
-  'max-connections': option(wholeNumberFromString(1), 'N', 'close connections past N at once, before any reply (UDP: drop datagrams from peers past N)'),
-  'max-connections-per-address': option(wholeNumberFromString(1), 'N', 'close connections from one address past N at once'),
+  'max-connections': option(wholeNumberFromString(1), 'N', 'close connections past N at once, before any reply; per worker with --workers (UDP: drop datagrams from peers past N)'),
+  'max-connections-per-address': option(wholeNumberFromString(1), 'N', 'close connections from one address past N at once; per worker with --workers'),
   'grace-ms': option(wholeNumberFromString(0), 'N', `on SIGINT/SIGTERM, let open connections finish for N ms (default ${DEFAULTS.graceMs})`),
   backlog: option(wholeNumberFromString(1), 'N', 'connections the OS may queue before they are accepted'),
+  workers: option(
+    workerCountFromString,
+    'N|auto',
+    'serve from N worker processes sharing the port (node:cluster), auto = one per core; a worker that dies is restarted (TCP and TLS only)',
+  ),
   'proxy-protocol': toggle('every connection starts with a PROXY header (v1 or v2, as HAProxy sends), from a loopback peer only: its addresses are the connection\'s'),
   quiet: toggle('no line per connection: only listening, failures of the server itself, and shutdown', 'q'),
   verbose: toggle('also print the handler and the options it is served with', 'v'),
   help: toggle('print this help and exit', 'h'),
 } satisfies Flags;
 
-/** What the server flags ask for: `serve()` options, or under `udp`, `serveDatagrams()` options. */
-export type AnyServeOptions = ServeOptions | { readonly udp: DatagramServeOptions } | { readonly rdm: ReliableDatagramServeOptions };
+/** What the server flags ask for: `serve()` options (`serveClustered()`'s with `workers`), or under `udp`, `serveDatagrams()` options. */
+export type AnyServeOptions = ServeOptions | ClusteredServeOptions | { readonly udp: DatagramServeOptions } | { readonly rdm: ReliableDatagramServeOptions };
 
 /** Server options from decoded server flags; Left when flags contradict each other. */
 export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.Either<string, AnyServeOptions> {
@@ -140,6 +146,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
   if (cert !== undefined && key === undefined) return E.left('--tls-cert: needs --tls-key too');
   if (key !== undefined && cert === undefined) return E.left('--tls-key: needs --tls-cert too');
   if (flags.quiet && flags.verbose) return E.left('--quiet: cannot be combined with --verbose');
+  if (flags.workers !== undefined && flags.unix !== undefined) return E.left('--workers: cannot be combined with --unix (a Unix socket is served from one process)');
   if (flags.udp || flags.rdm) {
     const name = flags.udp ? '--udp' : '--rdm';
     const conflicting: [unknown, string][] = [
@@ -149,6 +156,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
       [flags.backlog, '--backlog'],
       [flags['max-connections-per-address'], '--max-connections-per-address'],
       [flags['proxy-protocol'], '--proxy-protocol'],
+      [flags.workers, '--workers'],
     ];
     const other = conflicting.find(([value]) => value !== undefined && value !== false)?.[1];
     if (other) return E.left(`${name}: cannot be combined with ${other}`);
@@ -171,6 +179,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
     graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
     backlog: flags.backlog,
     ...(flags['proxy-protocol'] ? { proxyProtocol: true as const } : {}),
+    ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
   });
 }
 

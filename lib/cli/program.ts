@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import { readFileSync } from 'node:fs';
 import { pipe } from 'fp-ts/function';
 import { Handler } from '../core/handler';
+import { ClusteredServer, serveClustered } from '../transports/cluster';
 import { serveDatagrams } from '../transports/datagram/server';
 import { serveReliableDatagrams } from '../transports/rdm/server';
 import { Server } from '../transports/hosting';
@@ -96,10 +97,19 @@ export interface ServeReport {
 /**
  * Serves until SIGINT or SIGTERM, then closes gracefully and exits 0; exits 1 if it can't listen.
  * Prints `listening on ADDRESS`, the transport first when it isn't plain: `listening on udp [::]:50007`, `listening on rdm …`.
+ * With `workers`, this process is the primary and prints that line once every worker listens; in
+ * the workers (the same program run again by node:cluster) it serves and prints nothing.
  */
 export async function serveUntilSignalled(program: string, options: AnyServeOptions, handler: Handler, report: ServeReport = {}): Promise<void> {
-  const serving = 'udp' in options ? serveDatagrams(options.udp, handler) : 'rdm' in options ? serveReliableDatagrams(options.rdm, handler) : serve(options, handler);
-  const server: Server = await serving.catch((err: Error) => exitWith(1, `${program}: ${err.message}`));
+  const serving: Promise<Server | ClusteredServer> =
+    'udp' in options
+      ? serveDatagrams(options.udp, handler)
+      : 'rdm' in options
+        ? serveReliableDatagrams(options.rdm, handler)
+        : 'workers' in options && options.workers !== undefined
+          ? serveClustered(options, handler)
+          : serve(options, handler);
+  const server = await serving.catch((err: Error) => exitWith(1, `${program}: ${err.message}`));
   const transport = server.transport === 'tcp' || server.transport === 'unix' ? '' : `${server.transport} `;
   process.stdout.write(`listening on ${transport}${server.address}\n`);
   if (report.verbose) stamped(`serving with ${describeOptions(options)}`);
@@ -107,7 +117,8 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   const shutdown = (reason: string) => {
     if (closing) return;
     closing = true;
-    logToStderr(`${reason}: closing, ${server.connections} connection(s) open`);
+    const open = 'connections' in server ? `${server.connections} connection(s) open` : `${server.workers} worker(s) serving`;
+    logToStderr(`${reason}: closing, ${open}`);
     server.close().then(() => logWritten()).then(() => process.exit(0));
   };
   process.once('SIGINT', shutdown).once('SIGTERM', shutdown).once('SIGHUP', shutdown);
@@ -139,10 +150,13 @@ export function exitWith(code: number, line: string, stream: NodeJS.WritableStre
   process.exit(code);
 }
 
+// The server's own lines, a worker's (`worker 2: server: …`) included.
+const SERVER_LINE = /^(worker \d+: )?server: /;
+
 /** Where a server program's log lines go: stderr, each with an ISO timestamp; under `quiet`, only the server's own. */
 function serverLog(quiet: boolean): (line: string) => void {
   return (line) => {
-    if (!quiet || line.startsWith('server: ')) stamped(line);
+    if (!quiet || SERVER_LINE.test(line)) stamped(line);
   };
 }
 

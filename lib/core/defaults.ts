@@ -26,6 +26,14 @@ export const DEFAULTS = {
   proxyAllow: ['127.0.0.0/8', '::1'],
   /** Bytes a server's connections together may hold in decoders and pending output. */
   maxBufferedBytes: 256 * MiB,
+  /** The most cluster workers `workers` takes (`--workers`). */
+  maxWorkers: 1024,
+  /** The first wait before a cluster worker that died is started again; it doubles while the worker keeps dying. */
+  workerRestartMs: 100,
+  /** The longest wait before a worker that keeps dying is started again. */
+  workerMaxRestartMs: 10_000,
+  /** A worker that served this long before it died is restarted after the first wait again. */
+  workerStableMs: 10_000,
   /** The command's idle timeout (the library's `serve()` has none unless asked). */
   commandIdleMs: 300_000,
   /** Deepest nesting `json()` takes. */

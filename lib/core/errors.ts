@@ -193,6 +193,14 @@ export class FlowUnavailable extends RxwireError {
 }
 
 /**
+ * A cluster worker could not start serving: its listen failed (`listen EADDRINUSE: …`, the
+ * message as a single server's would be) or it exited before it listened.
+ */
+export class WorkerFailed extends RxwireError {
+  readonly code = 'ERR_WORKER_FAILED';
+}
+
+/**
  * Options a function refuses: an unknown key (`serve: unknown option "idleTimeout" (did you mean
  * "idleMs"?)`) or a bad value (`lines: maxLength: expected a whole number ≥ 1, got 0`). A
  * TypeError, as Node's own invalid-argument errors are, and one of the family (`instanceof

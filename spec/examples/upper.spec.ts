@@ -11,6 +11,7 @@ import {
   dial,
   eventually,
   hasIPv6,
+  listening,
   portOf,
   readAll,
   roundTrip,
@@ -62,6 +63,28 @@ describe('examples/upper.ts', function () {
     } finally {
       server.child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves TLS from --workers 2 behind one listening line, and exits 0 on SIGTERM', async function () {
+    this.timeout(90_000);
+    const { cert, certFile, keyFile } = selfSignedCert();
+    const args = ['--workers', '2', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certFile, '--tls-key', keyFile];
+    const server = await listening(runProgram('examples/upper.ts', args), 60_000);
+    try {
+      expect(server.stdout).to.deep.equal([`listening on tls 127.0.0.1:${portOf(server.address)}`]);
+      for (const text of ['first', 'second']) {
+        const socket = tls.connect({ port: portOf(server.address), host: '127.0.0.1', ca: cert, servername: 'localhost' });
+        const reply = readAll(socket);
+        socket.end(text);
+        expect((await reply).toString()).to.equal(text.toUpperCase());
+      }
+      server.child.kill('SIGTERM');
+      expect(await server.exit).to.equal(0);
+      expect(server.stderr).to.include('SIGTERM: closing, 2 worker(s) serving');
+    } finally {
+      // The workers too, should the test fail before they exit.
+      if (server.child.exitCode === null && server.child.signalCode === null) process.kill(-server.child.pid!, 'SIGKILL');
     }
   });
 

@@ -205,12 +205,12 @@ export function startProgram(file: string, args: string[]): Promise<Program & { 
   return listening(runProgram(file, args));
 }
 
-/** Waits for a server program's `listening on ADDRESS` line; rejects if it exits first. */
-export async function listening(program: Program): Promise<Program & { address: string }> {
+/** Waits for a server program's `listening on ADDRESS` line (`ms` at most); rejects if it exits first. */
+export async function listening(program: Program, ms = 20000): Promise<Program & { address: string }> {
   const exited = program.exit.then((code) => {
     throw new Error(`exited with ${code} before listening: ${program.stderr.join(' | ')}`);
   });
-  await Promise.race([eventually(() => program.stdout.some((l) => l.startsWith('listening on ')), 20000, 'the program to listen'), exited]);
+  await Promise.race([eventually(() => program.stdout.some((l) => l.startsWith('listening on ')), ms, 'the program to listen'), exited]);
   exited.catch(() => {});
   const address = program.stdout.find((l) => l.startsWith('listening on '))!.slice('listening on '.length);
   return { ...program, address };
@@ -218,6 +218,16 @@ export async function listening(program: Program): Promise<Program & { address: 
 
 export function portOf(address: string): number {
   return Number(address.slice(address.lastIndexOf(':') + 1));
+}
+
+/** Whether a process, or for a negative number a process group, still exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Resident memory of a process, in bytes, from /proc. */

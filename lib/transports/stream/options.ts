@@ -80,44 +80,44 @@ const ProxyProtocolOption = new t.Type<true | ProxyProtocolOptions, unknown, unk
   (value) => value,
 );
 
-export const ServeOptions = strictOptions(
-  {},
-  {
-    /** Interface to bind; none = every interface, IPv6 and IPv4 (dual-stack). */
-    host: NonEmptyString,
-    /** TCP port; 0 = any free port. */
-    port: Port,
-    /** Unix domain socket path, instead of host and port. */
-    path: NonEmptyString,
-    /** Connections the OS may queue before they are accepted. */
-    backlog: wholeNumber(1),
-    /** End a connection once no bytes have moved either way for this long; 0 = never (the default). */
-    idleMs: wholeNumber(0),
-    /** Connections past this many are closed at once, before any reply. */
-    maxConnections: wholeNumber(1),
-    /** Connections from one address past this many are closed at once. */
-    maxConnectionsPerAddress: wholeNumber(1),
-    /** A TLS handshake not done within this long is abandoned. Default 10 s. */
-    handshakeTimeoutMs: wholeNumber(1),
-    /** After the server has ended a connection, how long the peer may go without progress. Default 5 s. */
-    lingerMs: wholeNumber(1),
-    /** Bytes all connections together may hold in decoders and pending output. Default 256 MiB. */
-    maxBufferedBytes: wholeNumber(1),
-    /** On close, how long open connections may go on before they are destroyed. */
-    graceMs: wholeNumber(0),
-    /** Bytes of pending output at which `backpressure()` holds reads. */
-    highWaterMark: wholeNumber(1),
-    /** Serve TLS instead of plain TCP (or over the Unix socket). */
-    tls: ServerTlsOptions,
-    /**
-     * Every connection starts with a PROXY protocol header (v1 or v2, as HAProxy's `send-proxy`
-     * sends, before any TLS): the connection's addresses are the ones it carries. `true` for the defaults.
-     */
-    proxyProtocol: ProxyProtocolOption,
-    /** Where log lines go; false for none. Default: stderr. */
-    log: LogOption,
-  },
-);
+/** `serve()`'s options, each key's codec: `serveClustered()` takes them too. */
+export const serveOptionCodecs = {
+  /** Interface to bind; none = every interface, IPv6 and IPv4 (dual-stack). */
+  host: NonEmptyString,
+  /** TCP port; 0 = any free port. */
+  port: Port,
+  /** Unix domain socket path, instead of host and port. */
+  path: NonEmptyString,
+  /** Connections the OS may queue before they are accepted. */
+  backlog: wholeNumber(1),
+  /** End a connection once no bytes have moved either way for this long; 0 = never (the default). */
+  idleMs: wholeNumber(0),
+  /** Connections past this many are closed at once, before any reply. */
+  maxConnections: wholeNumber(1),
+  /** Connections from one address past this many are closed at once. */
+  maxConnectionsPerAddress: wholeNumber(1),
+  /** A TLS handshake not done within this long is abandoned. Default 10 s. */
+  handshakeTimeoutMs: wholeNumber(1),
+  /** After the server has ended a connection, how long the peer may go without progress. Default 5 s. */
+  lingerMs: wholeNumber(1),
+  /** Bytes all connections together may hold in decoders and pending output. Default 256 MiB. */
+  maxBufferedBytes: wholeNumber(1),
+  /** On close, how long open connections may go on before they are destroyed. */
+  graceMs: wholeNumber(0),
+  /** Bytes of pending output at which `backpressure()` holds reads. */
+  highWaterMark: wholeNumber(1),
+  /** Serve TLS instead of plain TCP (or over the Unix socket). */
+  tls: ServerTlsOptions,
+  /**
+   * Every connection starts with a PROXY protocol header (v1 or v2, as HAProxy's `send-proxy`
+   * sends, before any TLS): the connection's addresses are the ones it carries. `true` for the defaults.
+   */
+  proxyProtocol: ProxyProtocolOption,
+  /** Where log lines go; false for none. Default: stderr. */
+  log: LogOption,
+};
+
+export const ServeOptions = strictOptions({}, serveOptionCodecs);
 export type ServeOptions = t.TypeOf<typeof ServeOptions>;
 
 export const ConnectOptions = strictOptions(

@@ -91,6 +91,24 @@ describe('flags', () => {
     expect(left(connectOptionsFromFlags({ 'tls-ca': ca }))).to.equal('--tls-ca: needs --tls too');
   });
 
+  it('turns --workers N or auto into workers, for TCP and TLS servers only', () => {
+    const workers = (value: string) => {
+      const parsed = parseArgs([`--workers=${value}`], serverFlags);
+      return E.isLeft(parsed) ? parsed.left : parsed.right.flags.workers;
+    };
+    expect(workers('2')).to.equal(2);
+    expect(workers('auto')).to.equal('auto');
+    for (const bad of ['0', '-1', 'abc', '1025', '2.5', '']) {
+      expect(workers(bad)).to.equal(`--workers: expected a whole number from 1 to 1024 or "auto", got ${JSON.stringify(bad)}`);
+    }
+    expect(serveOptionsFromFlags({ workers: 3 })).to.deep.equal(
+      E.right({ host: undefined, port: 50007, idleMs: 300000, maxConnections: undefined, maxConnectionsPerAddress: undefined, graceMs: 5000, backlog: undefined, workers: 3 }),
+    );
+    expect(left(serveOptionsFromFlags({ udp: true, workers: 2 }))).to.equal('--udp: cannot be combined with --workers');
+    expect(left(serveOptionsFromFlags({ rdm: true, workers: 'auto' }))).to.equal('--rdm: cannot be combined with --workers');
+    expect(left(serveOptionsFromFlags({ unix: '/tmp/s', workers: 2 }))).to.equal('--workers: cannot be combined with --unix (a Unix socket is served from one process)');
+  });
+
   it('lists every flag in the help text', () => {
     const text = usage('upper [flags]', serverFlags, { examples: ['upper --port 0'], exitCodes: ['2  a bad flag'] });
     for (const name of Object.keys(serverFlags)) expect(text).to.include(`--${name}`);

@@ -5,7 +5,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { closed, closedPort, dial, eventually, listening, portOf, Program, runCommand, runProgram, selfSignedCert } from '../../../support/net';
+import { ask, greet, greetNewcomer, oneFromEachOfTwo } from '../../../support/greeting';
+import { closed, closedPort, eventually, listening, portOf, Program, runCommand, runProgram, selfSignedCert } from '../../../support/net';
 
 // rxwire behind a real HAProxy in TCP mode, all on 127.0.0.1: the config is the README's.
 
@@ -16,10 +17,13 @@ interface Backend extends Program {
   pid: number;
 }
 
+// A backend with workers is three ts-node processes starting at once.
+const STARTUP_MS = 60_000;
+
 /** `rxwire --proxy-protocol` in a process of its own (so that it can be killed), serving the greeting handler. */
 async function startBackend(...extra: string[]): Promise<Backend> {
   const args = ['--handler', 'spec/support/greetingHandler.ts', '--proxy-protocol', '--host', '127.0.0.1', '--port', '0', '--grace-ms', '100', ...extra];
-  const program = await listening(runProgram('lib/cli/rxwire.ts', args));
+  const program = await listening(runProgram('lib/cli/rxwire.ts', args), STARTUP_MS);
   return { ...program, port: portOf(program.address), pid: program.child.pid! };
 }
 
@@ -97,44 +101,6 @@ async function waitForPort(port: number, ms: number, gaveUp: () => boolean): Pro
   }
 }
 
-interface Greeted {
-  socket: net.Socket;
-  /** The backend process that answered, and the client address it saw. */
-  pid: number;
-  remote: string;
-}
-
-/** Connects through HAProxy and reads the backend's greeting line, `PID REMOTE`. */
-async function greet(port: number): Promise<Greeted> {
-  const socket = await dial({ port });
-  const line = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`no greeting within 5 s, got ${JSON.stringify(text)}`)), 5000);
-    socket.on('data', function onData(chunk: Buffer) {
-      text += chunk.toString('latin1');
-      if (!text.includes('\n')) return;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      resolve(text.slice(0, text.indexOf('\n')));
-    });
-    socket.once('close', () => reject(new Error(`closed before its greeting, got ${JSON.stringify(text)}`)));
-  });
-  const [pid, remote] = line.split(' ');
-  return { socket, pid: Number(pid), remote: remote! };
-}
-
-/** Sends `text` and resolves with the reply (the backend answers in upper case), within 5 s. */
-function ask(socket: net.Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(text)} within 5 s`)), 5000);
-    socket.once('data', (chunk: Buffer) => {
-      clearTimeout(timer);
-      resolve(chunk.toString());
-    });
-    socket.write(text);
-  });
-}
-
 (installed ? describe : describe.skip)(installed ? 'behind HAProxy' : 'behind HAProxy (skipped: haproxy is not installed; apt-get install -y haproxy)', function () {
   this.timeout(60_000);
   const backends: Backend[] = [];
@@ -206,5 +172,30 @@ function ask(socket: net.Socket, text: string): Promise<string> {
       expect(greeted.remote).to.equal(`127.0.0.1:${greeted.socket.localPort}`);
     }
     await eventually(() => haproxy!.stderr.some((l) => /Server rxwire_servers\/s0 is DOWN/.test(l)), 5000, 'haproxy to mark the killed backend down');
+  });
+
+  it("in front of --workers 2: a worker killed by SIGKILL comes back, new connections are served, the other worker's go on", async function () {
+    this.timeout(2 * STARTUP_MS);
+    const clustered = await startBackend('--workers', '2');
+    try {
+      haproxy = await startHaproxy([clustered.port], 'send-proxy-v2');
+      const [doomed, survivor, all] = await oneFromEachOfTwo(haproxy.port);
+      clients.push(...all.map((g) => g.socket));
+      expect([doomed.pid, survivor.pid]).not.to.include(clustered.pid);
+      process.kill(doomed.pid, 'SIGKILL');
+      await closed(doomed.socket);
+      expect(await ask(survivor.socket, 'still here')).to.equal('STILL HERE');
+      for (let i = 0; i < 4; i++) {
+        const greeted = await greet(haproxy.port);
+        clients.push(greeted.socket);
+        expect(greeted.remote).to.equal(`127.0.0.1:${greeted.socket.localPort}`);
+      }
+      const back = await greetNewcomer(haproxy.port, [survivor.pid], STARTUP_MS, clients);
+      expect(back.pid).not.to.be.oneOf([doomed.pid, clustered.pid]);
+      expect(back.remote).to.equal(`127.0.0.1:${back.socket.localPort}`);
+      expect(await ask(survivor.socket, 'untouched')).to.equal('UNTOUCHED');
+    } finally {
+      await stop(clustered);
+    }
   });
 });

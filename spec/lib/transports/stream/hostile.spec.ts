@@ -10,7 +10,7 @@ import * as t from 'io-ts';
 import { encodeJson, encodeLines, Handler, json, lengthPrefixed, lines, serve } from 'rxwire';
 import upper, { upperBytes } from '../../../../handlers/upper';
 import { escapeLine } from '../../../../lib/transports/hosting';
-import { closed, delay, dial, eventually, listening, portOf, readAll, root, runCommand, selfSignedCert, startServer } from '../../../support/net';
+import { closed, delay, dial, eventually, isAlive, listening, portOf, readAll, root, runCommand, selfSignedCert, startServer } from '../../../support/net';
 
 // What a hostile or unlucky peer tries, over real loopback sockets: every connection must end in
 // bounded time, the process must survive its handlers, and one peer must not take others' places.
@@ -359,12 +359,3 @@ describe('serve against hostile and unlucky peers', function () {
     }
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

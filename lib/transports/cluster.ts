@@ -1,0 +1,234 @@
+import cluster, { Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
+import * as t from 'io-ts';
+import { DEFAULTS } from '../core/defaults';
+import { InvalidOption, WorkerFailed } from '../core/errors';
+import { Handler, Transport } from '../core/handler';
+import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
+import { Log, logger } from './hosting';
+import { logToStderr, logWritten } from './stderrLog';
+import { serveOptionCodecs, ServeOptions } from './stream/options';
+import { serve } from './stream/server';
+
+// Serving from several processes is hosting: the listening socket is shared through node:cluster
+// (on Linux the primary accepts and deals connections to the workers in turn), each worker runs
+// `serve()` on it, and the primary only supervises: starts, restarts, and closes them.
+
+const maxWorkers = wholeNumber(1, DEFAULTS.maxWorkers);
+
+/** How many workers: a whole number, or `auto` for `os.availableParallelism()`. */
+export const WorkerCount = new t.Type<number | 'auto', number | 'auto', unknown>(
+  `${maxWorkers.name} or "auto"`,
+  (u): u is number | 'auto' => u === 'auto' || maxWorkers.is(u),
+  (u, c) => (u === 'auto' || maxWorkers.is(u) ? t.success(u) : t.failure(u, c, `expected ${maxWorkers.name} or "auto"`)),
+  (n) => n,
+);
+
+const ClusteredServeOptions = strictOptions({}, { ...serveOptionCodecs, workers: WorkerCount });
+
+/** `serveClustered()`'s options: those of `serve()` (not `path`) and how many workers serve them. */
+export type ClusteredServeOptions = ServeOptions & {
+  /** Worker processes, each serving every option given; default `auto`, one per core. */
+  readonly workers?: number | 'auto';
+};
+
+/** The primary's view of a clustered server. */
+export interface ClusteredServer {
+  readonly transport: Transport;
+  /** Where every worker listens: `[::]:50007`, `127.0.0.1:41234`. */
+  readonly address: string;
+  /** The real port all workers share (useful after `port: 0`). */
+  readonly port: number | undefined;
+  /** Workers serving right now; fewer than asked while one that died waits to restart. */
+  readonly workers: number;
+  /**
+   * Stops accepting in every worker at once, gives their open connections `graceMs` (default:
+   * the `graceMs` option, else 5 s), and resolves once every worker has exited.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+type FromWorker = { readonly rxwire: 'listening'; readonly transport: Transport; readonly address: string; readonly port: number | undefined } | { readonly rxwire: 'failed'; readonly reason: string };
+type ToWorker = { readonly rxwire: 'close'; readonly graceMs: number };
+
+// Which of the N places a worker fills, so that its log lines and its restarts keep one name.
+const SLOT_ENV = 'RXWIRE_WORKER';
+// After its grace period a worker has this long to exit before it is killed.
+const WORKER_EXIT_MS = 2000;
+
+/**
+ * `serve()` from `workers` processes sharing one listening socket. Call it the same way in every
+ * process of the program: in the primary it starts the workers and resolves once all of them
+ * listen (it rejects with `WorkerFailed` when one cannot, with the others stopped); in a worker,
+ * which Node starts by running the program again, it serves and never settles, so that code after
+ * it runs once, in the primary. A worker that dies is started again after 100 ms, then after
+ * twice as long each time it dies again, up to 10 s; only its own connections are lost.
+ *
+ * ```ts
+ * serveClustered({ port: 9000, workers: 'auto' }, handler).then((server) => console.log(`listening on ${server.address}`));
+ * ```
+ */
+export async function serveClustered(options: ClusteredServeOptions, handler: Handler): Promise<ClusteredServer> {
+  const { workers: count = 'auto', ...opts } = decodeOptions('serveClustered', ClusteredServeOptions, options);
+  if (opts.path !== undefined) throw new InvalidOption('serveClustered: path: a Unix socket cannot be shared by workers; serve() it from one process');
+  const size = count === 'auto' ? Math.min(availableParallelism(), DEFAULTS.maxWorkers) : count;
+  return cluster.isPrimary ? new Supervisor(size, logger(opts.log), opts.graceMs ?? DEFAULTS.graceMs).started : serveInWorker(opts, handler);
+}
+
+/**
+ * The wait before a worker that died is started again, given the wait before its last start (0
+ * for none) and how long it lived: the first wait again once it has lived a while, else twice
+ * the last, capped.
+ */
+export function restartDelay(previousMs: number, livedMs: number): number {
+  if (previousMs === 0 || livedMs >= DEFAULTS.workerStableMs) return DEFAULTS.workerRestartMs;
+  return Math.min(previousMs * 2, DEFAULTS.workerMaxRestartMs);
+}
+
+interface Slot {
+  readonly number: number;
+  worker: Worker | undefined;
+  startedAt: number;
+  listening: boolean;
+  delayMs: number;
+  restart: NodeJS.Timeout | undefined;
+  /** Why its last worker failed, when it said so. */
+  reason: string | undefined;
+}
+
+class Supervisor {
+  readonly started: Promise<ClusteredServer>;
+  private readonly slots: Slot[];
+  private closing: Promise<void> | undefined;
+  private settle!: { resolve: (server: ClusteredServer) => void; reject: (err: WorkerFailed) => void };
+  private running = false;
+
+  constructor(
+    size: number,
+    private readonly log: Log,
+    private readonly graceMs: number,
+  ) {
+    this.started = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.slots = Array.from({ length: size }, (_, i): Slot => ({ number: i + 1, worker: undefined, startedAt: 0, listening: false, delayMs: 0, restart: undefined, reason: undefined }));
+    this.slots.forEach((slot) => this.start(slot));
+  }
+
+  private start(slot: Slot): void {
+    slot.restart = undefined;
+    slot.listening = false;
+    slot.reason = undefined;
+    slot.startedAt = Date.now();
+    const worker = cluster.fork({ [SLOT_ENV]: String(slot.number) });
+    slot.worker = worker;
+    worker.on('message', (message: FromWorker) => this.heard(slot, worker, message));
+    worker.on('exit', (code, signal) => this.exited(slot, worker, code, signal));
+  }
+
+  private heard(slot: Slot, worker: Worker, message: FromWorker): void {
+    if (slot.worker !== worker) return;
+    if (message?.rxwire === 'failed') {
+      slot.reason = message.reason;
+      if (!this.running) this.fail(message.reason);
+      return;
+    }
+    if (message?.rxwire !== 'listening') return;
+    slot.listening = true;
+    if (this.closing) worker.send({ rxwire: 'close', graceMs: 0 } satisfies ToWorker);
+    if (this.running || !this.slots.every((s) => s.listening)) return;
+    this.running = true;
+    const supervisor = this;
+    this.settle.resolve({
+      transport: message.transport,
+      address: message.address,
+      port: message.port,
+      get workers() {
+        return supervisor.slots.filter((s) => s.listening).length;
+      },
+      close: (graceMs) => this.close(graceMs),
+    });
+  }
+
+  private exited(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
+    if (slot.worker !== worker) return;
+    slot.worker = undefined;
+    slot.listening = false;
+    if (this.closing) return;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    if (!this.running) return this.fail(slot.reason ?? `worker ${slot.number} ${how} before it listened`);
+    const lived = Date.now() - slot.startedAt;
+    slot.delayMs = restartDelay(slot.delayMs, lived);
+    const why = slot.reason === undefined ? '' : ` (${slot.reason})`;
+    this.log(`server: worker ${slot.number} (pid ${worker.process.pid}) ${how}${why} after ${(lived / 1000).toFixed(1)} s: restarting it in ${slot.delayMs} ms`);
+    slot.restart = setTimeout(() => this.start(slot), slot.delayMs);
+  }
+
+  /** A worker could not start: stop the others, and reject with its reason. */
+  private fail(reason: string): void {
+    this.stopAll(0).then(() => this.settle.reject(new WorkerFailed(reason)));
+  }
+
+  private close(graceMs: number | undefined): Promise<void> {
+    return this.stopAll(graceMs ?? this.graceMs);
+  }
+
+  /** Tells every worker to close within `graceMs`, kills those still there after it, and resolves once all have exited. */
+  private stopAll(graceMs: number): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const live = this.slots.filter((slot) => {
+        clearTimeout(slot.restart);
+        return slot.worker !== undefined;
+      });
+      const exits = live.map((slot) => new Promise((exited) => slot.worker!.once('exit', exited)));
+      const kill = setTimeout(() => live.forEach((slot) => slot.worker?.process.kill('SIGKILL')), graceMs + WORKER_EXIT_MS);
+      for (const slot of live) {
+        if (slot.worker!.isConnected()) slot.worker!.send({ rxwire: 'close', graceMs } satisfies ToWorker);
+        else slot.worker!.process.kill('SIGKILL');
+      }
+      Promise.all(exits).then(() => {
+        clearTimeout(kill);
+        resolve();
+      });
+    });
+    return this.closing;
+  }
+}
+
+/**
+ * In a worker: serves, tells the primary where (or why not), and exits once its server has closed,
+ * on the primary's word or on a signal of its own (a terminal's Ctrl-C reaches every process).
+ * Node's cluster ends a worker whose primary has gone.
+ */
+function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
+  const tag = `worker ${process.env[SLOT_ENV] ?? cluster.worker?.id}: `;
+  const sink = opts.log;
+  const log = sink === false ? false : (line: string) => (sink ?? logToStderr)(tag + line);
+  const tell = (message: FromWorker, then?: () => void) => process.send?.(message, undefined, undefined, then);
+  serve({ ...opts, log }, handler).then(
+    (server) => {
+      let closing = false;
+      const close = (graceMs?: number) => {
+        if (closing) return;
+        closing = true;
+        server.close(graceMs)
+          .then(() => logWritten())
+          .then(() => process.exit(0));
+      };
+      process.on('message', (message: ToWorker) => message?.rxwire === 'close' && close(message.graceMs));
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => close());
+      tell({ rxwire: 'listening', transport: server.transport, address: server.address, port: server.port });
+    },
+    (err: Error) => tell({ rxwire: 'failed', reason: listenFailure(err) }, () => process.exit(1)),
+  );
+  return new Promise<never>(() => {});
+}
+
+/**
+ * A listen error as `serve()` alone words it (`listen EADDRINUSE: address already in use
+ * 127.0.0.1:9000`): Node's cluster reports the primary's failed bind as `bind EADDRINUSE 127.0.0.1:9000`.
+ */
+function listenFailure(err: NodeJS.ErrnoException & { address?: string; port?: number }): string {
+  const description = err.syscall === 'bind' && err.errno !== undefined ? getSystemErrorMap().get(err.errno)?.[1] : undefined;
+  if (description === undefined || err.address === undefined) return err.message;
+  return `listen ${err.code}: ${description} ${err.address}${err.port ? `:${err.port}` : ''}`;
+}
