@@ -79,7 +79,6 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
   private readonly received = new ChunkQueue();
   /** The length of the payload being read; undefined while reading a header. */
   private payloadLength: number | undefined;
-
   constructor(private readonly framing: Framing) {}
 
   get buffered(): number {
@@ -90,31 +89,44 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
     const payloads: Buffer[] = [];
     const { headerBytes, maxLength } = this.framing;
     let from = 0;
-    if (this.received.length === 0 && this.payloadLength === undefined) {
-      // Nothing held: frames that lie whole in the chunk are views of it, with no queue between.
-      while (chunk.length - from >= headerBytes) {
-        const length = this.readHeader(chunk, from);
-        if (typeof length !== 'number') return { frames: payloads, error: length };
-        if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
-        const end = from + headerBytes + length;
-        if (end > chunk.length) break;
-        payloads.push(chunk.subarray(from + headerBytes, end));
-        from = end;
-      }
-    }
-    this.received.push(from === 0 ? chunk : chunk.subarray(from));
-    for (;;) {
+    if (this.received.length > 0 || this.payloadLength !== undefined) {
+      // The frame begun in an earlier chunk takes from this one only the bytes it lacks.
       if (this.payloadLength === undefined) {
-        if (this.received.length < headerBytes) break;
+        from = Math.max(0, headerBytes - this.received.length);
+        if (chunk.length < from) return this.hold(chunk, payloads);
+        this.received.push(chunk.subarray(0, from));
         const length = this.readHeader(this.received.take(headerBytes), 0);
         if (typeof length !== 'number') return { frames: payloads, error: length };
         if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
         this.payloadLength = length;
       }
-      if (this.received.length < this.payloadLength) break;
+      const missing = this.payloadLength - this.received.length;
+      if (chunk.length - from < missing) return this.hold(from === 0 ? chunk : chunk.subarray(from), payloads);
+      this.received.push(chunk.subarray(from, from + missing));
+      from += missing;
       payloads.push(this.received.take(this.payloadLength));
       this.payloadLength = undefined;
     }
+    // Frames that lie whole in the chunk are views of it, with no queue between.
+    while (chunk.length - from >= headerBytes) {
+      const length = this.readHeader(chunk, from);
+      if (typeof length !== 'number') return { frames: payloads, error: length };
+      if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
+      const end = from + headerBytes + length;
+      if (end > chunk.length) {
+        this.payloadLength = length;
+        from += headerBytes;
+        break;
+      }
+      payloads.push(chunk.subarray(from + headerBytes, end));
+      from = end;
+    }
+    return this.hold(from === 0 ? chunk : chunk.subarray(from), payloads);
+  }
+
+  /** Keeps `bytes`, the start of a frame, for the next chunk. */
+  private hold(bytes: Buffer, payloads: Buffer[]): Decoded<Buffer> {
+    this.received.push(bytes);
     this.received.settle();
     return { frames: payloads };
   }
