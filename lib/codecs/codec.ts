@@ -22,6 +22,12 @@ export interface Decoder<F> {
   end(): Decoded<F>;
   /** Bytes held for a frame that has not fully arrived. */
   readonly buffered: number;
+  /**
+   * For a decoder that drops bytes around each frame it cuts straight from a chunk: how many
+   * always come right before such a frame (a header) and right after it (a delimiter). Encoders
+   * may then answer a frame handed back unchanged in length with a view that takes them in.
+   */
+  readonly separators?: { readonly before: number; readonly after: number };
 }
 
 /** Makes a fresh decoder, with its own buffer, for each connection. */

@@ -5,6 +5,7 @@ import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
 import { decodeOptions, oneOf, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
 import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
+import { withHeader } from './frameOrigin';
 
 export interface LengthPrefixedOptions {
   /** Size of the length header. */
@@ -66,8 +67,11 @@ export function frameEncoder(options: LengthPrefixedOptions): (payload: Buffer) 
   const { headerBytes, bigEndian, headerOverhead, maxLength } = framing('encodeLengthPrefixed', options);
   return (payload) => {
     if (payload.length > maxLength) return new FrameTooLong(payload.length, maxLength);
-    const bytes = Buffer.allocUnsafe(headerBytes + payload.length);
     const length = payload.length + headerOverhead;
+    // A payload that lengthPrefixed() cut from this read behind the same header costs no copy.
+    const inPlace = withHeader(payload, headerBytes, length, bigEndian);
+    if (inPlace) return inPlace;
+    const bytes = Buffer.allocUnsafe(headerBytes + payload.length);
     if (bigEndian) bytes.writeUIntBE(length, 0, headerBytes);
     else bytes.writeUIntLE(length, 0, headerBytes);
     bytes.set(payload, headerBytes);
@@ -79,7 +83,12 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
   private readonly received = new ChunkQueue();
   /** The length of the payload being read; undefined while reading a header. */
   private payloadLength: number | undefined;
-  constructor(private readonly framing: Framing) {}
+  /** A payload cut from a chunk has its header right before it there. */
+  readonly separators: Decoder<Buffer>['separators'];
+
+  constructor(private readonly framing: Framing) {
+    this.separators = { before: framing.headerBytes, after: 0 };
+  }
 
   get buffered(): number {
     return this.received.length;
