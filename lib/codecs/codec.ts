@@ -28,6 +28,8 @@ export interface Decoder<F> {
    * may then answer a frame handed back unchanged in length with a view that takes them in.
    */
   readonly separators?: { readonly before: number; readonly after: number };
+  /** With `separators`: from which index the frames of the last step are views cut straight from its chunk; undefined for none. */
+  readonly cutFrom?: number;
 }
 
 /** Makes a fresh decoder, with its own buffer, for each connection. */

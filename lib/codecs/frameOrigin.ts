@@ -6,24 +6,23 @@
  * and the views of consecutive frames lie end to end, so a transport can send them as one.
  *
  * Only bytes that belong to no frame are taken in: `before` and `after` are how many bytes
- * before and after every frame of the chunk its decoder dropped (see `Decoder.separators`).
+ * before and after every frame of the chunk its decoder dropped (see `Decoder.separators`). A
+ * frame is noted only when its decoder says it is a view of the chunk (`Decoder.cutFrom`).
  */
 export interface FrameOrigin {
   frame: unknown;
   source: Buffer | undefined;
-  /** `source.buffer`, looked up once per chunk: the getter costs more than the rest of a check. */
-  sourceBuffer: ArrayBufferLike | undefined;
   before: number;
   after: number;
 }
 
 /** One for the process: decoders hand frames on synchronously, one at a time. */
-export const emitting: FrameOrigin = { frame: undefined, source: undefined, sourceBuffer: undefined, before: 0, after: 0 };
+export const emitting: FrameOrigin = { frame: undefined, source: undefined, before: 0, after: 0 };
 
-/** Where `frame` starts in the chunk it was cut from, or -1 when it is not the frame being handed on or lies outside it. */
+/** Where `frame`, a view of `source` (its decoder says so), starts in it; -1 should it lie outside. */
 function offsetInSource(frame: Buffer, source: Buffer): number {
   const start = frame.byteOffset - source.byteOffset;
-  return start >= 0 && start + frame.length <= source.length && frame.buffer === emitting.sourceBuffer ? start : -1;
+  return start >= 0 && start + frame.length <= source.length ? start : -1;
 }
 
 /** `frame` followed by `trailer`, as a view of its chunk, when `trailer` follows it there; else undefined. */

@@ -85,6 +85,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
   private payloadLength: number | undefined;
   /** A payload cut from a chunk has its header right before it there. */
   readonly separators: Decoder<Buffer>['separators'];
+  cutFrom: number | undefined;
 
   constructor(private readonly framing: Framing) {
     this.separators = { before: framing.headerBytes, after: 0 };
@@ -95,6 +96,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
   }
 
   decode(chunk: Buffer): Decoded<Buffer> {
+    this.cutFrom = undefined;
     const payloads: Buffer[] = [];
     const { headerBytes, maxLength } = this.framing;
     let from = 0;
@@ -117,6 +119,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
       this.payloadLength = undefined;
     }
     // Frames that lie whole in the chunk are views of it, with no queue between.
+    const cutFrom = payloads.length;
     while (chunk.length - from >= headerBytes) {
       const length = this.readHeader(chunk, from);
       if (typeof length !== 'number') return { frames: payloads, error: length };
@@ -130,6 +133,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
       payloads.push(chunk.subarray(from + headerBytes, end));
       from = end;
     }
+    this.cutFrom = cutFrom;
     return this.hold(from === 0 ? chunk : chunk.subarray(from), payloads);
   }
 

@@ -61,6 +61,7 @@ class LinesDecoder implements Decoder<Buffer> {
   /** Bytes past `maxLength` an unfinished line may hold: the start of a delimiter, or a `\r`. */
   private readonly slack: number;
   readonly separators: Decoder<Buffer>['separators'];
+  cutFrom: number | undefined;
 
   constructor(
     private readonly delimiter: Buffer,
@@ -78,7 +79,10 @@ class LinesDecoder implements Decoder<Buffer> {
   }
 
   decode(chunk: Buffer): Decoded<Buffer> {
+    this.cutFrom = undefined;
     const lines: Buffer[] = [];
+    // Only a line that began in an earlier chunk is not a view of this one.
+    this.cutFrom = this.pending.length > 0 ? 1 : 0;
     // Each byte is scanned once: the pending bytes hold no delimiter, so only one that began in
     // their tail and ends in this chunk needs a look back.
     let start = 0;

@@ -106,9 +106,10 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
     } catch (err) {
       return this.frames.error(err);
     }
-    const separators = chunk && this.decoder.separators;
-    if (separators) {
-      if (!this.emitFrom(chunk, separators, decoded.frames)) return;
+    const cutFrom = chunk && this.decoder.cutFrom;
+    const separators = this.decoder.separators;
+    if (cutFrom !== undefined && separators) {
+      if (!this.emitFrom(chunk!, separators, decoded.frames, cutFrom)) return;
     } else {
       for (const frame of decoded.frames) {
         this.frames.next(frame);
@@ -119,18 +120,19 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
     else if (last) this.frames.complete();
   }
 
-  /** Hands `frames` on with their origin noted; false once closed. A decode nested downstream notes its own, and this one's comes back after. */
-  private emitFrom(chunk: Buffer, separators: { before: number; after: number }, frames: readonly F[]): boolean {
+  /**
+   * Hands `frames` on, noting those from `cutFrom` on as cut from `chunk`; false once closed. A
+   * decode nested downstream notes its own frames, and this one's note comes back after.
+   */
+  private emitFrom(chunk: Buffer, separators: { before: number; after: number }, frames: readonly F[], cutFrom: number): boolean {
     const outer = { ...emitting };
-    const sourceBuffer = chunk.buffer;
     try {
-      for (const frame of frames) {
+      for (let i = 0; i < frames.length; i++) {
         emitting.source = chunk;
-        emitting.sourceBuffer = sourceBuffer;
         emitting.before = separators.before;
         emitting.after = separators.after;
-        emitting.frame = frame;
-        this.frames.next(frame);
+        emitting.frame = i >= cutFrom ? frames[i] : undefined;
+        this.frames.next(frames[i]);
         if (this.closed) return false;
       }
       return true;

@@ -135,6 +135,13 @@ describe('encoding a frame in place (frameOrigin)', () => {
     expect(outputs[1].buffer).not.to.equal(read.buffer);
   });
 
+  it('copies a line that began in the read before, though it may lie at a like offset of another buffer', () => {
+    const reads = [Buffer.from('ab'), Buffer.alloc(64 * 1024, '\n').fill('c', 0, 1)];
+    const outputs = collect(from(reads).pipe(lines(), encodeLines())).values;
+    expect(outputs.length).to.equal(64 * 1024 - 1);
+    expect(outputs.slice(0, 2).map(String)).to.deep.equal(['abc\n', '\n']);
+  });
+
   it('copies a frame handed back later than when it was handed on', () => {
     const read = Buffer.alloc(6, 'a\nb\nc\n');
     let previous: Buffer | undefined;
