@@ -79,7 +79,6 @@ class LinesDecoder implements Decoder<Buffer> {
   }
 
   decode(chunk: Buffer): Decoded<Buffer> {
-    this.cutFrom = undefined;
     const lines: Buffer[] = [];
     // Only a line that began in an earlier chunk is not a view of this one.
     this.cutFrom = this.pending.length > 0 ? 1 : 0;

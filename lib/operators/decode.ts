@@ -106,10 +106,10 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
     } catch (err) {
       return this.frames.error(err);
     }
-    const cutFrom = chunk && this.decoder.cutFrom;
+    const cutFrom = chunk === undefined ? undefined : this.decoder.cutFrom;
     const separators = this.decoder.separators;
-    if (cutFrom !== undefined && separators) {
-      if (!this.emitFrom(chunk!, separators, decoded.frames, cutFrom)) return;
+    if (chunk !== undefined && cutFrom !== undefined && separators) {
+      if (!this.emitFrom(chunk, separators, decoded.frames, cutFrom)) return;
     } else {
       for (const frame of decoded.frames) {
         this.frames.next(frame);
