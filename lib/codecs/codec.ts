@@ -22,6 +22,14 @@ export interface Decoder<F> {
   end(): Decoded<F>;
   /** Bytes held for a frame that has not fully arrived. */
   readonly buffered: number;
+  /**
+   * For a decoder that drops bytes around each frame it cuts straight from a chunk: how many
+   * always come right before such a frame (a header) and right after it (a delimiter). Encoders
+   * may then answer a frame handed back unchanged in length with a view that takes them in.
+   */
+  readonly separators?: { readonly before: number; readonly after: number };
+  /** With `separators`: from which index the frames of the last step are views cut straight from its chunk; undefined for none. */
+  readonly cutFrom?: number;
 }
 
 /** Makes a fresh decoder, with its own buffer, for each connection. */

@@ -5,6 +5,7 @@ import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
 import { decodeOptions, oneOf, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
 import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
+import { withHeader } from './frameOrigin';
 
 export interface LengthPrefixedOptions {
   /** Size of the length header. */
@@ -66,8 +67,11 @@ export function frameEncoder(options: LengthPrefixedOptions): (payload: Buffer) 
   const { headerBytes, bigEndian, headerOverhead, maxLength } = framing('encodeLengthPrefixed', options);
   return (payload) => {
     if (payload.length > maxLength) return new FrameTooLong(payload.length, maxLength);
-    const bytes = Buffer.allocUnsafe(headerBytes + payload.length);
     const length = payload.length + headerOverhead;
+    // A payload that lengthPrefixed() cut from this read behind the same header costs no copy.
+    const inPlace = withHeader(payload, headerBytes, length, bigEndian);
+    if (inPlace) return inPlace;
+    const bytes = Buffer.allocUnsafe(headerBytes + payload.length);
     if (bigEndian) bytes.writeUIntBE(length, 0, headerBytes);
     else bytes.writeUIntLE(length, 0, headerBytes);
     bytes.set(payload, headerBytes);
@@ -79,42 +83,63 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
   private readonly received = new ChunkQueue();
   /** The length of the payload being read; undefined while reading a header. */
   private payloadLength: number | undefined;
+  /** A payload cut from a chunk has its header right before it there. */
+  readonly separators: Decoder<Buffer>['separators'];
+  cutFrom: number | undefined;
 
-  constructor(private readonly framing: Framing) {}
+  constructor(private readonly framing: Framing) {
+    this.separators = { before: framing.headerBytes, after: 0 };
+  }
 
   get buffered(): number {
     return this.received.length;
   }
 
   decode(chunk: Buffer): Decoded<Buffer> {
+    this.cutFrom = undefined;
     const payloads: Buffer[] = [];
     const { headerBytes, maxLength } = this.framing;
     let from = 0;
-    if (this.received.length === 0 && this.payloadLength === undefined) {
-      // Nothing held: frames that lie whole in the chunk are views of it, with no queue between.
-      while (chunk.length - from >= headerBytes) {
-        const length = this.readHeader(chunk, from);
-        if (typeof length !== 'number') return { frames: payloads, error: length };
-        if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
-        const end = from + headerBytes + length;
-        if (end > chunk.length) break;
-        payloads.push(chunk.subarray(from + headerBytes, end));
-        from = end;
-      }
-    }
-    this.received.push(from === 0 ? chunk : chunk.subarray(from));
-    for (;;) {
+    if (this.received.length > 0 || this.payloadLength !== undefined) {
+      // The frame begun in an earlier chunk takes from this one only the bytes it lacks.
       if (this.payloadLength === undefined) {
-        if (this.received.length < headerBytes) break;
+        from = Math.max(0, headerBytes - this.received.length);
+        if (chunk.length < from) return this.hold(chunk, payloads);
+        this.received.push(chunk.subarray(0, from));
         const length = this.readHeader(this.received.take(headerBytes), 0);
         if (typeof length !== 'number') return { frames: payloads, error: length };
         if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
         this.payloadLength = length;
       }
-      if (this.received.length < this.payloadLength) break;
+      const missing = this.payloadLength - this.received.length;
+      if (chunk.length - from < missing) return this.hold(from === 0 ? chunk : chunk.subarray(from), payloads);
+      this.received.push(chunk.subarray(from, from + missing));
+      from += missing;
       payloads.push(this.received.take(this.payloadLength));
       this.payloadLength = undefined;
     }
+    // Frames that lie whole in the chunk are views of it, with no queue between.
+    const cutFrom = payloads.length;
+    while (chunk.length - from >= headerBytes) {
+      const length = this.readHeader(chunk, from);
+      if (typeof length !== 'number') return { frames: payloads, error: length };
+      if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
+      const end = from + headerBytes + length;
+      if (end > chunk.length) {
+        this.payloadLength = length;
+        from += headerBytes;
+        break;
+      }
+      payloads.push(chunk.subarray(from + headerBytes, end));
+      from = end;
+    }
+    this.cutFrom = cutFrom;
+    return this.hold(from === 0 ? chunk : chunk.subarray(from), payloads);
+  }
+
+  /** Keeps `bytes`, the start of a frame, for the next chunk. */
+  private hold(bytes: Buffer, payloads: Buffer[]): Decoded<Buffer> {
+    this.received.push(bytes);
     this.received.settle();
     return { frames: payloads };
   }

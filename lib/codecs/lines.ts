@@ -6,6 +6,7 @@ import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
 import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
 import { Delimiter } from './delimiter';
+import { withTrailer } from './frameOrigin';
 
 export interface LinesOptions {
   /** Longest line, in bytes, not counting its delimiter. Default 64 KiB. */
@@ -41,6 +42,9 @@ export function linesEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): Enc
 export function lineEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): (line: Buffer | string) => Buffer {
   const delimiter = decodeOptions('encodeLines', EncodeLinesOptions, options).delimiter ?? NEWLINE;
   return (line) => {
+    // A line that lines() cut from this read and that its delimiter still follows costs no copy.
+    const inPlace = typeof line !== 'string' && withTrailer(line, delimiter);
+    if (inPlace) return inPlace;
     const length = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
     const bytes = Buffer.allocUnsafe(length + delimiter.length);
     if (typeof line === 'string') bytes.write(line);
@@ -56,6 +60,8 @@ class LinesDecoder implements Decoder<Buffer> {
   private readonly pending = new ChunkQueue();
   /** Bytes past `maxLength` an unfinished line may hold: the start of a delimiter, or a `\r`. */
   private readonly slack: number;
+  readonly separators: Decoder<Buffer>['separators'];
+  cutFrom: number | undefined;
 
   constructor(
     private readonly delimiter: Buffer,
@@ -64,6 +70,8 @@ class LinesDecoder implements Decoder<Buffer> {
     private readonly keepDelimiter: boolean,
   ) {
     this.slack = dropCarriageReturn ? 1 : delimiter.length - 1;
+    // A line cut from a chunk is followed there by its delimiter, unless it keeps it.
+    this.separators = keepDelimiter ? undefined : { before: 0, after: delimiter.length };
   }
 
   get buffered(): number {
@@ -72,6 +80,8 @@ class LinesDecoder implements Decoder<Buffer> {
 
   decode(chunk: Buffer): Decoded<Buffer> {
     const lines: Buffer[] = [];
+    // Only a line that began in an earlier chunk is not a view of this one.
+    this.cutFrom = this.pending.length > 0 ? 1 : 0;
     // Each byte is scanned once: the pending bytes hold no delimiter, so only one that began in
     // their tail and ends in this chunk needs a look back.
     let start = 0;

@@ -1,5 +1,6 @@
 import { asyncScheduler, Observable, OperatorFunction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { Decoded, Decoder, DecoderFactory } from '../codecs/codec';
+import { emitting } from '../codecs/frameOrigin';
 import { DEFAULTS } from '../core/defaults';
 import { BufferBudgetExceeded, FrameTimeout } from '../core/errors';
 import { flowOf } from '../core/flow';
@@ -84,7 +85,7 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
   }
 
   protected _next(chunk: Buffer): void {
-    this.emit(() => this.decoder.decode(chunk), false);
+    this.emit(() => this.decoder.decode(chunk), false, chunk);
   }
 
   protected _complete(): void {
@@ -92,8 +93,11 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
     this.unsubscribe();
   }
 
-  /** Emits one step's frames, then its error, or completes after the last step. */
-  private emit(step: () => Decoded<F>, last: boolean): void {
+  /**
+   * Emits one step's frames, then its error, or completes after the last step. While a frame cut
+   * from `chunk` is handed on, encoders may answer it with a view of `chunk` (lib/codecs/frameOrigin.ts).
+   */
+  private emit(step: () => Decoded<F>, last: boolean, chunk?: Buffer): void {
     let decoded: Decoded<F>;
     let error: unknown;
     try {
@@ -102,11 +106,38 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
     } catch (err) {
       return this.frames.error(err);
     }
-    for (const frame of decoded.frames) {
-      this.frames.next(frame);
-      if (this.closed) return;
+    const cutFrom = chunk === undefined ? undefined : this.decoder.cutFrom;
+    const separators = this.decoder.separators;
+    if (chunk !== undefined && cutFrom !== undefined && separators) {
+      if (!this.emitFrom(chunk, separators, decoded.frames, cutFrom)) return;
+    } else {
+      for (const frame of decoded.frames) {
+        this.frames.next(frame);
+        if (this.closed) return;
+      }
     }
     if (error !== undefined) this.frames.error(error);
     else if (last) this.frames.complete();
+  }
+
+  /**
+   * Hands `frames` on, noting those from `cutFrom` on as cut from `chunk`; false once closed. A
+   * decode nested downstream notes its own frames, and this one's note comes back after.
+   */
+  private emitFrom(chunk: Buffer, separators: { before: number; after: number }, frames: readonly F[], cutFrom: number): boolean {
+    const outer = { ...emitting };
+    try {
+      for (let i = 0; i < frames.length; i++) {
+        emitting.source = chunk;
+        emitting.before = separators.before;
+        emitting.after = separators.after;
+        emitting.frame = i >= cutFrom ? frames[i] : undefined;
+        this.frames.next(frames[i]);
+        if (this.closed) return false;
+      }
+      return true;
+    } finally {
+      Object.assign(emitting, outer);
+    }
   }
 }

@@ -204,10 +204,20 @@ export class Connection extends TransportConnection {
     this.answering = false;
     const answer = this.answer;
     if (answer.length === 0) return;
-    // Small frames are cheaper copied into one Buffer than queued one by one; a single one as is.
-    const bytes = answer.length === 1 ? answer[0]! : Buffer.concat(answer);
+    if (answer.length > 1) joinAdjacent(answer);
+    const socket = this.socket;
+    if (answer.length === 1) {
+      if (socket.writable) this.queue(answer[0]!);
+    } else if (answer.length <= MAX_GATHERED_PARTS) {
+      // A few large parts go out together in one writev.
+      socket.cork();
+      for (const part of answer) if (socket.writable) this.queue(part);
+      socket.uncork();
+    } else if (socket.writable) {
+      // Many small frames are cheaper copied into one Buffer than queued one by one.
+      this.queue(Buffer.concat(answer));
+    }
     answer.length = 0;
-    if (this.socket.writable) this.queue(bytes);
   }
 
   /**
@@ -223,6 +233,34 @@ export class Connection extends TransportConnection {
     this.socket.write(bytes, this.flushed);
     this.notify('queued');
   }
+}
+
+// Above this many separate parts in one read's answer, they are copied into one Buffer instead.
+const MAX_GATHERED_PARTS = 8;
+
+/**
+ * Joins runs of parts that lie end to end in one ArrayBuffer (frames an encoder answered with
+ * views of their read) into one view each, in place.
+ */
+function joinAdjacent(parts: Buffer[]): void {
+  let runs = 0;
+  let first = parts[0]!;
+  let firstBuffer: ArrayBufferLike | undefined;
+  let runLength = first.length;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    // Offsets first: the buffer getter costs more, and most parts that are not adjacent fail here.
+    if (part.byteOffset === first.byteOffset + runLength && part.buffer === (firstBuffer ??= first.buffer)) {
+      runLength += part.length;
+      continue;
+    }
+    parts[runs++] = runLength === first.length ? first : Buffer.from(first.buffer, first.byteOffset, runLength);
+    first = part;
+    firstBuffer = undefined;
+    runLength = part.length;
+  }
+  parts[runs++] = runLength === first.length ? first : Buffer.from(first.buffer, first.byteOffset, runLength);
+  parts.length = runs;
 }
 
 /** What a handler emitted instead of a Buffer, for its error line: `number`, `string`, `null`, `Array`. */

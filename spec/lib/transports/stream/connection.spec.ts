@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as net from 'node:net';
-import { lastValueFrom, map, Observable, of, Subject } from 'rxjs';
+import { lastValueFrom, map, mergeMap, Observable, of, Subject } from 'rxjs';
 import { formatHost } from '../../../../lib/transports/address';
 import { Connection } from '../../../../lib/transports/stream/connection';
 import { delay, eventually, readAll, collectBytes } from '../../../support/net';
@@ -57,6 +57,34 @@ describe('Connection', () => {
       expect((await received).toString()).to.equal('one two three');
     } finally {
       await close();
+    }
+  });
+
+  it("sends one read's answer in order, parts that lie end to end in their read as one", async () => {
+    const digits = Array.from({ length: 10 }, (_, i) => Buffer.from(String(i)));
+    const answers: Record<string, (read: Buffer) => Buffer[]> = {
+      'views end to end': (read) => [read.subarray(0, 3), read.subarray(3, 6), read.subarray(6)],
+      'a few runs': (read) => [read.subarray(0, 3), read.subarray(3, 6), Buffer.from('|'), read.subarray(6), read.subarray(0, 1)],
+      'many small parts': (read) => [read.subarray(0, 3), read.subarray(3), ...digits],
+    };
+    for (const [name, answer] of Object.entries(answers)) {
+      const { conn, peer, close } = await socketPair();
+      try {
+        const expected: Buffer[] = [];
+        const received = readAll(peer);
+        peer.end('abcdefghijklmnop');
+        const output = conn.input.pipe(
+          mergeMap((read) => {
+            const parts = answer(read);
+            expected.push(Buffer.concat(parts));
+            return parts;
+          }),
+        );
+        await lastValueFrom(conn.send(output), { defaultValue: undefined });
+        expect((await received).toString(), name).to.equal(Buffer.concat(expected).toString());
+      } finally {
+        await close();
+      }
     }
   });
 

@@ -1,0 +1,163 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { from, map, OperatorFunction } from 'rxjs';
+import { withHeader, withTrailer } from '../../../lib/codecs/frameOrigin';
+import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixed';
+import { encodeLines } from '../../../lib/operators/encodeLines';
+import { lengthPrefixed } from '../../../lib/operators/lengthPrefixed';
+import { lines } from '../../../lib/operators/lines';
+import { collect, splitAt } from './splits';
+
+/** What a handler may do with a frame between decoding and encoding; `previous` is the frame before it. */
+type Step = (frame: Buffer, previous: Buffer | undefined) => Buffer;
+const steps: Record<string, Step> = {
+  'passes it on': (frame) => frame,
+  'changes it in place': (frame) => frame.fill(0x2a, 0, Math.min(1, frame.length)),
+  'replaces it': (frame) => Buffer.concat([Buffer.from('<'), frame, Buffer.from('>')]),
+  'passes on a part of it': (frame) => frame.subarray(Math.min(1, frame.length)),
+  'passes on the frame before': (frame, previous) => previous ?? frame,
+};
+
+/**
+ * The output bytes of `decode → step → encode` over `chunks`; each output is reversed in place
+ * afterwards (as a handler may change what it owns) unless the step keeps frames to emit again.
+ */
+function run(chunks: Buffer[], decode: OperatorFunction<Buffer, Buffer>, stepName: string, encode: OperatorFunction<Buffer, Buffer>, copyFrames: boolean): Buffer {
+  const step = steps[stepName];
+  const reverse = stepName !== 'passes on the frame before';
+  let previous: Buffer | undefined;
+  const outcome = collect(
+    from(chunks).pipe(
+      decode,
+      map((frame) => {
+        const answer = step(copyFrames ? Buffer.from(frame) : frame, previous);
+        previous = frame;
+        return answer;
+      }),
+      encode,
+      map((bytes) => (reverse ? bytes.reverse() : bytes)),
+    ),
+  );
+  expect(outcome.error).to.equal(undefined);
+  return Buffer.concat(outcome.values.map((bytes) => (reverse ? Buffer.from(bytes).reverse() : bytes)));
+}
+
+/** A fresh copy of `bytes` cut into chunks that are views of it (as `subarray` splits make them) or each a copy of its own. */
+const chunked = (bytes: Buffer, cuts: number[], copies: boolean) =>
+  splitAt(Buffer.from(bytes), cuts.map((cut) => cut % (bytes.length + 1))).map((chunk) => (copies ? Buffer.from(chunk) : chunk));
+
+describe('encoding a frame in place (frameOrigin)', () => {
+  it('encodeLines gives the bytes a copying encoder gives, whatever the handler does with each line', () => {
+    const delimiters = fc.constantFrom(undefined, '\n', '\r\n', 'ab', 'a', 'aba');
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[ab\r\nxy]{0,12}$/), { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.boolean(),
+        fc.constantFrom(...Object.keys(steps)),
+        delimiters,
+        delimiters,
+        fc.boolean(),
+        (texts, cuts, copies, stepName, decodeDelimiter, encodeDelimiter, keepDelimiter) => {
+          const input = Buffer.from(texts.join(decodeDelimiter ?? '\n'));
+          const decode = lines({ delimiter: decodeDelimiter, keepDelimiter });
+          const encode = encodeLines({ delimiter: encodeDelimiter });
+          const inPlace = run(chunked(input, cuts, copies), decode, stepName, encode, false);
+          const copied = run(chunked(input, cuts, copies), decode, stepName, encode, true);
+          expect(inPlace.toString('latin1')).to.equal(copied.toString('latin1'));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encodeLengthPrefixed gives the bytes a copying encoder gives, whatever the handler does with each payload', () => {
+    const framings = fc.record({
+      headerBytes: fc.constantFrom(1 as const, 2 as const, 4 as const),
+      endian: fc.constantFrom('big' as const, 'little' as const),
+      lengthIncludesHeader: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 20 }), { maxLength: 10 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.boolean(),
+        fc.constantFrom(...Object.keys(steps)),
+        framings,
+        framings,
+        (payloads, cuts, copies, stepName, decodeFraming, encodeFraming) => {
+          const input = Buffer.concat(collect(from(payloads.map((p) => Buffer.from(p))).pipe(encodeLengthPrefixed(decodeFraming))).values);
+          const decode = lengthPrefixed(decodeFraming);
+          const encode = encodeLengthPrefixed(encodeFraming);
+          const inPlace = run(chunked(input, cuts, copies), decode, stepName, encode, false);
+          const copied = run(chunked(input, cuts, copies), decode, stepName, encode, true);
+          expect(inPlace.equals(copied)).to.equal(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('answers a line that lines() cut from a read as a view of that read, and the lines after it end to end', () => {
+    const read = Buffer.alloc(18, 'first\nsecond\nthird');
+    const outputs = collect(from([read]).pipe(lines(), encodeLines())).values;
+    expect(outputs.map(String)).to.deep.equal(['first\n', 'second\n', 'third\n']);
+    expect(outputs[0].buffer).to.equal(read.buffer);
+    expect(outputs[1].byteOffset).to.equal(outputs[0].byteOffset + outputs[0].length);
+    // The last line had no delimiter to take in: a copy.
+    expect(outputs[2].buffer).not.to.equal(read.buffer);
+  });
+
+  it('answers a payload that lengthPrefixed() cut from a read, behind the same header, as a view of that read', () => {
+    const framing = { headerBytes: 2 } as const;
+    const read = Buffer.alloc(9, Buffer.from([0, 2, 0x61, 0x62, 0, 1, 0x63, 0, 3]));
+    const outputs = collect(from([read]).pipe(lengthPrefixed(framing), encodeLengthPrefixed(framing))).values;
+    expect(Buffer.concat(outputs)).to.deep.equal(read.subarray(0, 7));
+    expect(outputs.map((bytes) => [bytes.buffer === read.buffer, bytes.byteOffset])).to.deep.equal([
+      [true, 0],
+      [true, 4],
+    ]);
+  });
+
+  it('never takes in bytes of the next frame: a delimiter longer than the one lines() dropped is copied', () => {
+    // Split on 'a', joined with 'ab': the 'b' after "x" is the next line's first byte, not a delimiter.
+    const read = Buffer.alloc(4, 'xaby');
+    const outputs = collect(from([read]).pipe(lines({ delimiter: 'a' }), encodeLines({ delimiter: 'ab' }))).values;
+    expect(outputs.map(String)).to.deep.equal(['xab', 'byab']);
+    expect(outputs[0].buffer).not.to.equal(read.buffer);
+  });
+
+  it('never takes in bytes of the frame before: a header longer than the one lengthPrefixed() dropped is copied', () => {
+    // One-byte headers; the payload before ends in 0, so [0, 2] before "cd" reads as a two-byte header of 2.
+    const read = Buffer.alloc(6, Buffer.from([2, 0x61, 0, 2, 0x63, 0x64]));
+    const outputs = collect(from([read]).pipe(lengthPrefixed({ headerBytes: 1 }), encodeLengthPrefixed({ headerBytes: 2 }))).values;
+    expect(Buffer.concat(outputs)).to.deep.equal(Buffer.from([0, 2, 0x61, 0, 0, 2, 0x63, 0x64]));
+    expect(outputs[1].buffer).not.to.equal(read.buffer);
+  });
+
+  it('copies a line that began in the read before, though it may lie at a like offset of another buffer', () => {
+    const reads = [Buffer.from('ab'), Buffer.alloc(64 * 1024, '\n').fill('c', 0, 1)];
+    const outputs = collect(from(reads).pipe(lines(), encodeLines())).values;
+    expect(outputs.length).to.equal(64 * 1024 - 1);
+    expect(outputs.slice(0, 2).map(String)).to.deep.equal(['abc\n', '\n']);
+  });
+
+  it('copies a frame handed back later than when it was handed on', () => {
+    const read = Buffer.alloc(6, 'a\nb\nc\n');
+    let previous: Buffer | undefined;
+    const stale = map((line: Buffer) => {
+      const answer = previous ?? line;
+      previous = line;
+      return answer;
+    });
+    const outputs = collect(from([read]).pipe(lines(), stale, encodeLines())).values;
+    expect(outputs.map(String)).to.deep.equal(['a\n', 'a\n', 'b\n']);
+    expect(outputs.map((bytes) => bytes.buffer === read.buffer)).to.deep.equal([true, false, false]);
+  });
+
+  it('copies when no decoder is handing a frame on', () => {
+    const line = Buffer.from('line\n').subarray(0, 4);
+    expect(withTrailer(line, Buffer.from('\n'))).to.equal(undefined);
+    expect(withHeader(Buffer.from([0, 1, 0x61]).subarray(2), 2, 1, true)).to.equal(undefined);
+  });
+});
