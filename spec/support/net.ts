@@ -169,9 +169,17 @@ export interface Program {
   exit: Promise<number | null>;
 }
 
-/** Runs a TypeScript file of the project with ts-node, the way `npx ts-node FILE` does. */
+/** Node's flags that load the project's TypeScript cheaply (see transpile.js): for spawning a program of it. */
+export const transpileFlags = ['-r', path.join(__dirname, 'transpile.js')];
+
+/** Runs a TypeScript file of the project from source, with its types stripped: a third of a second to start. */
 export function runProgram(file: string, args: string[] = []): Program {
-  return runCommand(process.execPath, ['-r', 'ts-node/register', path.join(root, file), ...args]);
+  return runCommand(process.execPath, [...transpileFlags, path.join(root, file), ...args]);
+}
+
+/** Runs a TypeScript file of the project the way the README tells a user to: `npx ts-node FILE`. */
+export function runAsReadmeSays(file: string, args: string[] = []): Program {
+  return runCommand('npx', ['ts-node', file, ...args]);
 }
 
 /**
