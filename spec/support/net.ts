@@ -71,6 +71,23 @@ export async function eventually(predicate: () => boolean, ms = 5000, what = 'co
   }
 }
 
+/**
+ * Resolves with `value()` once it has not changed for `quietMs`, checking every 10 ms, or rejects after `ms`: for
+ * "the server has stopped reading", without a fixed wait that a busy machine can outlast.
+ */
+export async function steady<T>(value: () => T, quietMs: number, ms = 20000, what = 'the value to stop changing'): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last = value();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const now = value();
+    if (now !== last) [last, since] = [now, Date.now()];
+  }
+  return last;
+}
+
 export function closed(socket: net.Socket): Promise<void> {
   return new Promise((resolve) => (socket.destroyed && !socket.connecting ? resolve() : socket.once('close', () => resolve())));
 }
