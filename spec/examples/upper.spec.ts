@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import {
   closed,
-  delay,
   dial,
   eventually,
   hasIPv6,
@@ -259,8 +258,7 @@ describe('examples/upper.ts', function () {
       const started = Date.now();
       await closed(socket);
       expect(Date.now() - started).to.be.within(150, 2000);
-      await delay(50);
-      expect(server.stderr.some((l) => / #\d+ idle for 200 ms, closing$/.test(l))).to.equal(true);
+      await eventually(() => server.stderr.some((l) => / #\d+ idle for 200 ms, closing$/.test(l)), 5000, 'the idle log line');
     } finally {
       server.child.kill('SIGKILL');
     }
