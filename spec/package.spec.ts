@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { eventually, isAlive, listening, portOf, Program, root, roundTrip, runCommand } from './support/net';
@@ -139,6 +139,16 @@ function readmeSnippets(): { file: string; code: string }[] {
   return [...readme.matchAll(/^```(ts|js)\n([\s\S]*?)^```$/gm)].map((m, i) => ({ file: `snippet${i + 1}.${m[1] === 'ts' ? 'ts' : 'cjs'}`, code: m[2]! }));
 }
 
+/** Whether dist/ was built after the last change to what it is built from, judged by times as make does. */
+function distIsFresh(): boolean {
+  const dist = path.join(root, 'dist');
+  if (!existsSync(dist)) return false;
+  const modified = (dir: string) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  const builtAt = Math.min(...modified(dist));
+  const inputs = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.js'].map((f) => statSync(path.join(root, f)).mtimeMs);
+  return Math.max(...modified(path.join(root, 'lib')), ...modified(path.join(root, 'handlers')), ...inputs) < builtAt;
+}
+
 /** The nodenext project: the round trip as ESM and as CommonJS, and every README snippet. Returns its folder. */
 function writeNodenextProject(dir: string, snippets: { file: string; code: string }[]): string {
   write(path.join(dir, 'package.json'), '{ "type": "module" }');
@@ -167,7 +177,9 @@ describe('the npm package, installed from its tarball', function () {
 
   before(() => {
     work = mkdtempSync(path.join(tmpdir(), 'rxwire-package-'));
-    mustRun('npm', ['pack', '--pack-destination', work], root);
+    // `npm pack` would build again what `npm ci` (prepare) has just built: build only when stale.
+    if (!distIsFresh()) mustRun('npm', ['run', 'build'], root);
+    mustRun('npm', ['pack', '--ignore-scripts', '--pack-destination', work], root);
     tarball = path.join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
     app = path.join(work, 'app');
     write(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
