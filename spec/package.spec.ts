@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { eventually, isAlive, listening, portOf, Program, root, roundTrip, runCommand } from './support/net';
@@ -8,7 +8,8 @@ import { eventually, isAlive, listening, portOf, Program, root, roundTrip, runCo
 // The package as a user gets it: `npm pack`, the tarball installed into fresh projects (CommonJS,
 // ESM, TypeScript under nodenext and bundler with every strict flag), run with plain `node`, and
 // the `rxwire` command through npx. No ts-node or typescript is installed there; the TypeScript
-// projects are compiled with this repository's tsc, as a user's build would.
+// projects are compiled with this repository's tsc, as a user's build would. The slow checks (attw,
+// publint, the two compiles) start together once the tarball is installed; each spec awaits its own.
 
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
@@ -17,6 +18,17 @@ const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
 function run(command: string, args: string[], cwd: string, timeoutMs = 120_000): { status: number | null; out: string } {
   const done = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
   return { status: done.status, out: `${done.stdout}${done.stderr}${done.error ? String(done.error) : ''}` };
+}
+
+/** The same as `run`, without blocking: for the checks that run side by side. */
+function runInBackground(command: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (text: string) => (out += text));
+    child.once('error', (err) => resolve({ status: null, out: `${out}${String(err)}` }));
+    child.once('close', (status) => resolve({ status, out }));
+  });
 }
 
 function mustRun(command: string, args: string[], cwd: string, timeoutMs?: number): string {
@@ -127,21 +139,63 @@ function readmeSnippets(): { file: string; code: string }[] {
   return [...readme.matchAll(/^```(ts|js)\n([\s\S]*?)^```$/gm)].map((m, i) => ({ file: `snippet${i + 1}.${m[1] === 'ts' ? 'ts' : 'cjs'}`, code: m[2]! }));
 }
 
+/** Whether dist/ was built after the last change to what it is built from, judged by times as make does. */
+function distIsFresh(): boolean {
+  const dist = path.join(root, 'dist');
+  if (!existsSync(dist)) return false;
+  const modified = (dir: string) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  const builtAt = Math.min(...modified(dist));
+  const inputs = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.js'].map((f) => statSync(path.join(root, f)).mtimeMs);
+  return Math.max(...modified(path.join(root, 'lib')), ...modified(path.join(root, 'handlers')), ...inputs) < builtAt;
+}
+
+/** The nodenext project: the round trip as ESM and as CommonJS, and every README snippet. Returns its folder. */
+function writeNodenextProject(dir: string, snippets: { file: string; code: string }[]): string {
+  write(path.join(dir, 'package.json'), '{ "type": "module" }');
+  write(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'nodenext', moduleResolution: 'nodenext', allowJs: true, checkJs: true }, ['src', 'readme']));
+  write(path.join(dir, 'src', 'main.ts'), roundTripProgram.ts('hello nodenext'));
+  write(path.join(dir, 'src', 'main.cts'), roundTripProgram.ts('hello cts'));
+  for (const { file, code } of snippets) write(path.join(dir, 'readme', file), code);
+  return dir;
+}
+
+/** The bundler-resolution project: the round trip. Returns its folder. */
+function writeBundlerProject(dir: string): string {
+  write(path.join(dir, 'package.json'), '{ "type": "module" }');
+  write(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'esnext', moduleResolution: 'bundler' }, ['src']));
+  write(path.join(dir, 'src', 'main.ts'), roundTripProgram.ts('hello bundler'));
+  return dir;
+}
+
 describe('the npm package, installed from its tarball', function () {
   this.timeout(300_000);
   let work: string;
   let tarball: string;
   let app: string;
+  let snippets: { file: string; code: string }[];
+  let checks: Record<'attw' | 'publint' | 'nodenext' | 'bundler', ReturnType<typeof runInBackground>>;
 
   before(() => {
     work = mkdtempSync(path.join(tmpdir(), 'rxwire-package-'));
-    mustRun('npm', ['pack', '--pack-destination', work], root);
+    // `npm pack` would build again what `npm ci` (prepare) has just built: build only when stale.
+    if (!distIsFresh()) mustRun('npm', ['run', 'build'], root);
+    mustRun('npm', ['pack', '--ignore-scripts', '--pack-destination', work], root);
     tarball = path.join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
     app = path.join(work, 'app');
     write(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
     // Old peers (rxjs 7.5.7 is the first 7.5 whose own types resolve under nodenext), one shared
-    // install for every project below.
-    mustRun('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', tarball, 'rxjs@7.5.7', 'io-ts@2.2.22', 'fp-ts@2.10.0', '@types/node@20'], app);
+    // install for every project below, from npm's cache where it can. Without the optional
+    // raw-socket (its native build is most of an install's time): rxwire must work without it.
+    mustRun('npm', ['install', '--prefer-offline', '--omit=optional', '--no-audit', '--no-fund', '--no-package-lock', tarball, 'rxjs@7.5.7', 'io-ts@2.2.22', 'fp-ts@2.10.0', '@types/node@20'], app);
+    snippets = readmeSnippets();
+    const entrypoints = ['handlers/upper', 'handlers/echo', 'handlers/reverse-lines', 'handlers/json-calc'];
+    checks = {
+      // node16 profile: nodenext and bundler resolution; node10 predates `exports` and cannot see subpaths.
+      attw: runInBackground(bin('attw'), [tarball, '--profile', 'node16', '--include-entrypoints', ...entrypoints, '--format', 'table-flipped'], work),
+      publint: runInBackground(bin('publint'), ['run', tarball, '--strict'], work),
+      nodenext: runInBackground(process.execPath, [tsc, '-p', 'tsconfig.json'], writeNodenextProject(path.join(app, 'ts-nodenext'), snippets)),
+      bundler: runInBackground(process.execPath, [tsc, '-p', 'tsconfig.json'], writeBundlerProject(path.join(app, 'ts-bundler'))),
+    };
   });
   after(() => work && rmSync(work, { recursive: true, force: true }));
 
@@ -152,12 +206,10 @@ describe('the npm package, installed from its tarball', function () {
     expect(listed).to.include.members(['LICENSE', 'CHANGELOG.md', 'dist/lib/index.js', 'dist/lib/index.mjs', 'dist/lib/index.d.ts', 'dist/lib/index.d.mts', 'dist/lib/index.js.map']);
   });
 
-  it('passes attw and publint', () => {
-    const entrypoints = ['handlers/upper', 'handlers/echo', 'handlers/reverse-lines', 'handlers/json-calc'];
-    // node16 profile: nodenext and bundler resolution; node10 predates `exports` and cannot see subpaths.
-    const attw = run(bin('attw'), [tarball, '--profile', 'node16', '--include-entrypoints', ...entrypoints, '--format', 'table-flipped'], work);
+  it('passes attw and publint', async () => {
+    const attw = await checks.attw;
     expect(attw.status, attw.out).to.equal(0);
-    const publint = run(bin('publint'), ['run', tarball, '--strict'], work);
+    const publint = await checks.publint;
     expect(publint.status, publint.out).to.equal(0);
     expect(publint.out).to.include('All good!');
   });
@@ -173,16 +225,10 @@ describe('the npm package, installed from its tarball', function () {
 
   // One compile for both (TypeScript checks all of @types/node each time): the round trip, and
   // every ts and js block of the README as written.
-  it('compiles the round trip (ESM and CommonJS files) and every README snippet under strict nodenext with no error, and runs', () => {
+  it('compiles the round trip (ESM and CommonJS files) and every README snippet under strict nodenext with no error, and runs', async () => {
     const dir = path.join(app, 'ts-nodenext');
-    write(path.join(dir, 'package.json'), '{ "type": "module" }');
-    write(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'nodenext', moduleResolution: 'nodenext', allowJs: true, checkJs: true }, ['src', 'readme']));
-    write(path.join(dir, 'src', 'main.ts'), roundTripProgram.ts('hello nodenext'));
-    write(path.join(dir, 'src', 'main.cts'), roundTripProgram.ts('hello cts'));
-    const snippets = readmeSnippets();
     expect(snippets.length).to.be.greaterThan(4);
-    for (const { file, code } of snippets) write(path.join(dir, 'readme', file), code);
-    const { status, out } = run(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
+    const { status, out } = await checks.nodenext;
     expect(out, 'readme/snippetN is the Nth ts or js block of README.md').to.equal('');
     expect(status).to.equal(0);
     expect(mustRun(process.execPath, ['out/src/main.js'], dir).trim().split('\n')).to.deep.equal([
@@ -193,30 +239,30 @@ describe('the npm package, installed from its tarball', function () {
     expect(mustRun(process.execPath, ['out/src/main.cjs'], dir).trim().split('\n')[0]).to.equal('Received HELLO CTS');
   });
 
-  it('compiles under strict TypeScript (bundler resolution) with no error, and runs', () => {
+  it('compiles under strict TypeScript (bundler resolution) with no error, and runs', async () => {
     const dir = path.join(app, 'ts-bundler');
-    write(path.join(dir, 'package.json'), '{ "type": "module" }');
-    write(path.join(dir, 'tsconfig.json'), tsconfig({ module: 'esnext', moduleResolution: 'bundler' }, ['src']));
-    write(path.join(dir, 'src', 'main.ts'), roundTripProgram.ts('hello bundler'));
-    mustRun(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
+    const { status, out } = await checks.bundler;
+    expect(status, out).to.equal(0);
     expect(mustRun(process.execPath, ['out/main.js'], dir).trim().split('\n')[0]).to.equal('Received HELLO BUNDLER');
   });
 
-  describe('the rxwire command through npx', () => {
+  // `npx rxwire` once, as a user types it; then the bin npx would run, without npx's second of lookup.
+  describe('the installed rxwire command', () => {
     const npx = (args: string[], cwd = app) => runCommand('npx', ['--no', '--', 'rxwire', ...args], cwd);
+    const rxwire = (args: string[], cwd = app) => runCommand(path.join(app, 'node_modules', '.bin', 'rxwire'), args, cwd);
     const served: Program[] = [];
     afterEach(async () => {
       await Promise.all(served.splice(0).map(stop));
     });
 
-    async function serveAndAsk(args: string[], request: string): Promise<string> {
-      const server = await listening(npx([...args, '--port=0', '--host', '127.0.0.1']));
+    async function serveAndAsk(args: string[], request: string, start = rxwire): Promise<string> {
+      const server = await listening(start([...args, '--port=0', '--host', '127.0.0.1']));
       served.push(server);
       return (await roundTrip({ port: portOf(server.address) }, Buffer.from(request))).toString();
     }
 
     it('serves the default handler, then .mjs, .cjs and .ts modules of a "type": "module" project', async () => {
-      expect(await serveAndAsk([], 'abc')).to.equal('ABC');
+      expect(await serveAndAsk([], 'abc', npx)).to.equal('ABC');
       const mod = path.join(app, 'handlers');
       write(path.join(mod, 'package.json'), '{ "type": "module" }');
       const body = `pipe(backpressure(), closeOnEmptyRead(), map((chunk) => Buffer.concat([chunk, Buffer.from('!')])))`;
@@ -251,7 +297,7 @@ describe('the npm package, installed from its tarball', function () {
 
     it('refuses a .ts module that does not compile in one line naming FILE:LINE:COL, exit 2', async () => {
       const broken = write(path.join(app, 'handlers', 'broken.ts'), "import { map } from 'rxjs';\nexport default map((b: Buffer) => b.;\n");
-      const program = npx(['--handler', broken, '--port', '0']);
+      const program = rxwire(['--handler', broken, '--port', '0']);
       expect(await program.exit).to.equal(2);
       expect(program.stderr).to.have.length(1);
       expect(program.stderr[0]).to.match(new RegExp(`^rxwire: ${broken}:2:\\d+: \\S`));
@@ -259,24 +305,24 @@ describe('the npm package, installed from its tarball', function () {
 
     it('answers -h, --help and --version, exit 0; -q and -v change the log; a bad flag exits 2', async () => {
       for (const flag of ['-h', '--help']) {
-        const help = npx([flag]);
+        const help = rxwire([flag]);
         expect(await help.exit).to.equal(0);
         expect(help.stdout[0]).to.equal('usage: rxwire [flags]');
         expect(help.stdout).to.include('exit codes:');
       }
-      const version = npx(['--version']);
+      const version = rxwire(['--version']);
       expect(await version.exit).to.equal(0);
       expect(version.stdout).to.deep.equal([JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version]);
 
-      const quiet = await listening(npx(['-q', '--port=0', '--host', '127.0.0.1']));
-      const verbose = await listening(npx(['-v', '--port=0', '--host', '127.0.0.1']));
+      const quiet = await listening(rxwire(['-q', '--port=0', '--host', '127.0.0.1']));
+      const verbose = await listening(rxwire(['-v', '--port=0', '--host', '127.0.0.1']));
       served.push(quiet, verbose);
       for (const server of [quiet, verbose]) await roundTrip({ port: portOf(server.address) }, Buffer.from('x'));
       await eventually(() => verbose.stderr.some((l) => / #1 closed /.test(l)), 5000, 'the close line');
       expect(quiet.stderr).to.deep.equal([]);
       expect(verbose.stderr.join('\n')).to.match(/Z handler: upper\n.*Z serving with /);
 
-      const bad = npx(['--port', '70000']);
+      const bad = rxwire(['--port', '70000']);
       expect(await bad.exit).to.equal(2);
       expect(bad.stderr).to.deep.equal(['rxwire: --port: expected a whole number from 0 to 65535, got "70000"']);
     });

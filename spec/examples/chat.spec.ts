@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as net from 'node:net';
 import { chatRoom } from '../../examples/chat';
-import { collectLines, delay, dial, eventually, portOf, startProgram, startServer } from '../support/net';
+import { collectLines, dial, eventually, portOf, startProgram, startServer } from '../support/net';
 
 /** A chat client that keeps every line it hears. */
 async function join(port: number): Promise<{ socket: net.Socket; heard: string[]; address: string }> {
@@ -75,7 +75,7 @@ describe('examples/chat.ts', function () {
     const program = await startProgram('examples/chat.ts', ['--port', '0', '--host', '127.0.0.1']);
     try {
       const [a, b] = await Promise.all([join(portOf(program.address)), join(portOf(program.address))]);
-      await delay(200);
+      await eventually(() => program.stderr.filter((l) => / #\d+ open /.test(l)).length === 2, 5000, 'both to join');
       a.socket.write('hi\n');
       await eventually(() => b.heard.length === 1, 5000, 'b to hear a');
       expect(b.heard).to.deep.equal([`${a.address}: hi`]);

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { root } from '../support/net';
+import { root, transpileFlags } from '../support/net';
 
 function ping(...args: string[]) {
-  return spawnSync(process.execPath, ['-r', 'ts-node/register', path.join(root, 'examples', 'ping.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 20_000 });
+  return spawnSync(process.execPath, [...transpileFlags, path.join(root, 'examples', 'ping.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 20_000 });
 }
 
 describe('examples/ping.ts', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import reverseLines from '../../handlers/reverse-lines';
-import { delay, dial, portOf, rssOf, roundTrip, startProgram, startServer } from '../support/net';
+import { delay, dial, eventually, portOf, rssOf, roundTrip, startProgram, startServer } from '../support/net';
 import { FrameTooLong } from 'rxwire';
 import { everySplit, expectHandler } from 'rxwire/testing';
 
@@ -34,8 +34,7 @@ describe('handlers/reverse-lines', () => {
       }
       await closed;
       expect(peak - baseline).to.be.lessThan(32 * MB);
-      await delay(100);
-      expect(server.stderr.some((l) => /Z #\d+ protocol error: frame of at least \d+ bytes exceeds the 65536-byte limit$/.test(l))).to.equal(true);
+      await eventually(() => server.stderr.some((l) => /Z #\d+ protocol error: frame of at least \d+ bytes exceeds the 65536-byte limit$/.test(l)), 5000, 'the log line');
     } finally {
       server.child.kill('SIGKILL');
     }

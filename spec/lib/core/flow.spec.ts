@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { defer, EMPTY, mergeMap, NEVER, Observable, of, share, Subject, timer } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { FlowUnavailable } from '../../../lib/core/errors';
 import { Flow, flowOf, subscribeWithFlow } from '../../../lib/core/flow';
 
@@ -40,12 +41,13 @@ describe('flow', () => {
     expect(seen).to.deep.equal([flow, undefined]);
   });
 
-  it('is found by an operator subscribed later, inside a mergeMap', async () => {
+  it('is found by an operator subscribed later, inside a mergeMap', () => {
     const flow = testFlow('a');
     const seen: (Flow | undefined)[] = [];
-    const late = timer(5).pipe(mergeMap(() => of(1).pipe(probe(seen))));
-    subscribeWithFlow(flow, late, ignore);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    new TestScheduler((actual, expected) => void expect(actual).to.deep.equal(expected)).run(({ flush }) => {
+      subscribeWithFlow(flow, timer(5).pipe(mergeMap(() => of(1).pipe(probe(seen)))), ignore);
+      flush();
+    });
     expect(seen).to.deep.equal([flow]);
   });
 

@@ -4,7 +4,7 @@ import { lastValueFrom, map, of, pipe, tap, toArray } from 'rxjs';
 import { backpressure, Handler } from 'rxwire';
 import { upperBytes } from '../../../handlers/upper';
 import { expectHandler } from 'rxwire/testing';
-import { delay, dial, readAll, rssOf, startProgram, startServer, portOf } from '../../support/net';
+import { delay, dial, eventually, readAll, rssOf, startProgram, startServer, steady, portOf } from '../../support/net';
 
 const MB = 1024 * 1024;
 
@@ -35,12 +35,9 @@ describe('backpressure', () => {
       socket.pause();
       flood(socket, 64 * MB);
       socket.end();
-      await delay(1000);
+      await eventually(() => counter.read > 0, 20000, 'the server to read');
       // What sits in the server's output buffer, its socket buffers and the kernel's: a few MB.
-      expect(counter.read).to.be.lessThan(16 * MB);
-      const before = counter.read;
-      await delay(300);
-      expect(counter.read).to.equal(before);
+      expect(await steady(() => counter.read, 500, 20000, 'the server to stop reading')).to.be.lessThan(16 * MB);
 
       const hash = createHash('sha256');
       let received = 0;
@@ -100,8 +97,8 @@ describe('backpressure', () => {
       const socket = await dial({ port: server.port });
       socket.pause();
       flood(socket, 96 * MB);
-      await delay(1000);
-      expect(counter.read).to.be.within(32 * MB, 48 * MB);
+      await eventually(() => counter.read >= 32 * MB, 20000, 'the server to read 32 MB');
+      expect(await steady(() => counter.read, 500, 20000, 'the server to stop reading')).to.be.within(32 * MB, 48 * MB);
       socket.destroy();
     } finally {
       await server.close(0);
@@ -118,10 +115,9 @@ describe('backpressure', () => {
       socket.pause();
       flood(socket, 256 * MB);
       let peak = baseline;
-      for (let i = 0; i < 20; i++) {
-        await delay(100);
-        peak = Math.max(peak, rssOf(program.child.pid!));
-      }
+      // Sampled until the server has stopped reading: what this side still holds no longer shrinks.
+      const sample = () => ((peak = Math.max(peak, rssOf(program.child.pid!))), socket.writableLength);
+      expect(await steady(sample, 500, 60000, 'the server to stop reading')).to.be.greaterThan(128 * MB);
       expect(peak - baseline).to.be.lessThan(64 * MB);
       socket.destroy();
     } finally {

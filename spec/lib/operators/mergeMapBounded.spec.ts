@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { InvalidOption } from 'rxwire';
 import { lastValueFrom, map, mergeMap, of, range, tap, timer, toArray } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { mergeMapBounded } from 'rxwire';
 import { expectHandler } from 'rxwire/testing';
 import { upperBytes } from '../../../handlers/upper';
@@ -9,15 +10,18 @@ import { upperBytes } from '../../../handlers/upper';
 const slowUpper = (chunk: Buffer) => timer(20).pipe(map(() => upperBytes(chunk)));
 
 describe('mergeMapBounded', () => {
-  it('emits what mergeMap emits, with at most `concurrency` projects running', async () => {
+  it('emits what mergeMap emits, with at most `concurrency` projects running', () => {
     let running = 0;
     let most = 0;
     const project = (n: number) => {
       most = Math.max(most, ++running);
       return timer(5).pipe(map(() => n * 2), tap({ finalize: () => running-- }));
     };
-    const values = await lastValueFrom(range(0, 20).pipe(mergeMapBounded(project, 3), toArray()));
-    expect(values.sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i * 2));
+    // In virtual time: three 5 ms jobs at a time, 20 jobs, so the last three finish at frame 35.
+    new TestScheduler((actual, expected) => void expect(actual).to.deep.equal(expected)).run(({ expectObservable }) => {
+      const doubled = Array.from({ length: 20 }, (_, i) => i * 2);
+      expectObservable(range(0, 20).pipe(mergeMapBounded(project, 3), toArray())).toBe('35ms (a|)', { a: doubled });
+    });
     expect(most).to.equal(3);
   });
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { filter, first, firstValueFrom, map, merge, mergeMap, of, timeout } from 'rxjs';
 import { decodeIcmpEcho, decodeIPv4Packet, encodeIcmpEcho, encodeIPv4Packet, InvalidOption, rawSocket } from 'rxwire';
-import { root } from '../../../support/net';
+import { root, transpileFlags } from '../../../support/net';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -67,7 +67,7 @@ describe('rawSocket', () => {
   });
 
   it('tells a user without root or CAP_NET_RAW so in one line, and ping exits non-zero', function () {
-    const asNobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-r', 'ts-node/register', path.join(root, 'examples', 'ping.ts'), '127.0.0.1', '--count', '1'], {
+    const asNobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...transpileFlags, path.join(root, 'examples', 'ping.ts'), '127.0.0.1', '--count', '1'], {
       cwd: root,
       encoding: 'utf8',
       timeout: 20_000,

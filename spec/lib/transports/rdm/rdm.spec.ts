@@ -73,8 +73,9 @@ describe('serveReliableDatagrams and connectReliableDatagram', () => {
     expect(failure).to.be.instanceOf(Undeliverable);
     expect((failure as Undeliverable).messageId).to.equal(0);
     expect((failure as Error).message).to.equal(`message 0 to rdm 127.0.0.1:${port} undeliverable: no acknowledgement after 5 retransmissions`);
-    // 10 + 20 + 40 + 40 + 40 + 40 ms of waits, each up to 25% longer: 237.5 ms at most.
-    expect(elapsed).to.be.within(190, 237.5 + 150);
+    // 10 + 20 + 40 + 40 + 40 + 40 ms of waits, each up to 25% longer: 237.5 ms at most. The slack is for a busy
+    // machine; without the 40 ms cap the waits alone would be 630 ms, past it.
+    expect(elapsed).to.be.within(190, 237.5 + 300);
   });
 
   it('ends the session of a peer that vanishes with Undeliverable, and goes on serving others', async () => {

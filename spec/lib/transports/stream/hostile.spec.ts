@@ -10,7 +10,7 @@ import * as t from 'io-ts';
 import { encodeJson, encodeLines, Handler, json, lengthPrefixed, lines, serve } from 'rxwire';
 import upper, { upperBytes } from '../../../../handlers/upper';
 import { escapeLine } from '../../../../lib/transports/hosting';
-import { closed, delay, dial, eventually, isAlive, listening, portOf, readAll, root, runCommand, selfSignedCert, startServer } from '../../../support/net';
+import { closed, delay, dial, eventually, isAlive, listening, portOf, readAll, root, runCommand, selfSignedCert, startServer, transpileFlags } from '../../../support/net';
 
 // What a hostile or unlucky peer tries, over real loopback sockets: every connection must end in
 // bounded time, the process must survive its handlers, and one peer must not take others' places.
@@ -274,7 +274,7 @@ describe('serve against hostile and unlucky peers', function () {
     this.timeout(40000);
     // 128 open files: the server holds at most 64 sockets, keeping the rest for everything else.
     const program = await listening(
-      runCommand('prlimit', ['--nofile=128:128', process.execPath, '-r', 'ts-node/register', path.join(root, 'examples/upper.ts'), '--port', '0', '--host', '127.0.0.1']),
+      runCommand('prlimit', ['--nofile=128:128', process.execPath, ...transpileFlags, path.join(root, 'examples/upper.ts'), '--port', '0', '--host', '127.0.0.1']),
     );
     const peers: net.Socket[] = [];
     try {
@@ -331,7 +331,7 @@ describe('serve against hostile and unlucky peers', function () {
   it('stops when the launcher that started it dies without passing a signal on', async function () {
     this.timeout(40000);
     // A launcher like npx: a shell that runs the server as its child, killed with SIGKILL.
-    const launcher = spawn('bash', ['-c', `${process.execPath} -r ts-node/register examples/upper.ts --port 0 --host 127.0.0.1; true`], {
+    const launcher = spawn('bash', ['-c', `${[process.execPath, ...transpileFlags].join(' ')} examples/upper.ts --port 0 --host 127.0.0.1; true`], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -4,7 +4,7 @@ import * as tls from 'node:tls';
 import { concat, lastValueFrom, map, mergeMap, of, pipe, tap, timer } from 'rxjs';
 import { backpressure, connect, Handler, serve } from 'rxwire';
 import upper, { upperBytes } from '../../../../handlers/upper';
-import { closed, delay, eventually, readAll, selfSignedCert, startServer, collectBytes } from '../../../support/net';
+import { closed, eventually, readAll, selfSignedCert, startServer, steady, collectBytes } from '../../../support/net';
 
 /** A TLS client that trusts the test certificate, as Node's own tls module makes one. */
 function dialTls(port: number): Promise<tls.TLSSocket> {
@@ -179,9 +179,9 @@ describe('TLS', () => {
       socket.pause();
       const piece = Buffer.alloc(MB, 'a');
       for (let i = 0; i < 48; i++) socket.write(piece);
-      await delay(1500);
+      await eventually(() => read >= 8 * MB, 20000, 'the server to read 8 MiB');
       // Held past 8 MiB of pending output, not at a TLS socket's own 16 KiB.
-      expect(read).to.be.within(8 * MB, 24 * MB);
+      expect(await steady(() => read, 500, 20000, 'the server to stop reading')).to.be.within(8 * MB, 24 * MB);
       socket.destroy();
     } finally {
       await server.close(0);
