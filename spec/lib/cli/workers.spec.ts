@@ -58,10 +58,11 @@ describe('rxwire --workers', function () {
     process.kill(doomed.pid, 'SIGKILL');
     await closed(doomed.socket);
     expect(await ask(survivor.socket, 'still here')).to.equal('STILL HERE');
-    for (let i = 0; i < 4; i++) clients.push((await greet(port)).socket);
-
+    // Until the primary has seen the worker exit, node:cluster may still hand it a new
+    // connection, which is then lost with it: new clients are asked for once it has.
     const death = new RegExp(`server: worker [12] \\(pid ${doomed.pid}\\) was killed by SIGKILL after \\d+\\.\\d s: restarting it in 100 ms$`);
     await eventually(() => server.stderr.some((line) => death.test(line)), 5000, 'the line saying the worker died');
+    for (let i = 0; i < 4; i++) clients.push((await greet(port)).socket);
     const back = await greetNewcomer(port, [survivor.pid], STARTUP_MS, clients);
     expect(back.pid, 'a new worker').not.to.be.oneOf([doomed.pid, server.child.pid]);
     expect(await ask(survivor.socket, 'untouched')).to.equal('UNTOUCHED');
