@@ -121,7 +121,9 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
     logToStderr(`${reason}: closing, ${open}`);
     server.close().then(() => logWritten()).then(() => process.exit(0));
   };
-  process.once('SIGINT', shutdown).once('SIGTERM', shutdown).once('SIGHUP', shutdown);
+  // Kept, not once: a launcher and a supervisor may both pass a signal on, and a second one must
+  // not kill the process at once, mid-close, with its last log lines still buffered.
+  process.on('SIGINT', shutdown).on('SIGTERM', shutdown).on('SIGHUP', shutdown);
   watchParent(() => shutdown('parent exited'));
 }
 

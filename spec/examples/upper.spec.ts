@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import {
   closed,
+  delay,
   dial,
   eventually,
   hasIPv6,
@@ -214,6 +215,21 @@ describe('examples/upper.ts', function () {
       (s) => (s.destroy(), expect.fail('accepted a connection after SIGTERM')),
       (err: NodeJS.ErrnoException) => expect(err.code).to.equal('ECONNREFUSED'),
     );
+    socket.end('after');
+    expect((await reply).toString()).to.equal('BEFORE AFTER');
+    expect(await server.exit).to.equal(0);
+  });
+
+  it('takes a second SIGTERM (a launcher and a supervisor both passing one on) without dying mid-close', async () => {
+    const server = await startProgram('examples/upper.ts', ['--port', '0', '--host', '127.0.0.1']);
+    const socket = await dial({ port: portOf(server.address) });
+    const reply = readAll(socket);
+    socket.write('before ');
+    await eventually(() => server.stderr.some((l) => l.includes(' open ')), 5000, 'the connection to open');
+    server.child.kill('SIGTERM');
+    await eventually(() => server.stderr.some((l) => l.startsWith('SIGTERM')), 5000, 'the shutdown line');
+    server.child.kill('SIGTERM');
+    await delay(100);
     socket.end('after');
     expect((await reply).toString()).to.equal('BEFORE AFTER');
     expect(await server.exit).to.equal(0);
