@@ -98,10 +98,14 @@ export function checkAlive(run: RowRun, server: ServerUnderTest, base: Baseline)
   run.check('process alive', isAlive(base.pid), isAlive(base.pid) ? `pid ${base.pid} still serving` : `pid ${base.pid} is gone: ${server.stderrLines.slice(-2).join(' / ')}`);
 }
 
-/** Lines logged since `from` that match `pattern`: as many as `count` (or within [min, max]); one shown. */
-export function checkLog(run: RowRun, server: ServerUnderTest, from: number, what: string, pattern: RegExp, count: number | readonly [number, number]): string[] {
-  const lines = server.linesSince(from, pattern);
+/**
+ * Lines logged since `from` that match `pattern`: as many as `count` (or within [min, max]); one
+ * shown. Waits up to LOG_SETTLE_MS for the least count: the server's log lines leave in batches.
+ */
+export async function checkLog(run: RowRun, server: ServerUnderTest, from: number, what: string, pattern: RegExp, count: number | readonly [number, number]): Promise<string[]> {
   const [min, max] = typeof count === 'number' ? [count, count] : count;
+  await until(() => server.linesSince(from, pattern).length >= min, LOG_SETTLE_MS, 20);
+  const lines = server.linesSince(from, pattern);
   const wanted = min === max ? `${min}` : `${min}–${max}`;
   run.check(`log: ${what}`, lines.length >= min && lines.length <= max, `${lines.length} line(s), ${wanted} expected${lines[0] ? `; e.g. ${short(lines[0], 160)}` : ''}`);
   return lines;
