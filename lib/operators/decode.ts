@@ -125,7 +125,8 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
    * decode nested downstream notes its own frames, and this one's note comes back after.
    */
   private emitFrom(chunk: Buffer, separators: { before: number; after: number }, frames: readonly F[], cutFrom: number): boolean {
-    const outer = { ...emitting };
+    // An outer decode's frame, if this one runs inside its emission: put back after (locals, not a copy per read).
+    const { frame, source, before, after } = emitting;
     try {
       for (let i = 0; i < frames.length; i++) {
         emitting.source = chunk;
@@ -137,7 +138,10 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
       }
       return true;
     } finally {
-      Object.assign(emitting, outer);
+      emitting.frame = frame;
+      emitting.source = source;
+      emitting.before = before;
+      emitting.after = after;
     }
   }
 }
