@@ -1,16 +1,19 @@
 const EMPTY = Buffer.alloc(0);
 
-// A held part that uses less than a quarter of the memory behind it is copied rather than kept: a
-// socket read of 1 byte is a view on its own 64 KiB allocation, which keeping would hold alive.
+// A held part that uses less than a quarter of the memory behind it is copied rather than kept:
+// a small view of a large allocation would hold all of it alive.
 const KEEP_FACTOR = 4;
+// A part under this is copied whatever its allocation: a socket read is a Buffer of its own, which
+// costs some 250 bytes of objects besides its bytes (a 1-byte read, 250 times what it holds).
+const KEEP_MIN = 1024;
 const MIN_TAIL = 4096;
 const MAX_TAIL = 64 * 1024;
 
 /**
  * The bytes a decoder holds between chunks. Chunks are kept as they are, so that taking a frame
  * that lies inside one is a view of it; a frame that spans chunks is copied once. What is left
- * after a decoding step is `settle`d: a small part of a large allocation is copied into a buffer
- * of the queue's own, so what the queue keeps alive stays a small factor over the bytes it
+ * after a decoding step is `settle`d: a small part, or a small part of a large allocation, is
+ * copied into a buffer of the queue's own, so what the queue keeps alive stays a small factor over the bytes it
  * holds, however finely the peer split them.
  *
  * Decoders take a frame as soon as it is complete, so a take either stays in the first chunk or
@@ -45,7 +48,8 @@ export class ChunkQueue {
     const chunk = this.chunks[last];
     if (chunk === undefined || chunk === this.tailView) return;
     const from = last === 0 ? this.offset : 0;
-    if ((chunk.length - from) * KEEP_FACTOR >= chunk.buffer.byteLength) return;
+    const part = chunk.length - from;
+    if (part >= KEEP_MIN && part * KEEP_FACTOR >= chunk.buffer.byteLength) return;
     this.chunks.pop();
     if (last === 0) this.offset = 0;
     this.append(chunk.subarray(from));
