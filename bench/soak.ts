@@ -223,7 +223,7 @@ async function main(): Promise<number> {
         (backMs === undefined ? `not back within ${DESCRIPTORS_WAIT_MS / 1000} s` : `back to ≤ ${baseline} after ${(backMs / 1000).toFixed(1)} s`) +
         ` (at most ${DESCRIPTORS_BACK_MS / 1000} s)`,
     ),
-    verdictLine(log.opened === log.closed, `server log: every connection opened was closed (${formatCount(log.opened)} / ${formatCount(log.closed)})`),
+    verdictLine(log.opened > 0 && log.opened === log.closed, `server log: every connection opened was closed (${formatCount(log.opened)} / ${formatCount(log.closed)})`),
     verdictLine(alive && log.openAtStop === 0 && exit === 'exit code 0', `server: ${alive ? 'alive after the soak' : 'died during the soak'}; SIGTERM with ${log.openAtStop ?? '?'} connection(s) open, then ${exit}`),
   ];
   say();

@@ -21,7 +21,9 @@ export class LogCounts {
   other = 0;
   readonly otherLines: string[] = [];
 
-  count(line: string): void {
+  count(stamped: string): void {
+    // The command stamps each line with the time (`2026-12-02T18:30:00.000Z #1 open …`).
+    const line = stamped.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /, '');
     if (/^#\d+ open /.test(line)) this.opened++;
     else if (/^#\d+ closed /.test(line)) this.closed++;
     else if (/^#\d+ idle for \d+ ms, closing$/.test(line)) this.idleClosing++;
@@ -29,7 +31,7 @@ export class LogCounts {
     else if (/^SIGTERM: closing, \d+ connection/.test(line)) this.openAtStop = Number(/(\d+) connection/.exec(line)![1]);
     else {
       this.other++;
-      if (this.otherLines.length < ODD_LINES_KEPT) this.otherLines.push(line);
+      if (this.otherLines.length < ODD_LINES_KEPT) this.otherLines.push(stamped);
     }
   }
 }
