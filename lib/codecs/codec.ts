@@ -38,4 +38,16 @@ export type DecoderFactory<F> = () => Decoder<F>;
 /** Turns one frame into bytes, or says why it cannot be sent. */
 export type Encoder<F> = (frame: F) => Either<FrameError, Buffer>;
 
+/**
+ * An encoder that can answer a frame its decoder cut from the chunk being handed on with bytes
+ * already there (lib/codecs/frameOrigin.ts), for `encodeLines()` and `encodeLengthPrefixed()`.
+ */
+export interface FrameEncoder<F> {
+  /** Where the frame's answer starts in `emitting.source`, `frame.length + framingBytes` long; -1 when it must be encoded. */
+  answerInPlace(frame: F): number;
+  readonly framingBytes: number;
+  /** The frame's bytes, in a Buffer of their own, or why it cannot be sent. */
+  encode(frame: F): Buffer | FrameError;
+}
+
 export const nothingDecoded: Decoded<never> = { frames: [] };

@@ -3,7 +3,9 @@
  * set, an encoder given that very frame back (changed in place, or not at all) may answer with a
  * view of the chunk that takes in the bytes around the frame it would otherwise write (a line's
  * delimiter, a payload's header), when they are exactly those bytes. Such a view costs no copy,
- * and the views of consecutive frames lie end to end, so a transport can send them as one.
+ * and the views of consecutive frames lie end to end, so a transport can send them as one. An
+ * encoder whose answers go straight to a byte stream holds them instead, as one view while they
+ * lie end to end, and sends it once the decoder has handed on the chunk's last frame (`held`).
  *
  * Only bytes that belong to no frame are taken in: `before` and `after` are how many bytes
  * before and after every frame of the chunk its decoder dropped (see `Decoder.separators`). A
@@ -14,10 +16,36 @@ export interface FrameOrigin {
   source: Buffer | undefined;
   before: number;
   after: number;
+  /** Encoders holding answers in place, to send once the decoder has handed on the chunk's last frame. */
+  held: HeldAnswer[] | undefined;
+}
+
+/** An encoder's answers to frames of the chunk being handed on, joined into one view while they lie end to end. */
+export interface HeldAnswer {
+  sendHeld(): void;
 }
 
 /** One for the process: decoders hand frames on synchronously, one at a time. */
-export const emitting: FrameOrigin = { frame: undefined, source: undefined, before: 0, after: 0 };
+export const emitting: FrameOrigin = { frame: undefined, source: undefined, before: 0, after: 0, held: undefined };
+
+/** Has `answer` sent when the decoder handing frames on now has handed on its chunk's last. */
+export function holdUntilHandedOn(answer: HeldAnswer): void {
+  (emitting.held ??= []).push(answer);
+}
+
+/** For a decoder about to hand a chunk's frames on: what an outer one's encoders hold, to give back to `endHolding`. */
+export function beginHolding(): HeldAnswer[] | undefined {
+  const outer = emitting.held;
+  emitting.held = undefined;
+  return outer;
+}
+
+/** What encoders held since `beginHolding`, for the decoder to have sent; `outer`'s are held again. */
+export function endHolding(outer: HeldAnswer[] | undefined): HeldAnswer[] | undefined {
+  const held = emitting.held;
+  emitting.held = outer;
+  return held;
+}
 
 /** Where `frame`, a view of `source` (its decoder says so), starts in it; -1 should it lie outside. */
 function offsetInSource(frame: Buffer, source: Buffer): number {
@@ -25,26 +53,29 @@ function offsetInSource(frame: Buffer, source: Buffer): number {
   return start >= 0 && start + frame.length <= source.length ? start : -1;
 }
 
-/** `frame` followed by `trailer`, as a view of its chunk, when `trailer` follows it there; else undefined. */
-export function withTrailer(frame: Buffer, trailer: Buffer): Buffer | undefined {
+/**
+ * Where, in `emitting.source`, `frame` starts when `trailer` follows it there (its answer is the
+ * `frame.length + trailer.length` bytes from there); -1 when it must be copied.
+ */
+export function trailerStart(frame: Buffer, trailer: Buffer): number {
   const { source, after } = emitting;
-  if (frame !== emitting.frame || source === undefined || trailer.length > after) return undefined;
+  if (frame !== emitting.frame || source === undefined || trailer.length > after) return -1;
   const start = offsetInSource(frame, source);
   const end = start + frame.length;
-  if (start < 0 || end + trailer.length > source.length) return undefined;
-  for (let i = 0; i < trailer.length; i++) if (source[end + i] !== trailer[i]) return undefined;
-  return source.subarray(start, end + trailer.length);
+  if (start < 0 || end + trailer.length > source.length) return -1;
+  for (let i = 0; i < trailer.length; i++) if (source[end + i] !== trailer[i]) return -1;
+  return start;
 }
 
 /**
- * `frame` behind a `headerBytes`-long header holding `value`, as a view of its chunk, when that
- * header comes right before it there; else undefined.
+ * Where, in `emitting.source`, a `headerBytes`-long header holding `value` comes right before
+ * `frame` (its answer is the `headerBytes + frame.length` bytes from there); -1 when it must be copied.
  */
-export function withHeader(frame: Buffer, headerBytes: number, value: number, bigEndian: boolean): Buffer | undefined {
+export function headerStart(frame: Buffer, headerBytes: number, value: number, bigEndian: boolean): number {
   const { source, before } = emitting;
-  if (frame !== emitting.frame || source === undefined || headerBytes > before) return undefined;
+  if (frame !== emitting.frame || source === undefined || headerBytes > before) return -1;
   const start = offsetInSource(frame, source) - headerBytes;
-  if (start < 0) return undefined;
+  if (start < 0) return -1;
   const header = bigEndian ? source.readUIntBE(start, headerBytes) : source.readUIntLE(start, headerBytes);
-  return header === value ? source.subarray(start, start + headerBytes + frame.length) : undefined;
+  return header === value ? start : -1;
 }

@@ -4,8 +4,8 @@ import { DEFAULTS } from '../core/defaults';
 import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
 import { decodeOptions, oneOf, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
-import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
-import { withHeader } from './frameOrigin';
+import { Decoded, Decoder, DecoderFactory, Encoder, FrameEncoder, nothingDecoded } from './codec';
+import { emitting, headerStart } from './frameOrigin';
 
 export interface LengthPrefixedOptions {
   /** Size of the length header. */
@@ -55,27 +55,30 @@ export function lengthPrefixedDecoder(options: LengthPrefixedOptions): DecoderFa
  * for `maxLength` is `FrameTooLong`.
  */
 export function lengthPrefixedEncoder(options: LengthPrefixedOptions): Encoder<Buffer> {
-  const encodeFrame = frameEncoder(options);
+  const { answerInPlace, framingBytes, encode } = lengthPrefixedFrameEncoder(options);
   return (payload) => {
-    const bytes = encodeFrame(payload);
+    // A payload that lengthPrefixed() cut from this read behind the same header costs no copy.
+    const start = answerInPlace(payload);
+    const bytes = start < 0 ? encode(payload) : emitting.source!.subarray(start, start + framingBytes + payload.length);
     return Buffer.isBuffer(bytes) ? E.right(bytes) : E.left(bytes);
   };
 }
 
-/** `lengthPrefixedEncoder` without the Either, for `encodeLengthPrefixed()`: one allocation per frame. */
-export function frameEncoder(options: LengthPrefixedOptions): (payload: Buffer) => Buffer | FrameTooLong {
+/** `lengthPrefixedEncoder` for `encodeLengthPrefixed()`, which answers in place itself, with no Either per frame. */
+export function lengthPrefixedFrameEncoder(options: LengthPrefixedOptions): FrameEncoder<Buffer> {
   const { headerBytes, bigEndian, headerOverhead, maxLength } = framing('encodeLengthPrefixed', options);
-  return (payload) => {
-    if (payload.length > maxLength) return new FrameTooLong(payload.length, maxLength);
-    const length = payload.length + headerOverhead;
-    // A payload that lengthPrefixed() cut from this read behind the same header costs no copy.
-    const inPlace = withHeader(payload, headerBytes, length, bigEndian);
-    if (inPlace) return inPlace;
-    const bytes = Buffer.allocUnsafe(headerBytes + payload.length);
-    if (bigEndian) bytes.writeUIntBE(length, 0, headerBytes);
-    else bytes.writeUIntLE(length, 0, headerBytes);
-    bytes.set(payload, headerBytes);
-    return bytes;
+  return {
+    framingBytes: headerBytes,
+    answerInPlace: (payload) => (payload.length > maxLength ? -1 : headerStart(payload, headerBytes, payload.length + headerOverhead, bigEndian)),
+    encode: (payload) => {
+      if (payload.length > maxLength) return new FrameTooLong(payload.length, maxLength);
+      const length = payload.length + headerOverhead;
+      const bytes = Buffer.allocUnsafe(headerBytes + payload.length);
+      if (bigEndian) bytes.writeUIntBE(length, 0, headerBytes);
+      else bytes.writeUIntLE(length, 0, headerBytes);
+      bytes.set(payload, headerBytes);
+      return bytes;
+    },
   };
 }
 

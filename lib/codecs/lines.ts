@@ -4,9 +4,9 @@ import { DEFAULTS } from '../core/defaults';
 import { FrameTooLong } from '../core/errors';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
-import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
+import { Decoded, Decoder, DecoderFactory, Encoder, FrameEncoder, nothingDecoded } from './codec';
 import { Delimiter } from './delimiter';
-import { withTrailer } from './frameOrigin';
+import { emitting, trailerStart } from './frameOrigin';
 
 export interface LinesOptions {
   /** Longest line, in bytes, not counting its delimiter. Default 64 KiB. */
@@ -34,24 +34,34 @@ export function linesDecoder(options: LinesOptions = {}): DecoderFactory<Buffer>
 
 /** Ends each line with the delimiter (default `\n`), as one Buffer. */
 export function linesEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): Encoder<Buffer | string> {
-  const encodeLine = lineEncoder(options);
-  return (line) => E.right(encodeLine(line));
-}
-
-/** `linesEncoder` without the Either, for `encodeLines()`: a line always encodes. */
-export function lineEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): (line: Buffer | string) => Buffer {
-  const delimiter = decodeOptions('encodeLines', EncodeLinesOptions, options).delimiter ?? NEWLINE;
+  const { answerInPlace, framingBytes, encode } = linesFrameEncoder(options);
   return (line) => {
     // A line that lines() cut from this read and that its delimiter still follows costs no copy.
-    const inPlace = typeof line !== 'string' && withTrailer(line, delimiter);
-    if (inPlace) return inPlace;
-    const length = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
-    const bytes = Buffer.allocUnsafe(length + delimiter.length);
-    if (typeof line === 'string') bytes.write(line);
-    else bytes.set(line);
-    if (delimiter.length === 1) bytes[length] = delimiter[0];
-    else bytes.set(delimiter, length);
-    return bytes;
+    const start = answerInPlace(line);
+    return E.right(start < 0 ? encode(line) : emitting.source!.subarray(start, start + (line as Buffer).length + framingBytes));
+  };
+}
+
+/** A line always encodes. */
+interface LineEncoder extends FrameEncoder<Buffer | string> {
+  encode(line: Buffer | string): Buffer;
+}
+
+/** `linesEncoder` for `encodeLines()`, which answers in place itself. */
+export function linesFrameEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): LineEncoder {
+  const delimiter = decodeOptions('encodeLines', EncodeLinesOptions, options).delimiter ?? NEWLINE;
+  return {
+    framingBytes: delimiter.length,
+    answerInPlace: (line) => (typeof line === 'string' ? -1 : trailerStart(line, delimiter)),
+    encode: (line) => {
+      const length = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
+      const bytes = Buffer.allocUnsafe(length + delimiter.length);
+      if (typeof line === 'string') bytes.write(line);
+      else bytes.set(line);
+      if (delimiter.length === 1) bytes[length] = delimiter[0];
+      else bytes.set(delimiter, length);
+      return bytes;
+    },
   };
 }
 

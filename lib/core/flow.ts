@@ -11,6 +11,11 @@ export interface Flow {
   readonly pendingOutput: number;
   /** The transport's own high-water mark for output: `serve({ highWaterMark })`. */
   readonly outputHighWaterMark: number;
+  /**
+   * What the pipeline emits is one byte stream, where write boundaries mean nothing (a stream
+   * socket, not datagrams): an operator that ends the pipeline may join Buffers that follow each other.
+   */
+  readonly joinsWrites?: boolean;
   /** Calls `listener` whenever bytes are read, queued for writing, or flushed. */
   onActivity(listener: (event: FlowEvent) => void): () => void;
   /** Calls `listener` once the connection has closed and its pipeline has been unsubscribed. */
@@ -57,6 +62,23 @@ export function subscribeWithFlow<T>(flow: Flow, source: Observable<T>, observer
     context.subscribing = outer;
   }
   return subscriber;
+}
+
+const JOINS = Symbol.for('rxwire.joins-writes@1');
+
+/**
+ * Whether what `subscriber` is given goes straight to a byte stream (`Flow.joinsWrites`): it is
+ * the transport's own, or marked by `forwardsWritesTo` as handing every Buffer on unchanged to one.
+ */
+export function joinsWrites(subscriber: Subscriber<unknown>): boolean {
+  const link = subscriber as { [FLOW]?: Flow; [JOINS]?: boolean };
+  return link[JOINS] === true || link[FLOW]?.joinsWrites === true;
+}
+
+/** For an operator whose `forwarder` hands every value on unchanged to `destination`, in order: it joins writes when that does. */
+export function forwardsWritesTo<T extends Subscriber<unknown>>(forwarder: T, destination: Subscriber<unknown>): T {
+  if (joinsWrites(destination)) (forwarder as { [JOINS]?: boolean })[JOINS] = true;
+  return forwarder;
 }
 
 // Subscriber chains are as deep as the pipeline: a few dozen operators. The bound only stops a loop.

@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, OperatorFunction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { Decoded, Decoder, DecoderFactory } from '../codecs/codec';
-import { emitting } from '../codecs/frameOrigin';
+import { beginHolding, emitting, endHolding } from '../codecs/frameOrigin';
 import { DEFAULTS } from '../core/defaults';
 import { BufferBudgetExceeded, FrameTimeout } from '../core/errors';
 import { flowOf } from '../core/flow';
@@ -122,11 +122,13 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
 
   /**
    * Hands `frames` on, noting those from `cutFrom` on as cut from `chunk`; false once closed. A
-   * decode nested downstream notes its own frames, and this one's note comes back after.
+   * decode nested downstream notes its own frames, and this one's note comes back after. Encoders
+   * that held answers to them send them before this returns.
    */
   private emitFrom(chunk: Buffer, separators: { before: number; after: number }, frames: readonly F[], cutFrom: number): boolean {
     // An outer decode's frame, if this one runs inside its emission: put back after (locals, not a copy per read).
     const { frame, source, before, after } = emitting;
+    const outerHeld = beginHolding();
     try {
       for (let i = 0; i < frames.length; i++) {
         emitting.source = chunk;
@@ -138,10 +140,13 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
       }
       return true;
     } finally {
+      const answers = endHolding(outerHeld);
       emitting.frame = frame;
       emitting.source = source;
       emitting.before = before;
       emitting.after = after;
+      // Encoders send what they held for this chunk's frames before anything else is emitted.
+      if (answers) for (const answer of answers) answer.sendHeld();
     }
   }
 }

@@ -1,6 +1,6 @@
-import { asyncScheduler, MonoTypeOperatorFunction, Observable, SchedulerAction, SchedulerLike } from 'rxjs';
+import { asyncScheduler, MonoTypeOperatorFunction, Observable, SchedulerAction, SchedulerLike, Subscriber } from 'rxjs';
 import { IdleTimeout } from '../core/errors';
-import { flowOf } from '../core/flow';
+import { flowOf, forwardsWritesTo } from '../core/flow';
 import { decodeOptions, wholeNumber } from '../core/options';
 
 const Ms = wholeNumber(1);
@@ -34,13 +34,21 @@ export function idleTimeout<T>(ms: number, scheduler: SchedulerLike = asyncSched
       );
       const stopWatching = flowOf(subscriber, 'idleTimeout()')?.onActivity(touch);
       if (stopWatching) subscriber.add(stopWatching);
-      return source.subscribe({
-        next: (value) => {
-          touch();
-          subscriber.next(value);
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
+      return source.subscribe(forwardsWritesTo(new Touching(subscriber, touch), subscriber));
     });
+}
+
+/** Hands every value on unchanged, noting the time first; subscribed under its destination, as RxJS's own operators are. */
+class Touching<T> extends Subscriber<T> {
+  constructor(
+    destination: Subscriber<T>,
+    private readonly touch: () => void,
+  ) {
+    super(destination);
+  }
+
+  protected _next(value: T): void {
+    this.touch();
+    super._next(value);
+  }
 }

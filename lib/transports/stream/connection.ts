@@ -32,6 +32,7 @@ export class Connection extends TransportConnection {
   private ending = false;
   private lingering = false;
   readonly outputHighWaterMark: number;
+  readonly joinsWrites = true;
   private readonly lingerMs: number;
 
   constructor(

@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { from, map, OperatorFunction } from 'rxjs';
-import { withHeader, withTrailer } from '../../../lib/codecs/frameOrigin';
+import { delay, from, map, OperatorFunction, pipe } from 'rxjs';
+import { headerStart, trailerStart } from '../../../lib/codecs/frameOrigin';
+import { FrameTooLong } from '../../../lib/core/errors';
 import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixed';
 import { encodeLines } from '../../../lib/operators/encodeLines';
 import { lengthPrefixed } from '../../../lib/operators/lengthPrefixed';
 import { lines } from '../../../lib/operators/lines';
-import { collect, splitAt } from './splits';
+import { Flow, subscribeWithFlow } from '../../../lib/core/flow';
+import { collect, Outcome, splitAt } from './splits';
 
 /** What a handler may do with a frame between decoding and encoding; `previous` is the frame before it. */
 type Step = (frame: Buffer, previous: Buffer | undefined) => Buffer;
@@ -18,26 +20,49 @@ const steps: Record<string, Step> = {
   'passes on the frame before': (frame, previous) => previous ?? frame,
 };
 
+/** A connection's Flow as a stream transport's looks to operators: its output is one byte stream. */
+const byteStream: Flow = {
+  pendingOutput: 0,
+  outputHighWaterMark: 64 * 1024,
+  joinsWrites: true,
+  onActivity: () => () => {},
+  onClose: () => () => {},
+  reserve: () => true,
+  holdReads: () => {},
+  releaseReads: () => {},
+};
+
+/** What `pipeline` emits over `chunks`, subscribed as a stream transport subscribes it (`joined`) or as anything else does. */
+function emitted<T>(chunks: Buffer[], pipeline: OperatorFunction<Buffer, T>, joined: boolean, each: (value: T) => T = (value) => value): Outcome<T> {
+  if (!joined) return collect(from(chunks).pipe(pipeline, map(each)));
+  const outcome: Outcome<T> = { values: [], completed: false };
+  subscribeWithFlow(byteStream, from(chunks).pipe(pipeline), {
+    next: (value) => outcome.values.push(each(value)),
+    error: (error) => (outcome.error = error),
+    complete: () => (outcome.completed = true),
+  }).unsubscribe();
+  return outcome;
+}
+
 /**
- * The output bytes of `decode → step → encode` over `chunks`; each output is reversed in place
- * afterwards (as a handler may change what it owns) unless the step keeps frames to emit again.
+ * The output bytes of `decode → step → encode` over `chunks`, emitted to a byte stream or not;
+ * each output is reversed in place as it is emitted (as a handler or a transport may change what
+ * it owns) unless the step keeps frames to emit again.
  */
-function run(chunks: Buffer[], decode: OperatorFunction<Buffer, Buffer>, stepName: string, encode: OperatorFunction<Buffer, Buffer>, copyFrames: boolean): Buffer {
+function run(chunks: Buffer[], decode: OperatorFunction<Buffer, Buffer>, stepName: string, encode: OperatorFunction<Buffer, Buffer>, copyFrames: boolean, joined = false): Buffer {
   const step = steps[stepName];
   const reverse = stepName !== 'passes on the frame before';
   let previous: Buffer | undefined;
-  const outcome = collect(
-    from(chunks).pipe(
-      decode,
-      map((frame) => {
-        const answer = step(copyFrames ? Buffer.from(frame) : frame, previous);
-        previous = frame;
-        return answer;
-      }),
-      encode,
-      map((bytes) => (reverse ? bytes.reverse() : bytes)),
-    ),
+  const pipeline = pipe(
+    decode,
+    map((frame: Buffer) => {
+      const answer = step(copyFrames ? Buffer.from(frame) : frame, previous);
+      previous = frame;
+      return answer;
+    }),
+    encode,
   );
+  const outcome = emitted(chunks, pipeline, joined, (bytes) => (reverse ? bytes.reverse() : bytes));
   expect(outcome.error).to.equal(undefined);
   return Buffer.concat(outcome.values.map((bytes) => (reverse ? Buffer.from(bytes).reverse() : bytes)));
 }
@@ -58,11 +83,12 @@ describe('encoding a frame in place (frameOrigin)', () => {
         delimiters,
         delimiters,
         fc.boolean(),
-        (texts, cuts, copies, stepName, decodeDelimiter, encodeDelimiter, keepDelimiter) => {
+        fc.boolean(),
+        (texts, cuts, copies, stepName, decodeDelimiter, encodeDelimiter, keepDelimiter, joined) => {
           const input = Buffer.from(texts.join(decodeDelimiter ?? '\n'));
           const decode = lines({ delimiter: decodeDelimiter, keepDelimiter });
           const encode = encodeLines({ delimiter: encodeDelimiter });
-          const inPlace = run(chunked(input, cuts, copies), decode, stepName, encode, false);
+          const inPlace = run(chunked(input, cuts, copies), decode, stepName, encode, false, joined);
           const copied = run(chunked(input, cuts, copies), decode, stepName, encode, true);
           expect(inPlace.toString('latin1')).to.equal(copied.toString('latin1'));
         },
@@ -85,11 +111,12 @@ describe('encoding a frame in place (frameOrigin)', () => {
         fc.constantFrom(...Object.keys(steps)),
         framings,
         framings,
-        (payloads, cuts, copies, stepName, decodeFraming, encodeFraming) => {
+        fc.boolean(),
+        (payloads, cuts, copies, stepName, decodeFraming, encodeFraming, joined) => {
           const input = Buffer.concat(collect(from(payloads.map((p) => Buffer.from(p))).pipe(encodeLengthPrefixed(decodeFraming))).values);
           const decode = lengthPrefixed(decodeFraming);
           const encode = encodeLengthPrefixed(encodeFraming);
-          const inPlace = run(chunked(input, cuts, copies), decode, stepName, encode, false);
+          const inPlace = run(chunked(input, cuts, copies), decode, stepName, encode, false, joined);
           const copied = run(chunked(input, cuts, copies), decode, stepName, encode, true);
           expect(inPlace.equals(copied)).to.equal(true);
         },
@@ -155,9 +182,59 @@ describe('encoding a frame in place (frameOrigin)', () => {
     expect(outputs.map((bytes) => bytes.buffer === read.buffer)).to.deep.equal([true, false, false]);
   });
 
+  describe('to a byte stream', () => {
+    // Buffers of their own, as reads are (Buffer.from would take small ones from one shared pool).
+    const own = (bytes: string | number[]) => Buffer.alloc(Buffer.from(bytes as string).length, Buffer.from(bytes as string));
+
+    it('answers the lines a read completes, and that still lie there, as one view of it', () => {
+      const reads = [own('first\nsecond\nthi'), own('rd\nfourth\n')];
+      const outputs = emitted(reads, pipe(lines(), encodeLines()), true).values;
+      expect(outputs.map(String)).to.deep.equal(['first\nsecond\n', 'third\n', 'fourth\n']);
+      expect(outputs.map((bytes) => bytes.buffer === reads[0].buffer)).to.deep.equal([true, false, false]);
+      expect(outputs[2].buffer).to.equal(reads[1].buffer);
+    });
+
+    it('answers the payloads a read completes, behind their headers, as one view of it', () => {
+      const framing = { headerBytes: 2 } as const;
+      const read = own([0, 2, 0x61, 0x62, 0, 1, 0x63, 0, 3]);
+      const outputs = emitted([read], pipe(lengthPrefixed(framing), encodeLengthPrefixed(framing)), true).values;
+      expect(outputs).to.have.length(1);
+      expect(outputs[0]).to.deep.equal(read.subarray(0, 7));
+      expect(outputs[0].buffer).to.equal(read.buffer);
+    });
+
+    it('keeps the order where a frame must be copied between frames answered in place', () => {
+      const replaceB = map((line: Buffer) => (String(line) === 'b' ? Buffer.from('B') : line));
+      const outputs = emitted([Buffer.from('a\nb\nc\nd\n')], pipe(lines(), replaceB, encodeLines()), true).values;
+      expect(outputs.map(String)).to.deep.equal(['a\n', 'B\n', 'c\nd\n']);
+    });
+
+    it('sends the answers to the good lines of a read before the error of a bad one', () => {
+      const outcome = emitted([Buffer.from('a\nb\ntoo long\nc\n')], pipe(lines({ maxLength: 3 }), encodeLines()), true);
+      expect(outcome.values.map(String)).to.deep.equal(['a\nb\n']);
+      expect(outcome.error).to.be.instanceOf(FrameTooLong);
+    });
+
+    it('sends what it holds before a frame that fails to encode errors the stream', () => {
+      const outcome = emitted([Buffer.from('a\nb\n')], pipe(lines(), map((line: Buffer) => (String(line) === 'b' ? (7 as unknown as Buffer) : line)), encodeLines()), true);
+      expect(outcome.values.map(String)).to.deep.equal(['a\n']);
+      expect(outcome.error).to.be.instanceOf(Error);
+    });
+
+    it('copies lines handed back after the read, as through delay()', async () => {
+      const read = own('a\nb\n');
+      const outputs: Buffer[] = [];
+      await new Promise<void>((done, failed) =>
+        subscribeWithFlow(byteStream, from([read]).pipe(lines(), delay(1), encodeLines()), { next: (bytes) => outputs.push(bytes), error: failed, complete: done }),
+      );
+      expect(outputs.map(String)).to.deep.equal(['a\n', 'b\n']);
+      expect(outputs.every((bytes) => bytes.buffer !== read.buffer)).to.equal(true);
+    });
+  });
+
   it('copies when no decoder is handing a frame on', () => {
     const line = Buffer.from('line\n').subarray(0, 4);
-    expect(withTrailer(line, Buffer.from('\n'))).to.equal(undefined);
-    expect(withHeader(Buffer.from([0, 1, 0x61]).subarray(2), 2, 1, true)).to.equal(undefined);
+    expect(trailerStart(line, Buffer.from('\n'))).to.equal(-1);
+    expect(headerStart(Buffer.from([0, 1, 0x61]).subarray(2), 2, 1, true)).to.equal(-1);
   });
 });
