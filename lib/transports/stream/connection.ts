@@ -157,9 +157,11 @@ export class Connection extends TransportConnection {
   }
 
   private linger(): void {
-    if (this.lingering) return;
-    this.lingering = true;
     const socket = this.socket;
+    // A peer that has ended and left none of our output queued can hold nothing: the socket
+    // closes as soon as our FIN is handed to the kernel, with no timer per connection.
+    if (this.lingering || (this.inputEnded && socket.writableLength === 0)) return;
+    this.lingering = true;
     let flushed = socket.bytesWritten - socket.writableLength;
     const timer = setTimeout(() => {
       const now = socket.bytesWritten - socket.writableLength;
