@@ -45,8 +45,10 @@ export class ChunkQueue {
    */
   settle(): void {
     const last = this.chunks.length - 1;
+    // Checked before indexing: reading index -1 of an array is a slow lookup through its prototypes.
+    if (last < 0) return;
     const chunk = this.chunks[last];
-    if (chunk === undefined || chunk === this.tailView) return;
+    if (chunk === this.tailView) return;
     const from = last === 0 ? this.offset : 0;
     const part = chunk.length - from;
     if (part >= KEEP_MIN && part * KEEP_FACTOR >= chunk.buffer.byteLength) return;
