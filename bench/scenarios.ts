@@ -254,9 +254,13 @@ function slowReader(number: string, payload: Payload, bytes: number, pauseMs: nu
   };
 }
 
-/** Times `work` and the CPU share both processes spent on it (1 = one core busy all along). */
+/**
+ * Times `work` and the CPU share both processes spent on it (1 = one core busy all along). A Node
+ * server's startup garbage (ts-node compiling its sources) is collected first, so that a full GC
+ * of it does not land in one server's measurement and not the other's.
+ */
 async function timed(server: ServerProcess, work: () => Promise<unknown>): Promise<{ seconds: number; details: Record<string, number> }> {
-  const serverBefore = await server.probe();
+  const serverBefore = await server.probe(true);
   const loadBefore = process.cpuUsage();
   const start = performance.now();
   await work();
