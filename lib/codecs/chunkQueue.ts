@@ -6,7 +6,7 @@ const KEEP_FACTOR = 4;
 // A part under this is copied whatever its allocation: a socket read is a Buffer of its own, which
 // costs some 250 bytes of objects besides its bytes (a 1-byte read, 250 times what it holds).
 const KEEP_MIN = 1024;
-const MIN_TAIL = 4096;
+const MIN_TAIL = 64;
 const MAX_TAIL = 64 * 1024;
 
 /**
@@ -65,7 +65,8 @@ export class ChunkQueue {
       this.chunks.pop();
     } else {
       if (!tail || tail.length - this.tailEnd < bytes.length) {
-        tail = this.tail = Buffer.allocUnsafeSlow(Math.max(bytes.length, Math.min(MAX_TAIL, Math.max(MIN_TAIL, this.held))));
+        // Twice what is held: a frame trickled in grows its buffers geometrically, at most 3 times its size in all.
+        tail = this.tail = Buffer.allocUnsafeSlow(Math.max(bytes.length, Math.min(MAX_TAIL, Math.max(MIN_TAIL, 2 * this.held))));
         this.tailEnd = 0;
       }
       start = this.tailEnd;
@@ -79,6 +80,8 @@ export class ChunkQueue {
   take(count: number): Buffer {
     if (count === 0) return EMPTY;
     this.held -= count;
+    // An empty queue lets its buffer go: a connection that once held part of a frame keeps nothing.
+    if (this.held === 0) this.tail = this.tailView = undefined;
     const first = this.chunks[0];
     if (this.offset + count <= first.length) {
       const bytes = first.subarray(this.offset, this.offset + count);

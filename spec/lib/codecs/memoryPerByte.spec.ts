@@ -63,4 +63,18 @@ describe('decoders hold memory in proportion to the bytes they buffer, however f
       });
     }
   }
+
+  it('linesDecoder: a partial line of 5 bytes costs under 1 KiB, and nothing once the line is complete', async () => {
+    const DECODERS = 5000;
+    const newDecoder = linesDecoder();
+    newDecoder().decode(Buffer.alloc(5, 'a'));
+    const decoders = Array.from({ length: DECODERS }, () => newDecoder());
+    const before = await collected();
+    for (const decoder of decoders) decoder.decode(Buffer.allocUnsafeSlow(5).fill(BYTE));
+    const holding = ((await collected()) - before) / DECODERS;
+    for (const decoder of decoders) expect(decoder.decode(Buffer.from('\n')).frames).to.have.length(1);
+    const empty = ((await collected()) - before) / DECODERS;
+    expect(holding).to.be.below(1024, `${holding | 0} bytes per decoder holding 5`);
+    expect(empty).to.be.below(256, `${empty | 0} bytes per decoder holding nothing`);
+  });
 });
