@@ -75,7 +75,10 @@ export function joinsWrites(subscriber: Subscriber<unknown>): boolean {
   return link[JOINS] === true || link[FLOW]?.joinsWrites === true;
 }
 
-/** For an operator whose `forwarder` hands every value on unchanged to `destination`, in order: it joins writes when that does. */
+/**
+ * For an operator whose `forwarder` hands every value on unchanged to `destination`, in order, and
+ * is the only one that emits to it: it joins writes when that does.
+ */
 export function forwardsWritesTo<T extends Subscriber<unknown>>(forwarder: T, destination: Subscriber<unknown>): T {
   if (joinsWrites(destination)) (forwarder as { [JOINS]?: boolean })[JOINS] = true;
   return forwarder;

@@ -1,4 +1,5 @@
 import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { Observable, Subscription } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { BufferBudgetExceeded } from '../../core/errors';
@@ -159,8 +160,9 @@ export class Connection extends TransportConnection {
   private linger(): void {
     const socket = this.socket;
     // A peer that has ended and left none of our output queued can hold nothing: the socket
-    // closes as soon as our FIN is handed to the kernel, with no timer per connection.
-    if (this.lingering || (this.inputEnded && socket.writableLength === 0)) return;
+    // closes as soon as our FIN is handed to the kernel, with no timer per connection. Not over
+    // TLS, whose end first writes a close_notify record, which a peer that stopped reading holds up.
+    if (this.lingering || (this.inputEnded && socket.writableLength === 0 && !(socket instanceof TLSSocket))) return;
     this.lingering = true;
     let flushed = socket.bytesWritten - socket.writableLength;
     const timer = setTimeout(() => {
