@@ -4,12 +4,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { from, map, mergeMap, Observable, of, pipe, take, throwError } from 'rxjs';
+import { from, map, mergeMap, Observable, of, pipe, take, tap, throwError } from 'rxjs';
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { encodeJson, encodeLines, Handler, json, lengthPrefixed, lines, serve } from 'rxwire';
 import upper, { upperBytes } from '../../../../handlers/upper';
 import { escapeLine } from '../../../../lib/transports/hosting';
+import { collected } from '../../../support/memory';
 import { closed, delay, dial, eventually, isAlive, listening, portOf, readAll, root, runCommand, selfSignedCert, startServer, transpileFlags } from '../../../support/net';
 
 // What a hostile or unlucky peer tries, over real loopback sockets: every connection must end in
@@ -203,6 +204,33 @@ describe('serve against hostile and unlucky peers', function () {
       await closed(third);
       expect(server.logs.some((line) => /^refused 127\.0\.0\.1:\d+: 2 connections open from 127\.0\.0\.1$/.test(line))).to.equal(true);
       allowed.forEach((socket) => socket.destroy());
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('holds a line trickled one byte per read in a small multiple of its size, not a Buffer per read', async () => {
+    const WARM_UP = 2000;
+    const BYTES = 20_000;
+    // Each byte is sent once the server has read the one before: one read per byte.
+    let onRead: (() => void) | undefined;
+    const server = await startServer(pipe(tap(() => onRead?.()), lines({ maxLength: 2 * (WARM_UP + BYTES) }), encodeLines()));
+    try {
+      const socket = await dial({ port: server.port });
+      socket.setNoDelay(true);
+      const trickle = async (bytes: number) => {
+        for (let i = 0; i < bytes; i++) await new Promise<void>((read) => ((onRead = read), socket.write('a')));
+      };
+      // The first bytes compile the code they run: measured after them.
+      await trickle(WARM_UP);
+      const before = await collected();
+      await trickle(BYTES);
+      const held = (await collected()) - before;
+      const answer = readAll(socket);
+      socket.end('\n');
+      expect((await answer).length).to.equal(WARM_UP + BYTES + 1);
+      // Before decoders copied small reads: ~190 bytes per byte; the test process's own noise is ~10.
+      expect(held).to.be.below(32 * BYTES, `${held} bytes held for ${BYTES} bytes of a line`);
     } finally {
       await server.close();
     }
