@@ -85,23 +85,25 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
   }
 
   protected _next(chunk: Buffer): void {
-    this.emit(() => this.decoder.decode(chunk), false, chunk);
+    this.emit(chunk);
   }
 
   protected _complete(): void {
-    this.emit(() => this.decoder.end(), true);
+    this.emit(undefined);
     this.unsubscribe();
   }
 
   /**
-   * Emits one step's frames, then its error, or completes after the last step. While a frame cut
-   * from `chunk` is handed on, encoders may answer it with a view of `chunk` (lib/codecs/frameOrigin.ts).
+   * Emits the frames of one step, `chunk` or the end of input (undefined), then its error, or
+   * completes after the end. While a frame cut from `chunk` is handed on, encoders may answer it
+   * with a view of `chunk` (lib/codecs/frameOrigin.ts).
    */
-  private emit(step: () => Decoded<F>, last: boolean, chunk?: Buffer): void {
+  private emit(chunk: Buffer | undefined): void {
+    const last = chunk === undefined;
     let decoded: Decoded<F>;
     let error: unknown;
     try {
-      decoded = step();
+      decoded = last ? this.decoder.end() : this.decoder.decode(chunk);
       error = this.check(decoded);
     } catch (err) {
       return this.frames.error(err);

@@ -77,6 +77,7 @@ class EncodingSubscriber<F> extends Subscriber<F> implements HeldAnswer {
     const source = this.heldSource;
     this.heldSource = undefined;
     if (source === undefined || this.closed) return;
-    this.output.next(source.subarray(this.heldStart, this.heldEnd));
+    // A read answered whole (one message per read) goes out as it is, with no view of it.
+    this.output.next(this.heldStart === 0 && this.heldEnd === source.length ? source : source.subarray(this.heldStart, this.heldEnd));
   }
 }
