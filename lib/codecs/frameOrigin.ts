@@ -14,6 +14,9 @@
 export interface FrameOrigin {
   frame: unknown;
   source: Buffer | undefined;
+  /** `source.byteOffset` and `source.length`, read once per chunk rather than per frame. */
+  sourceOffset: number;
+  sourceLength: number;
   before: number;
   after: number;
   /** Encoders holding answers in place, to send once the decoder has handed on the chunk's last frame. */
@@ -26,7 +29,7 @@ export interface HeldAnswer {
 }
 
 /** One for the process: decoders hand frames on synchronously, one at a time. */
-export const emitting: FrameOrigin = { frame: undefined, source: undefined, before: 0, after: 0, held: undefined };
+export const emitting: FrameOrigin = { frame: undefined, source: undefined, sourceOffset: 0, sourceLength: 0, before: 0, after: 0, held: undefined };
 
 /** Has `answer` sent when the decoder handing frames on now has handed on its chunk's last. */
 export function holdUntilHandedOn(answer: HeldAnswer): void {
@@ -47,10 +50,10 @@ export function endHolding(outer: HeldAnswer[] | undefined): HeldAnswer[] | unde
   return held;
 }
 
-/** Where `frame`, a view of `source` (its decoder says so), starts in it; -1 should it lie outside. */
-function offsetInSource(frame: Buffer, source: Buffer): number {
-  const start = frame.byteOffset - source.byteOffset;
-  return start >= 0 && start + frame.length <= source.length ? start : -1;
+/** Where `frame`, a view of `emitting.source` (its decoder says so), starts in it; -1 should it lie outside. */
+function offsetInSource(frame: Buffer): number {
+  const start = frame.byteOffset - emitting.sourceOffset;
+  return start >= 0 && start + frame.length <= emitting.sourceLength ? start : -1;
 }
 
 /**
@@ -60,9 +63,9 @@ function offsetInSource(frame: Buffer, source: Buffer): number {
 export function trailerStart(frame: Buffer, trailer: Buffer): number {
   const { source, after } = emitting;
   if (frame !== emitting.frame || source === undefined || trailer.length > after) return -1;
-  const start = offsetInSource(frame, source);
+  const start = offsetInSource(frame);
   const end = start + frame.length;
-  if (start < 0 || end + trailer.length > source.length) return -1;
+  if (start < 0 || end + trailer.length > emitting.sourceLength) return -1;
   for (let i = 0; i < trailer.length; i++) if (source[end + i] !== trailer[i]) return -1;
   return start;
 }
@@ -74,7 +77,7 @@ export function trailerStart(frame: Buffer, trailer: Buffer): number {
 export function headerStart(frame: Buffer, headerBytes: number, value: number, bigEndian: boolean): number {
   const { source, before } = emitting;
   if (frame !== emitting.frame || source === undefined || headerBytes > before) return -1;
-  const start = offsetInSource(frame, source) - headerBytes;
+  const start = offsetInSource(frame) - headerBytes;
   if (start < 0) return -1;
   const header = bigEndian ? source.readUIntBE(start, headerBytes) : source.readUIntLE(start, headerBytes);
   return header === value ? start : -1;

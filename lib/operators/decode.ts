@@ -129,11 +129,15 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
    */
   private emitFrom(chunk: Buffer, separators: { before: number; after: number }, frames: readonly F[], cutFrom: number): boolean {
     // An outer decode's frame, if this one runs inside its emission: put back after (locals, not a copy per read).
-    const { frame, source, before, after } = emitting;
+    const { frame, source, sourceOffset, sourceLength, before, after } = emitting;
     const outerHeld = beginHolding();
+    const chunkOffset = chunk.byteOffset;
+    const chunkLength = chunk.length;
     try {
       for (let i = 0; i < frames.length; i++) {
         emitting.source = chunk;
+        emitting.sourceOffset = chunkOffset;
+        emitting.sourceLength = chunkLength;
         emitting.before = separators.before;
         emitting.after = separators.after;
         emitting.frame = i >= cutFrom ? frames[i] : undefined;
@@ -145,6 +149,8 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
       const answers = endHolding(outerHeld);
       emitting.frame = frame;
       emitting.source = source;
+      emitting.sourceOffset = sourceOffset;
+      emitting.sourceLength = sourceLength;
       emitting.before = before;
       emitting.after = after;
       // Encoders send what they held for this chunk's frames before anything else is emitted.
