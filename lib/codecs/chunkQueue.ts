@@ -13,8 +13,8 @@ const MAX_TAIL = 64 * 1024;
  * The bytes a decoder holds between chunks. Chunks are kept as they are, so that taking a frame
  * that lies inside one is a view of it; a frame that spans chunks is copied once. What is left
  * after a decoding step is `settle`d: a small part, or a small part of a large allocation, is
- * copied into a buffer of the queue's own, so what the queue keeps alive stays a small factor over the bytes it
- * holds, however finely the peer split them.
+ * copied into a buffer of the queue's own, so what the queue keeps alive stays a small factor
+ * over the bytes it holds, however finely the peer split them.
  *
  * Decoders take a frame as soon as it is complete, so a take either stays in the first chunk or
  * uses up all but the newest one: the cost of every operation is linear in the bytes it takes.
