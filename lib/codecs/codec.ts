@@ -1,5 +1,6 @@
-import { Either } from 'fp-ts/Either';
+import * as E from 'fp-ts/Either';
 import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
+import { emitting } from './frameOrigin';
 
 /** What can go wrong turning bytes into frames, or frames into bytes. */
 export type FrameError = FrameTooLong | IncompleteFrame | DecodeError;
@@ -36,7 +37,7 @@ export interface Decoder<F> {
 export type DecoderFactory<F> = () => Decoder<F>;
 
 /** Turns one frame into bytes, or says why it cannot be sent. */
-export type Encoder<F> = (frame: F) => Either<FrameError, Buffer>;
+export type Encoder<F> = (frame: F) => E.Either<FrameError, Buffer>;
 
 /**
  * An encoder that can answer a frame its decoder cut from the chunk being handed on with bytes
@@ -48,6 +49,16 @@ export interface FrameEncoder<F> {
   readonly framingBytes: number;
   /** The frame's bytes, in a Buffer of their own, or why it cannot be sent. */
   encode(frame: F): Buffer | FrameError;
+}
+
+/** `encoder` as an `Encoder`: a frame it finds in place is answered with a view of its chunk, any other is encoded. */
+export function encoderOf<F>(encoder: FrameEncoder<F>): Encoder<F> {
+  return (frame) => {
+    const start = encoder.answerInPlace(frame);
+    // Only a Buffer is ever found in place.
+    const bytes = start < 0 ? encoder.encode(frame) : emitting.source!.subarray(start, start + (frame as Buffer).length + encoder.framingBytes);
+    return Buffer.isBuffer(bytes) ? E.right(bytes) : E.left(bytes);
+  };
 }
 
 export const nothingDecoded: Decoded<never> = { frames: [] };

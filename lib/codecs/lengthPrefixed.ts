@@ -1,11 +1,10 @@
-import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { DEFAULTS } from '../core/defaults';
 import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
 import { decodeOptions, oneOf, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
-import { Decoded, Decoder, DecoderFactory, Encoder, FrameEncoder, nothingDecoded } from './codec';
-import { emitting, headerStart } from './frameOrigin';
+import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded } from './codec';
+import { headerStart } from './frameOrigin';
 
 export interface LengthPrefixedOptions {
   /** Size of the length header. */
@@ -55,13 +54,8 @@ export function lengthPrefixedDecoder(options: LengthPrefixedOptions): DecoderFa
  * for `maxLength` is `FrameTooLong`.
  */
 export function lengthPrefixedEncoder(options: LengthPrefixedOptions): Encoder<Buffer> {
-  const { answerInPlace, framingBytes, encode } = lengthPrefixedFrameEncoder(options);
-  return (payload) => {
-    // A payload that lengthPrefixed() cut from this read behind the same header costs no copy.
-    const start = answerInPlace(payload);
-    const bytes = start < 0 ? encode(payload) : emitting.source!.subarray(start, start + framingBytes + payload.length);
-    return Buffer.isBuffer(bytes) ? E.right(bytes) : E.left(bytes);
-  };
+  // A payload that lengthPrefixed() cut from this read behind the same header costs no copy.
+  return encoderOf(lengthPrefixedFrameEncoder(options));
 }
 
 /** `lengthPrefixedEncoder` for `encodeLengthPrefixed()`, which answers in place itself, with no Either per frame. */

@@ -1,12 +1,11 @@
-import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { DEFAULTS } from '../core/defaults';
 import { FrameTooLong } from '../core/errors';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
-import { Decoded, Decoder, DecoderFactory, Encoder, FrameEncoder, nothingDecoded } from './codec';
+import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded } from './codec';
 import { Delimiter } from './delimiter';
-import { emitting, trailerStart } from './frameOrigin';
+import { trailerStart } from './frameOrigin';
 
 export interface LinesOptions {
   /** Longest line, in bytes, not counting its delimiter. Default 64 KiB. */
@@ -34,21 +33,12 @@ export function linesDecoder(options: LinesOptions = {}): DecoderFactory<Buffer>
 
 /** Ends each line with the delimiter (default `\n`), as one Buffer. */
 export function linesEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): Encoder<Buffer | string> {
-  const { answerInPlace, framingBytes, encode } = linesFrameEncoder(options);
-  return (line) => {
-    // A line that lines() cut from this read and that its delimiter still follows costs no copy.
-    const start = answerInPlace(line);
-    return E.right(start < 0 ? encode(line) : emitting.source!.subarray(start, start + (line as Buffer).length + framingBytes));
-  };
-}
-
-/** A line always encodes. */
-interface LineEncoder extends FrameEncoder<Buffer | string> {
-  encode(line: Buffer | string): Buffer;
+  // A line that lines() cut from this read and that its delimiter still follows costs no copy.
+  return encoderOf(linesFrameEncoder(options));
 }
 
 /** `linesEncoder` for `encodeLines()`, which answers in place itself. */
-export function linesFrameEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): LineEncoder {
+export function linesFrameEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): FrameEncoder<Buffer | string> {
   const delimiter = decodeOptions('encodeLines', EncodeLinesOptions, options).delimiter ?? NEWLINE;
   return {
     framingBytes: delimiter.length,
