@@ -131,15 +131,14 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
     // An outer decode's frame, if this one runs inside its emission: put back after (locals, not a copy per read).
     const { frame, source, sourceOffset, sourceLength, before, after } = emitting;
     const outerHeld = beginHolding();
-    const chunkOffset = chunk.byteOffset;
-    const chunkLength = chunk.length;
+    // Set once: a decode nested downstream puts back what it changed before its frame's next() returns.
+    emitting.source = chunk;
+    emitting.sourceOffset = chunk.byteOffset;
+    emitting.sourceLength = chunk.length;
+    emitting.before = separators.before;
+    emitting.after = separators.after;
     try {
       for (let i = 0; i < frames.length; i++) {
-        emitting.source = chunk;
-        emitting.sourceOffset = chunkOffset;
-        emitting.sourceLength = chunkLength;
-        emitting.before = separators.before;
-        emitting.after = separators.after;
         emitting.frame = i >= cutFrom ? frames[i] : undefined;
         this.frames.next(frames[i]);
         if (this.closed) return false;

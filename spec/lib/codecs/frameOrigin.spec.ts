@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { delay, from, map, OperatorFunction, pipe } from 'rxjs';
-import { headerStart, trailerStart } from '../../../lib/codecs/frameOrigin';
+import { catchError, concat, delay, from, map, mergeMap, of, OperatorFunction, pipe, take, takeWhile } from 'rxjs';
+import { emitting, headerStart, trailerStart } from '../../../lib/codecs/frameOrigin';
 import { FrameTooLong } from '../../../lib/core/errors';
 import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixed';
 import { encodeLines } from '../../../lib/operators/encodeLines';
@@ -185,6 +185,49 @@ describe('encoding a frame in place (frameOrigin)', () => {
   describe('to a byte stream', () => {
     // Buffers of their own, as reads are (Buffer.from would take small ones from one shared pool).
     const own = (bytes: string | number[]) => Buffer.alloc(Buffer.from(bytes as string).length, Buffer.from(bytes as string));
+
+    // What operators between lines() and encodeLines() may do, nested decodes among them.
+    const stages: Record<string, () => OperatorFunction<Buffer, Buffer>> = {
+      'passes it on': () => map((line: Buffer) => line),
+      'emits it twice': () => mergeMap((line: Buffer) => [line, line]),
+      'decodes it again, then passes it on': () => mergeMap((line: Buffer) => concat(of(line).pipe(lines({ delimiter: ',' })), of(line))),
+      'passes it on, then decodes it again': () => mergeMap((line: Buffer) => concat(of(line), of(line).pipe(lines()))),
+      'takes 3': () => take(3),
+      'takes until an x': () => takeWhile((line: Buffer) => !line.includes('x')),
+      'changes odd lengths in place': () => map((line: Buffer) => (line.length % 2 ? line.fill(0x41) : line)),
+      'copies lines with a b': () => map((line: Buffer) => (line.includes('b') ? Buffer.from(line) : line)),
+      'throws at a !': () =>
+        map((line: Buffer) => {
+          if (line.includes('!')) throw new Error('bad');
+          return line;
+        }),
+      'recovers': () => catchError(() => of(Buffer.from('E'))),
+    };
+
+    it('emits the same bytes, error and end as to anything else, whatever the operators between', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.stringMatching(/^[ab,x!c]{0,5}$/), { maxLength: 12 }),
+          fc.array(fc.nat(80), { maxLength: 6 }),
+          fc.array(fc.constantFrom(...Object.keys(stages)), { maxLength: 3 }),
+          fc.constantFrom(',', '\n'),
+          fc.integer({ min: 3, max: 100 }),
+          (texts, cuts, names, delimiter, maxLength) => {
+            const input = Buffer.from(`${texts.join('\n')}\n`, 'latin1');
+            const pipeline = (): OperatorFunction<Buffer, Buffer> => (source) =>
+              names.reduce((frames, name) => frames.pipe(stages[name]()), source.pipe(lines({ maxLength }))).pipe(encodeLines({ delimiter }));
+            // Each output copied as it comes: a later change in place must not show in an earlier output.
+            const outcome = (joined: boolean) => {
+              const { values, error, completed } = emitted(chunked(input, cuts, true), pipeline(), joined, (bytes) => Buffer.from(bytes));
+              return { bytes: Buffer.concat(values).toString('latin1'), error: error === undefined ? undefined : String(error), completed };
+            };
+            expect(outcome(true)).to.deep.equal(outcome(false));
+            expect([emitting.held, emitting.frame, emitting.source]).to.deep.equal([undefined, undefined, undefined]);
+          },
+        ),
+        { numRuns: 500 },
+      );
+    });
 
     it('answers the lines a read completes, and that still lie there, as one view of it', () => {
       const reads = [own('first\nsecond\nthi'), own('rd\nfourth\n')];
