@@ -10,22 +10,27 @@ const FROM_A = 0x1f1f1f1f;
 const PAST_Z = 0x05050505;
 const LOW_BITS = 0x7f7f7f7f;
 const HIGH_BITS = 0x80808080 | 0;
-// Below this many bytes (a typical line or message) the word loop's setup costs more than it saves.
-const WORDWISE_FROM = 128;
+// Below this many bytes the word loop's setup (head, tail, the word view) costs more than it saves.
+const WORDWISE_FROM = 16;
 /** Every byte value's uppercase, for short inputs: a lookup costs less than a mispredicted branch. */
 const UPPER = Uint8Array.from({ length: 256 }, (_, byte) => (byte >= a && byte <= z ? byte ^ caseBit : byte));
 
-// The frames of one read are views of one ArrayBuffer: its word view is made once, not per frame.
-// Held weakly, so that it never keeps a buffer alive.
-let lastWords: WeakRef<Int32Array> | undefined;
+// The frames of one read are views of one ArrayBuffer: its word view is made once per read, not
+// per frame, and let go once the code that runs now is done (a microtask), so it keeps no read alive.
+let wordsBuffer: ArrayBufferLike | undefined;
+let wordView: Int32Array | undefined;
+const forgetWords = () => {
+  wordsBuffer = wordView = undefined;
+};
 
-function wordsOf(buffer: ArrayBufferLike): Int32Array {
-  let words = lastWords?.deref();
-  if (words?.buffer !== buffer) {
-    words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
-    lastWords = new WeakRef(words);
+function wordsOf(buffer: ArrayBufferLike, end: number): Int32Array {
+  // A resizable ArrayBuffer may have grown past the view made before.
+  if (buffer !== wordsBuffer || end > wordView!.length) {
+    if (wordsBuffer === undefined) queueMicrotask(forgetWords);
+    wordsBuffer = buffer;
+    wordView = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
   }
-  return words;
+  return wordView!;
 }
 
 /** ASCII a–z to A–Z, like Python's `bytes.upper()`: every other byte, UTF-8 included, is kept. A new Buffer; `chunk` is left alone. */
@@ -44,11 +49,12 @@ export function upperInPlace(bytes: Buffer): Buffer {
     return bytes;
   }
   // The bytes before the first 4-byte boundary and after the last one go byte by byte.
-  const head = (4 - (bytes.byteOffset & 3)) & 3;
-  const firstWord = (bytes.byteOffset + head) >>> 2;
+  const offset = bytes.byteOffset;
+  const head = (4 - (offset & 3)) & 3;
+  const firstWord = (offset + head) >>> 2;
   const words = (length - head) >>> 2;
   upperByteByByte(bytes, 0, head);
-  upperWords(wordsOf(bytes.buffer), firstWord, firstWord + words);
+  upperWords(wordsOf(bytes.buffer, firstWord + words), firstWord, firstWord + words);
   upperByteByByte(bytes, head + words * 4, length);
   return bytes;
 }

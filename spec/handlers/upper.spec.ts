@@ -32,6 +32,35 @@ describe('handlers/upper', () => {
     );
   });
 
+  it('uppercases the frames of one buffer in turn, and the same buffer again once its view of it is let go', async () => {
+    // Views side by side in one ArrayBuffer, as a decoder cuts a read's frames, in random order.
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(511), fc.nat(120)), { maxLength: 40 }), (cuts) => {
+        const whole = Buffer.alloc(640, 0x61);
+        for (const [start, length] of cuts) upperInPlace(whole.subarray(start, start + length));
+        const touched = new Set(cuts.flatMap(([start, length]) => Array.from({ length: Math.min(length, 640 - start) }, (_, i) => start + i)));
+        expect([...whole].map((byte, i) => (touched.has(i) ? byte === 0x41 : byte === 0x61)).every(Boolean)).to.equal(true);
+      }),
+      { numRuns: 200 },
+    );
+    const later = Buffer.alloc(64, 0x62);
+    upperInPlace(later.subarray(1, 40));
+    await Promise.resolve();
+    upperInPlace(later);
+    expect(later.toString()).to.equal('B'.repeat(64));
+  });
+
+  it('uppercases a view of a resizable ArrayBuffer after it has grown', () => {
+    // Resizable ArrayBuffers (Node 20) are past the TypeScript lib this project targets.
+    const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer & { resize(length: number): void };
+    const buffer = new Resizable(32, { maxByteLength: 256 });
+    upperInPlace(Buffer.from(buffer, 0, 32).fill(0x61));
+    buffer.resize(256);
+    const grown = Buffer.from(buffer, 32, 224).fill(0x61);
+    upperInPlace(grown);
+    expect(grown.toString()).to.equal('A'.repeat(224));
+  });
+
   it('uppercases all 256 byte values in each of the four lanes of a word', () => {
     for (let lane = 0; lane < 4; lane++) {
       const every = Buffer.alloc(256 * 4, 0x7a);
