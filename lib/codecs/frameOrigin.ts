@@ -70,15 +70,17 @@ export function trailerStart(frame: Buffer, trailer: Buffer): number {
   return start;
 }
 
+/** Reads the number in a header that starts at `at` and lies whole in `bytes`. */
+export type HeaderReader = (bytes: Buffer, at: number) => number;
+
 /**
  * Where, in `emitting.source`, a `headerBytes`-long header holding `value` comes right before
  * `frame` (its answer is the `headerBytes + frame.length` bytes from there); -1 when it must be copied.
  */
-export function headerStart(frame: Buffer, headerBytes: number, value: number, bigEndian: boolean): number {
+export function headerStart(frame: Buffer, headerBytes: number, value: number, readHeader: HeaderReader): number {
   const { source, before } = emitting;
   if (frame !== emitting.frame || source === undefined || headerBytes > before) return -1;
   const start = offsetInSource(frame) - headerBytes;
   if (start < 0) return -1;
-  const header = bigEndian ? source.readUIntBE(start, headerBytes) : source.readUIntLE(start, headerBytes);
-  return header === value ? start : -1;
+  return readHeader(source, start) === value ? start : -1;
 }

@@ -4,7 +4,7 @@ import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
 import { decodeOptions, oneOf, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
 import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded } from './codec';
-import { headerStart } from './frameOrigin';
+import { HeaderReader, headerStart } from './frameOrigin';
 
 export interface LengthPrefixedOptions {
   /** Size of the length header. */
@@ -31,14 +31,23 @@ function framing(codecName: string, options: LengthPrefixedOptions) {
     lengthIncludesHeader = false,
   } = decodeOptions(codecName, LengthPrefixedOptions, options);
   const headerOverhead = lengthIncludesHeader ? headerBytes : 0;
+  const bigEndian = endian === 'big';
   return {
     headerBytes,
-    bigEndian: endian === 'big',
+    bigEndian,
+    readHeader: headerReader(headerBytes, bigEndian),
     headerOverhead,
     maxLength: Math.min(maxLength, 2 ** (8 * headerBytes) - 1 - headerOverhead),
   };
 }
 type Framing = ReturnType<typeof framing>;
+
+/** Reads the number in a header at `at` (whole in `bytes`): by hand for one or two bytes, as a step does for every frame. */
+function headerReader(headerBytes: 1 | 2 | 4, bigEndian: boolean): HeaderReader {
+  if (headerBytes === 1) return (bytes, at) => bytes[at]!;
+  if (headerBytes === 2) return bigEndian ? (bytes, at) => (bytes[at]! << 8) | bytes[at + 1]! : (bytes, at) => bytes[at]! | (bytes[at + 1]! << 8);
+  return bigEndian ? (bytes, at) => bytes.readUInt32BE(at) : (bytes, at) => bytes.readUInt32LE(at);
+}
 
 /**
  * Reads frames that start with their length as a binary number. A header past `maxLength` is
@@ -60,10 +69,10 @@ export function lengthPrefixedEncoder(options: LengthPrefixedOptions): Encoder<B
 
 /** `lengthPrefixedEncoder` for `encodeLengthPrefixed()`, which answers in place itself, with no Either per frame. */
 export function lengthPrefixedFrameEncoder(options: LengthPrefixedOptions): FrameEncoder<Buffer> {
-  const { headerBytes, bigEndian, headerOverhead, maxLength } = framing('encodeLengthPrefixed', options);
+  const { headerBytes, bigEndian, readHeader, headerOverhead, maxLength } = framing('encodeLengthPrefixed', options);
   return {
     framingBytes: headerBytes,
-    answerInPlace: (payload) => (payload.length > maxLength ? -1 : headerStart(payload, headerBytes, payload.length + headerOverhead, bigEndian)),
+    answerInPlace: (payload) => (payload.length > maxLength ? -1 : headerStart(payload, headerBytes, payload.length + headerOverhead, readHeader)),
     encode: (payload) => {
       if (payload.length > maxLength) return new FrameTooLong(payload.length, maxLength);
       const length = payload.length + headerOverhead;
@@ -115,8 +124,11 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
       payloads.push(this.received.take(this.payloadLength));
       this.payloadLength = undefined;
     }
-    // Frames that lie whole in the chunk are views of it, with no queue between.
+    // Frames that lie whole in the chunk are views of it, with no queue between, made from its
+    // ArrayBuffer and offset, read once: subarray() reads both per frame, each getter a fifth of a step.
     const cutFrom = payloads.length;
+    const buffer = chunk.buffer;
+    const base = chunk.byteOffset;
     while (chunk.length - from >= headerBytes) {
       const length = this.readHeader(chunk, from);
       if (typeof length !== 'number') return { frames: payloads, error: length };
@@ -127,7 +139,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
         from += headerBytes;
         break;
       }
-      payloads.push(chunk.subarray(from + headerBytes, end));
+      payloads.push(Buffer.from(buffer, base + from + headerBytes, length));
       from = end;
     }
     this.cutFrom = cutFrom;
@@ -150,8 +162,8 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
 
   /** The payload length the header at `at` in `bytes` gives, or why it gives none. */
   private readHeader(bytes: Buffer, at: number): number | DecodeError {
-    const { headerBytes, bigEndian, headerOverhead } = this.framing;
-    const length = bigEndian ? bytes.readUIntBE(at, headerBytes) : bytes.readUIntLE(at, headerBytes);
+    const { headerBytes, readHeader, headerOverhead } = this.framing;
+    const length = readHeader(bytes, at);
     if (length < headerOverhead) {
       return new DecodeError(`length ${length} is less than the ${headerBytes}-byte header it includes`);
     }

@@ -87,18 +87,24 @@ class LinesDecoder implements Decoder<Buffer> {
     let start = 0;
     let end = this.delimiterEndAcrossBoundary(chunk);
     if (end < 0) end = this.delimiterEnd(chunk, 0);
-    while (end >= 0) {
-      let line: Buffer | FrameTooLong;
-      if (this.pending.length === 0) {
-        line = this.line(chunk, start, end, this.delimiter.length);
-      } else {
-        this.pending.push(chunk.subarray(start, end));
-        const bytes = this.pending.takeAll();
-        line = this.line(bytes, 0, bytes.length, this.delimiter.length);
-      }
-      // Checked as a Buffer: the error family's instanceof looks further than its own chain, per line.
+    if (end >= 0 && this.pending.length > 0) {
+      this.pending.push(chunk.subarray(0, end));
+      const bytes = this.pending.takeAll();
+      const line = this.line(bytes, 0, bytes.length, this.delimiter.length);
+      // Checked as a Buffer: the error family's instanceof looks further than its own chain.
       if (!Buffer.isBuffer(line)) return { frames: lines, error: line };
       lines.push(line);
+      start = end;
+      end = this.delimiterEnd(chunk, start);
+    }
+    // The lines that lie whole in the chunk are views made from its ArrayBuffer and offset, read
+    // once: subarray() reads both per line, and each getter costs a fifth of a line's step.
+    const buffer = chunk.buffer;
+    const base = chunk.byteOffset;
+    while (end >= 0) {
+      const lineEnd = this.lineEnd(chunk, start, end, this.delimiter.length);
+      if (typeof lineEnd !== 'number') return { frames: lines, error: lineEnd };
+      lines.push(Buffer.from(buffer, base + start, lineEnd - start));
       start = end;
       end = this.delimiterEnd(chunk, start);
     }
@@ -135,11 +141,20 @@ class LinesDecoder implements Decoder<Buffer> {
     return at >= 0 && at < tailLength ? at + this.delimiter.length - tailLength : -1;
   }
 
-  /** The line in `bytes[start, end)`, which ends with a delimiter `delimiterLength` long (0 for a last line at EOF), as one view. */
-  private line(bytes: Buffer, start: number, end: number, delimiterLength: number): Buffer | FrameTooLong {
+  /**
+   * Where the line in `bytes[start, end)` ends, taking in what it keeps of its delimiter
+   * (`delimiterLength` long, 0 for a last line at EOF), or why it is no line.
+   */
+  private lineEnd(bytes: Buffer, start: number, end: number, delimiterLength: number): number | FrameTooLong {
     let lineEnd = end - delimiterLength;
     if (this.dropCarriageReturn && lineEnd > start && bytes[lineEnd - 1] === CR) lineEnd--;
     if (lineEnd - start > this.maxLength) return new FrameTooLong(lineEnd - start, this.maxLength);
-    return bytes.subarray(start, this.keepDelimiter ? end : lineEnd);
+    return this.keepDelimiter ? end : lineEnd;
+  }
+
+  /** The line in `bytes[start, end)` as one view, or why it is no line. */
+  private line(bytes: Buffer, start: number, end: number, delimiterLength: number): Buffer | FrameTooLong {
+    const lineEnd = this.lineEnd(bytes, start, end, delimiterLength);
+    return typeof lineEnd === 'number' ? bytes.subarray(start, lineEnd) : lineEnd;
   }
 }
