@@ -15,6 +15,8 @@ import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
 
+// Addresses that take connections to any of the host's addresses.
+const WILDCARDS = new Set(['::', '0.0.0.0']);
 // How long the probe of an existing Unix socket file waits for an answer before taking it as alive.
 const UNIX_PROBE_MS = 1000;
 
@@ -36,7 +38,10 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   const hosting = new Hosting<Connection>(logger(opts.log), opts.graceMs);
   const log = hosting.log;
   const transport: Transport = opts.tls ? 'tls' : opts.path !== undefined ? 'unix' : 'tcp';
-  const local = (socket: net.Socket) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(socket.localAddress, socket.localPort));
+  // Every socket of a server bound to one address has that address at its end: it is known once
+  // listening, with no getsockname() per connection. On a wildcard address, each socket is asked.
+  let ownAddress: string | undefined = opts.path !== undefined ? `unix:${opts.path}` : undefined;
+  const local = (socket: net.Socket) => ownAddress ?? formatHost(socket.localAddress, socket.localPort);
   const remote = (socket: net.Socket) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(socket.remoteAddress, socket.remotePort));
 
   const highWaterMark = opts.highWaterMark ?? DEFAULTS.highWaterMark;
@@ -121,6 +126,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   server.on('error', (err) => serverErrors.record(`server: ${err.message}`));
 
   const bound = server.address();
+  if (typeof bound === 'object' && bound !== null && !WILDCARDS.has(bound.address)) ownAddress = formatHost(bound.address, bound.port);
   return {
     transport,
     address: typeof bound === 'string' || bound === null ? `unix:${opts.path}` : formatHost(bound.address, bound.port),

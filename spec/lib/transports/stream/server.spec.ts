@@ -230,6 +230,20 @@ describe('serve', () => {
     }
   });
 
+  it('tells a handler on every interface the address the client connected to, not the wildcard', async () => {
+    const whereTo: Handler = (input, info) => input.pipe(take(1), map(() => Buffer.from(info.local)));
+    const server = await serve({ port: 0, log: false }, whereTo);
+    try {
+      const hosts = (await hasIPv6()) ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
+      for (const host of hosts) {
+        const local = (await roundTrip({ host, port: server.port }, Buffer.from('where?'))).toString();
+        expect(local).to.equal(host.includes(':') ? `[${host}]:${server.port}` : `${host}:${server.port}`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   describe('on a Unix domain socket', () => {
     let dir: string;
     beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'rxwire-'))));
