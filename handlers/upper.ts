@@ -12,25 +12,31 @@ const LOW_BITS = 0x7f7f7f7f;
 const HIGH_BITS = 0x80808080 | 0;
 // Below this many bytes the word loop's setup (head, tail, the word view) costs more than it saves.
 const WORDWISE_FROM = 16;
+// Below this many, the bytes are one frame of several in a read, or the read is one short message.
+const SHORT = 128;
 /** Every byte value's uppercase, for short inputs: a lookup costs less than a mispredicted branch. */
 const UPPER = Uint8Array.from({ length: 256 }, (_, byte) => (byte >= a && byte <= z ? byte ^ caseBit : byte));
 
-// The frames of one read are views of one ArrayBuffer: its word view is made once per read, not
-// per frame, and let go once the code that runs now is done (a microtask), so it keeps no read alive.
-let wordsBuffer: ArrayBufferLike | undefined;
+// The frames of one read are views of one ArrayBuffer: its word view is made once, on its second
+// short frame (a read that is one short message would pay for it and gain nothing), and let go
+// once the code that runs now is done (a microtask), so that it keeps no read alive.
+let seenBuffer: ArrayBufferLike | undefined;
 let wordView: Int32Array | undefined;
-const forgetWords = () => {
-  wordsBuffer = wordView = undefined;
+const forgetBuffer = () => {
+  seenBuffer = wordView = undefined;
 };
 
-function wordsOf(buffer: ArrayBufferLike, end: number): Int32Array {
-  // A resizable ArrayBuffer may have grown past the view made before.
-  if (buffer !== wordsBuffer || end > wordView!.length) {
-    if (wordsBuffer === undefined) queueMicrotask(forgetWords);
-    wordsBuffer = buffer;
-    wordView = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+/** A view of `buffer`'s words up to at least `end`, or none yet for the first short frame seen of it. */
+function wordsOf(buffer: ArrayBufferLike, end: number, short: boolean): Int32Array | undefined {
+  if (buffer !== seenBuffer) {
+    if (seenBuffer === undefined) queueMicrotask(forgetBuffer);
+    seenBuffer = buffer;
+    wordView = undefined;
+    if (short) return undefined;
   }
-  return wordView!;
+  // A resizable ArrayBuffer may have grown past the view made before.
+  if (wordView === undefined || end > wordView.length) wordView = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+  return wordView;
 }
 
 /** ASCII a–z to A–Z, like Python's `bytes.upper()`: every other byte, UTF-8 included, is kept. A new Buffer; `chunk` is left alone. */
@@ -53,8 +59,13 @@ export function upperInPlace(bytes: Buffer): Buffer {
   const head = (4 - (offset & 3)) & 3;
   const firstWord = (offset + head) >>> 2;
   const words = (length - head) >>> 2;
+  const view = wordsOf(bytes.buffer, firstWord + words, length < SHORT);
+  if (view === undefined) {
+    upperByteByByte(bytes, 0, length);
+    return bytes;
+  }
   upperByteByByte(bytes, 0, head);
-  upperWords(wordsOf(bytes.buffer, firstWord + words), firstWord, firstWord + words);
+  upperWords(view, firstWord, firstWord + words);
   upperByteByByte(bytes, head + words * 4, length);
   return bytes;
 }

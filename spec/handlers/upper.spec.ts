@@ -53,12 +53,12 @@ describe('handlers/upper', () => {
   it('uppercases a view of a resizable ArrayBuffer after it has grown', () => {
     // Resizable ArrayBuffers (Node 20) are past the TypeScript lib this project targets.
     const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer & { resize(length: number): void };
-    const buffer = new Resizable(32, { maxByteLength: 256 });
-    upperInPlace(Buffer.from(buffer, 0, 32).fill(0x61));
-    buffer.resize(256);
-    const grown = Buffer.from(buffer, 32, 224).fill(0x61);
+    const buffer = new Resizable(128, { maxByteLength: 512 });
+    upperInPlace(Buffer.from(buffer, 0, 128).fill(0x61));
+    buffer.resize(512);
+    const grown = Buffer.from(buffer, 128, 384).fill(0x61);
     upperInPlace(grown);
-    expect(grown.toString()).to.equal('A'.repeat(224));
+    expect(grown.toString()).to.equal('A'.repeat(384));
   });
 
   it('uppercases all 256 byte values in each of the four lanes of a word', () => {
