@@ -18,24 +18,26 @@ const SHORT = 128;
 const UPPER = Uint8Array.from({ length: 256 }, (_, byte) => (byte >= a && byte <= z ? byte ^ caseBit : byte));
 
 // The frames of one read are views of one ArrayBuffer: its word view is made once, on its second
-// short frame (a read that is one short message would pay for it and gain nothing), and let go
-// once the code that runs now is done (a microtask), so that it keeps no read alive.
+// short frame (a read that is one short message would pay for it and gain nothing). Only a buffer
+// up to a read's size is remembered, so at most 64 KiB stays alive for it.
+const MAX_REMEMBERED = 64 * 1024;
 let seenBuffer: ArrayBufferLike | undefined;
 let wordView: Int32Array | undefined;
-const forgetBuffer = () => {
-  seenBuffer = wordView = undefined;
-};
 
 /** A view of `buffer`'s words up to at least `end`, or none yet for the first short frame seen of it. */
 function wordsOf(buffer: ArrayBufferLike, end: number, short: boolean): Int32Array | undefined {
   if (buffer !== seenBuffer) {
-    if (seenBuffer === undefined) queueMicrotask(forgetBuffer);
-    seenBuffer = buffer;
+    const remembered = buffer.byteLength <= MAX_REMEMBERED;
+    seenBuffer = remembered ? buffer : undefined;
     wordView = undefined;
-    if (short) return undefined;
+    if (short && remembered) return undefined;
   }
   // A resizable ArrayBuffer may have grown past the view made before.
-  if (wordView === undefined || end > wordView.length) wordView = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+  if (wordView === undefined || end > wordView.length) {
+    const words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    if (seenBuffer === buffer) wordView = words;
+    return words;
+  }
   return wordView;
 }
 
