@@ -106,7 +106,8 @@ export class ChunkQueue {
         this.offset = end;
       }
     }
-    this.chunks.splice(0, used);
+    // Not splice(), which makes an array of what it removes.
+    for (let i = 0; i < used; i++) this.chunks.shift();
     return bytes;
   }
 
