@@ -35,6 +35,7 @@ export class Connection extends TransportConnection {
   readonly outputHighWaterMark: number;
   readonly joinsWrites = true;
   private readonly lingerMs: number;
+  private readonly tls: boolean;
 
   constructor(
     readonly socket: Socket,
@@ -44,6 +45,7 @@ export class Connection extends TransportConnection {
     super(info, limits.budget);
     this.outputHighWaterMark = limits.outputHighWaterMark ?? socket.writableHighWaterMark;
     this.lingerMs = limits.lingerMs ?? DEFAULTS.lingerMs;
+    this.tls = socket instanceof TLSSocket;
     socket.pause();
     // Kept lean: one listener per socket event, for whoever is subscribed now. An 'error' with no
     // listener would crash the process; the first one is kept for whoever subscribes later.
@@ -162,7 +164,7 @@ export class Connection extends TransportConnection {
     // A peer that has ended and left none of our output queued can hold nothing: the socket
     // closes as soon as our FIN is handed to the kernel, with no timer per connection. Not over
     // TLS, whose end first writes a close_notify record, which a peer that stopped reading holds up.
-    if (this.lingering || (this.inputEnded && socket.writableLength === 0 && !(socket instanceof TLSSocket))) return;
+    if (this.lingering || (this.inputEnded && socket.writableLength === 0 && !this.tls)) return;
     this.lingering = true;
     let flushed = socket.bytesWritten - socket.writableLength;
     const timer = setTimeout(() => {
@@ -222,7 +224,9 @@ export class Connection extends TransportConnection {
       // Many small frames are cheaper copied into one Buffer than queued one by one.
       this.queue(Buffer.concat(answer));
     }
-    answer.length = 0;
+    // Emptied by pop(): setting the length to 0 frees the array's store, which the next read's
+    // push would allocate again, garbage on every read.
+    while (answer.length > 0) answer.pop();
   }
 
   /**
@@ -235,10 +239,21 @@ export class Connection extends TransportConnection {
       this.sender?.error(new BufferBudgetExceeded(pending));
       return this.destroy();
     }
-    this.socket.write(bytes, this.flushed);
+    const socket = this.socket;
+    // A write into an empty queue most often goes to the kernel at once, and a callback would
+    // cost Node an object and a tick for each. So it gets none; should it stay queued (a full
+    // send buffer), an empty write after it is called back once it is flushed. Not over TLS,
+    // whose empty writes are records of their own.
+    const callBack = this.tls || socket.writableLength > 0 || socket.writableCorked > 0;
+    socket.write(bytes, callBack ? this.flushed : undefined);
     this.notify('queued');
+    if (callBack) return;
+    if (socket.writableLength === 0) this.flushed();
+    else socket.write(NOTHING, this.flushed);
   }
 }
+
+const NOTHING = Buffer.alloc(0);
 
 // Above this many separate parts in one read's answer, they are copied into one Buffer instead.
 const MAX_GATHERED_PARTS = 8;

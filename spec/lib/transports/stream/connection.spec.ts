@@ -126,6 +126,30 @@ describe('Connection', () => {
     }
   });
 
+  it('hears a write flushed that the kernel could not take at once, though the peer read it only later', async () => {
+    const { conn, peer, close } = await socketPair();
+    try {
+      const events: string[] = [];
+      conn.onActivity((event) => events.push(event));
+      peer.pause();
+      const output = new Subject<Buffer>();
+      conn.send(output).subscribe();
+      // More than loopback's send and receive buffers take: it stays queued in Node.
+      const big = Buffer.alloc(32 << 20, 0x61);
+      output.next(big);
+      expect(conn.pendingOutput).to.be.greaterThan(0);
+      await delay(100);
+      expect(events).to.not.include('flushed');
+      let received = 0;
+      peer.on('data', (chunk: Buffer) => (received += chunk.length));
+      peer.resume();
+      await eventually(() => events.includes('flushed') && conn.pendingOutput === 0, 10000, 'the flush');
+      await eventually(() => received === big.length, 10000, 'all of it at the peer');
+    } finally {
+      await close();
+    }
+  });
+
   it('tells each of several flow listeners, and none once it has stopped listening', async () => {
     const { conn, peer, close } = await socketPair();
     try {
