@@ -36,6 +36,9 @@ export class Connection extends TransportConnection {
   readonly joinsWrites = true;
   private readonly lingerMs: number;
   private readonly tls: boolean;
+  /** Listeners are being told of a write flushed at once, and another was meanwhile. */
+  private telling = false;
+  private flushedMeanwhile = false;
 
   constructor(
     readonly socket: Socket,
@@ -246,10 +249,27 @@ export class Connection extends TransportConnection {
     // whose empty writes are records of their own.
     const callBack = this.tls || socket.writableLength > 0 || socket.writableCorked > 0;
     socket.write(bytes, callBack ? this.flushed : undefined);
+    // Before anyone hears of the write: a listener that throws must not lose its flush.
+    if (!callBack && socket.writableLength > 0) socket.write(NOTHING, this.flushed);
     this.notify('queued');
-    if (callBack) return;
-    if (socket.writableLength === 0) this.flushed();
-    else socket.write(NOTHING, this.flushed);
+    if (!callBack && socket.writableLength === 0) this.flushedAtOnce();
+  }
+
+  /**
+   * Tells of a write the kernel took at once, then and there but never nested: a listener that
+   * writes again on 'flushed' (a sender paced by the socket) is told in turn, not one frame deeper.
+   */
+  private flushedAtOnce(): void {
+    if (this.telling) return void (this.flushedMeanwhile = true);
+    this.telling = true;
+    try {
+      do {
+        this.flushedMeanwhile = false;
+        this.flushed();
+      } while (this.flushedMeanwhile);
+    } finally {
+      this.telling = false;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as net from 'node:net';
 import { lastValueFrom, map, mergeMap, Observable, of, Subject } from 'rxjs';
+import { flowOf } from '../../../../lib/core/flow';
 import { formatHost } from '../../../../lib/transports/address';
 import { Connection } from '../../../../lib/transports/stream/connection';
 import { delay, eventually, readAll, collectBytes } from '../../../support/net';
@@ -145,6 +146,36 @@ describe('Connection', () => {
       peer.resume();
       await eventually(() => events.includes('flushed') && conn.pendingOutput === 0, 10000, 'the flush');
       await eventually(() => received === big.length, 10000, 'all of it at the peer');
+    } finally {
+      await close();
+    }
+  });
+
+  it('tells a sender paced by its flushes of each in turn, never one call deeper per write', async () => {
+    const { conn, peer, close } = await socketPair();
+    try {
+      const count = 20_000;
+      let depth = 0;
+      let deepest = 0;
+      // Sends its next chunk whenever the connection says its output is flushed, as a file sender paced by the socket would.
+      const paced = new Observable<Buffer>((subscriber) => {
+        const flow = flowOf(subscriber, 'paced')!;
+        let sent = 0;
+        const sendNext = () => {
+          if (sent === count) return subscriber.complete();
+          sent++;
+          deepest = Math.max(deepest, ++depth);
+          subscriber.next(Buffer.alloc(64, 0x61));
+          depth--;
+        };
+        const stop = flow.onActivity((event) => event === 'flushed' && flow.pendingOutput === 0 && sendNext());
+        sendNext();
+        return stop;
+      });
+      const received = readAll(peer);
+      await lastValueFrom(conn.send(paced), { defaultValue: undefined });
+      expect((await received).length).to.equal(count * 64);
+      expect(deepest).to.be.at.most(2);
     } finally {
       await close();
     }
