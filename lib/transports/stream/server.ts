@@ -16,7 +16,7 @@ import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
 
 // Addresses that take connections to any of the host's addresses.
-const WILDCARDS = new Set(['::', '0.0.0.0']);
+const WILDCARDS = new Set(['::', '0.0.0.0', '::ffff:0.0.0.0']);
 // How long the probe of an existing Unix socket file waits for an answer before taking it as alive.
 const UNIX_PROBE_MS = 1000;
 

@@ -232,15 +232,19 @@ describe('serve', () => {
 
   it('tells a handler on every interface the address the client connected to, not the wildcard', async () => {
     const whereTo: Handler = (input, info) => input.pipe(take(1), map(() => Buffer.from(info.local)));
-    const server = await serve({ port: 0, log: false }, whereTo);
-    try {
-      const hosts = (await hasIPv6()) ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
-      for (const host of hosts) {
-        const local = (await roundTrip({ host, port: server.port }, Buffer.from('where?'))).toString();
-        expect(local).to.equal(host.includes(':') ? `[${host}]:${server.port}` : `${host}:${server.port}`);
+    const ipv6 = await hasIPv6();
+    // No host (`::`, every address), IPv4's wildcard, and IPv4's as an IPv4-mapped IPv6 address.
+    for (const wildcard of [undefined, '0.0.0.0', ...(ipv6 ? ['::ffff:0.0.0.0'] : [])]) {
+      const server = await serve({ host: wildcard, port: 0, log: false }, whereTo);
+      try {
+        const hosts = ipv6 && wildcard === undefined ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
+        for (const host of hosts) {
+          const local = (await roundTrip({ host, port: server.port }, Buffer.from('where?'))).toString();
+          expect(local, `bound to ${wildcard ?? 'no host'}`).to.equal(host.includes(':') ? `[${host}]:${server.port}` : `${host}:${server.port}`);
+        }
+      } finally {
+        await server.close();
       }
-    } finally {
-      await server.close();
     }
   });
 
