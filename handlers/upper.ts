@@ -19,7 +19,8 @@ const UPPER = Uint8Array.from({ length: 256 }, (_, byte) => (byte >= a && byte <
 
 // The frames of one read are views of one ArrayBuffer: its word view is made once, on its second
 // short frame (a read that is one short message would pay for it and gain nothing). Only a buffer
-// up to a read's size is remembered, so at most 64 KiB stays alive for it.
+// no larger than a read when first seen is remembered, so that little stays alive for it (the
+// last read's until the next call); a larger one gets a word view per call.
 const MAX_REMEMBERED = 64 * 1024;
 let seenBuffer: ArrayBufferLike | undefined;
 let wordView: Int32Array | undefined;

@@ -32,7 +32,7 @@ describe('handlers/upper', () => {
     );
   });
 
-  it('uppercases the frames of one buffer in turn, and the same buffer again once its view of it is let go', async () => {
+  it('uppercases the frames of one buffer in turn, short and long, in any order', () => {
     // Views side by side in one ArrayBuffer, as a decoder cuts a read's frames, in random order.
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(511), fc.nat(120)), { maxLength: 40 }), (cuts) => {
@@ -43,11 +43,11 @@ describe('handlers/upper', () => {
       }),
       { numRuns: 200 },
     );
-    const later = Buffer.alloc(64, 0x62);
+    // A buffer seen first through a short frame, then whole.
+    const later = Buffer.alloc(200, 0x62);
     upperInPlace(later.subarray(1, 40));
-    await Promise.resolve();
     upperInPlace(later);
-    expect(later.toString()).to.equal('B'.repeat(64));
+    expect(later.toString()).to.equal('B'.repeat(200));
   });
 
   it('uppercases a view of a resizable ArrayBuffer after it has grown', () => {
