@@ -101,12 +101,9 @@ function spawnNode(implementation: Implementation, protocol: Protocol, options: 
   return spawn('taskset', ['-c', cores, process.execPath, '--expose-gc', '-r', 'ts-node/register', script, protocol, ...profile], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    // Both Node servers alike: `rxwire` is the built package (see bench/servers/tsconfig.json).
-    env: { ...process.env, [SETUP_ENV]: JSON.stringify(options.setup ?? {}), TS_NODE_PROJECT: SERVERS_TSCONFIG },
+    env: { ...process.env, [SETUP_ENV]: JSON.stringify(options.setup ?? {}) },
   });
 }
-
-const SERVERS_TSCONFIG = path.join(ROOT, 'bench', 'servers', 'tsconfig.json');
 
 function spawnPython(protocol: Protocol, options: StartOptions): ChildProcess {
   const script = path.join(ROOT, 'bench', 'servers', 'asyncio_server.py');

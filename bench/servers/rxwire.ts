@@ -1,10 +1,8 @@
 // The contender: the same servers built with rxwire as a user writes them, run as their own
 // process. It logs each connection's open and close to stderr as `serve` does by default.
-// Run with bench/servers/tsconfig.json, `rxwire` is the package as built in dist/ (`npm run bench`
-// builds it first), as users get it from npm, not the TypeScript source compiled at startup.
 import { map, pipe } from 'rxjs';
 import { backpressure, encodeLengthPrefixed, encodeLines, Handler, lengthPrefixed, lines, serve, serveClustered } from 'rxwire';
-import upperHandler, { upperInPlace } from 'rxwire/handlers/upper';
+import upperHandler, { upperInPlace } from '../../handlers/upper';
 import { runServerProcess } from './child';
 import { FRAME_HEADER_BYTES, Protocol, ServerSetup, SETUP_ENV } from './protocol';
 
