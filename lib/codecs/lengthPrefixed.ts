@@ -125,7 +125,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
       this.payloadLength = undefined;
     }
     // Frames that lie whole in the chunk are views of it, with no queue between, made from its
-    // ArrayBuffer and offset, read once: subarray() reads both per frame, each getter a fifth of a step.
+    // ArrayBuffer and offset, read once: subarray() reads both through getters for every frame.
     const cutFrom = payloads.length;
     const buffer = chunk.buffer;
     const base = chunk.byteOffset;
