@@ -20,8 +20,11 @@ export interface FrameOrigin {
   before: number;
   after: number;
   /** Encoders holding answers in place, to send once the decoder has handed on the chunk's last frame. */
-  held: HeldAnswer[] | undefined;
+  held: Held;
 }
+
+/** Most chunks have one encoder holding answers: it is kept alone, with no array per chunk. */
+export type Held = HeldAnswer | HeldAnswer[] | undefined;
 
 /** An encoder's answers to frames of the chunk being handed on, joined into one view while they lie end to end. */
 export interface HeldAnswer {
@@ -33,18 +36,28 @@ export const emitting: FrameOrigin = { frame: undefined, source: undefined, sour
 
 /** Has `answer` sent when the decoder handing frames on now has handed on its chunk's last. */
 export function holdUntilHandedOn(answer: HeldAnswer): void {
-  (emitting.held ??= []).push(answer);
+  const held = emitting.held;
+  if (held === undefined) emitting.held = answer;
+  else if (Array.isArray(held)) held.push(answer);
+  else emitting.held = [held, answer];
+}
+
+/** Has every encoder in `held` send what it holds. */
+export function sendHeld(held: Held): void {
+  if (held === undefined) return;
+  if (!Array.isArray(held)) return held.sendHeld();
+  for (const answer of held) answer.sendHeld();
 }
 
 /** For a decoder about to hand a chunk's frames on: what an outer one's encoders hold, to give back to `endHolding`. */
-export function beginHolding(): HeldAnswer[] | undefined {
+export function beginHolding(): Held {
   const outer = emitting.held;
   emitting.held = undefined;
   return outer;
 }
 
 /** What encoders held since `beginHolding`, for the decoder to have sent; `outer`'s are held again. */
-export function endHolding(outer: HeldAnswer[] | undefined): HeldAnswer[] | undefined {
+export function endHolding(outer: Held): Held {
   const held = emitting.held;
   emitting.held = outer;
   return held;

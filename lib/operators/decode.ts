@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, OperatorFunction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { Decoded, Decoder, DecoderFactory } from '../codecs/codec';
-import { beginHolding, emitting, endHolding } from '../codecs/frameOrigin';
+import { beginHolding, emitting, endHolding, sendHeld } from '../codecs/frameOrigin';
 import { DEFAULTS } from '../core/defaults';
 import { BufferBudgetExceeded, FrameTimeout } from '../core/errors';
 import { flowOf } from '../core/flow';
@@ -153,7 +153,7 @@ class DecodingSubscriber<F> extends Subscriber<Buffer> {
       emitting.before = before;
       emitting.after = after;
       // Encoders send what they held for this chunk's frames before anything else is emitted.
-      if (answers) for (const answer of answers) answer.sendHeld();
+      sendHeld(answers);
     }
   }
 }
