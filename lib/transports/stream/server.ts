@@ -38,9 +38,10 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   const hosting = new Hosting<Connection>(logger(opts.log), opts.graceMs);
   const log = hosting.log;
   const transport: Transport = opts.tls ? 'tls' : opts.path !== undefined ? 'unix' : 'tcp';
-  // Every socket of a server bound to one address has that address at its end: it is known once
-  // listening, with no getsockname() per connection. On a wildcard address, each socket is asked.
-  let ownAddress: string | undefined = opts.path !== undefined ? `unix:${opts.path}` : undefined;
+  // Every socket of a server bound to one address (or a Unix socket's path) has that address at its
+  // end: it is known once listening, with no getsockname() per connection. On a wildcard address,
+  // each socket is asked.
+  let ownAddress: string | undefined;
   const local = (socket: net.Socket) => ownAddress ?? formatHost(socket.localAddress, socket.localPort);
   const remote = (socket: net.Socket) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(socket.remoteAddress, socket.remotePort));
 
@@ -126,10 +127,11 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   server.on('error', (err) => serverErrors.record(`server: ${err.message}`));
 
   const bound = server.address();
-  if (typeof bound === 'object' && bound !== null && !WILDCARDS.has(bound.address)) ownAddress = formatHost(bound.address, bound.port);
+  const address = typeof bound === 'string' || bound === null ? `unix:${opts.path}` : formatHost(bound.address, bound.port);
+  if (typeof bound !== 'object' || bound === null || !WILDCARDS.has(bound.address)) ownAddress = address;
   return {
     transport,
-    address: typeof bound === 'string' || bound === null ? `unix:${opts.path}` : formatHost(bound.address, bound.port),
+    address,
     port: typeof bound === 'object' && bound !== null ? bound.port : undefined,
     get connections() {
       return hosting.open.size;
