@@ -1,5 +1,5 @@
 import { Observable, SchedulerLike } from 'rxjs';
-import { subscribeWithFlow } from '../core/flow';
+import { subscribeWithFlow } from '../operators/internal/operate';
 import { ConnectionInfo } from '../core/handler';
 import { TransportConnection } from '../transports/connection';
 

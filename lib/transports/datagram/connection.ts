@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { DatagramTooLarge } from '../../core/errors';
-import { subscribeWithFlow } from '../../core/flow';
+import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
 import { TransportConnection } from '../connection';
 

@@ -3,7 +3,7 @@ import { TLSSocket } from 'node:tls';
 import { Observable, Subscription } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { BufferBudgetExceeded } from '../../core/errors';
-import { subscribeWithFlow } from '../../core/flow';
+import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
 import { BufferBudget, TransportConnection } from '../connection';
 

@@ -7,7 +7,8 @@ import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixe
 import { encodeLines } from '../../../lib/operators/encodeLines';
 import { lengthPrefixed } from '../../../lib/operators/lengthPrefixed';
 import { lines } from '../../../lib/operators/lines';
-import { Flow, subscribeWithFlow } from '../../../lib/core/flow';
+import { Flow } from '../../../lib/core/flow';
+import { subscribeWithFlow } from '../../../lib/operators/internal/operate';
 import { collect, Outcome, splitAt } from './splits';
 
 /** What a handler may do with a frame between decoding and encoding; `previous` is the frame before it. */
