@@ -3,8 +3,7 @@ import { DEFAULTS } from '../core/defaults';
 import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
 import { decodeOptions, oneOf, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
-import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded } from './codec';
-import { HeaderReader, headerStart } from './frameOrigin';
+import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, HeaderReader, nothingDecoded, Separators } from './codec';
 
 export interface LengthPrefixedOptions {
   /** Size of the length header. */
@@ -58,21 +57,24 @@ export function lengthPrefixedDecoder(options: LengthPrefixedOptions): DecoderFa
   return () => new LengthPrefixedDecoder(checked);
 }
 
+/** What `lengthPrefixedDecoder(options)` drops around each payload it cuts from a chunk: its header, before it. */
+export function lengthPrefixedSeparators(options: LengthPrefixedOptions): Separators {
+  return { before: framing('lengthPrefixed', options).headerBytes, after: 0 };
+}
+
 /**
  * Puts the payload's length in front of it, as one Buffer. A payload too long for the header or
  * for `maxLength` is `FrameTooLong`.
  */
 export function lengthPrefixedEncoder(options: LengthPrefixedOptions): Encoder<Buffer> {
-  // A payload that lengthPrefixed() cut from this read behind the same header costs no copy.
   return encoderOf(lengthPrefixedFrameEncoder(options));
 }
 
-/** `lengthPrefixedEncoder` for `encodeLengthPrefixed()`, which answers in place itself, with no Either per frame. */
+/** `lengthPrefixedEncoder` for `encodeLengthPrefixed()`, which may answer a payload with the bytes it came in, with no Either per frame. */
 export function lengthPrefixedFrameEncoder(options: LengthPrefixedOptions): FrameEncoder<Buffer> {
   const { headerBytes, bigEndian, readHeader, headerOverhead, maxLength } = framing('encodeLengthPrefixed', options);
   return {
-    framingBytes: headerBytes,
-    answerInPlace: (payload) => (payload.length > maxLength ? -1 : headerStart(payload, headerBytes, payload.length + headerOverhead, readHeader)),
+    framing: { bytes: headerBytes, trailer: undefined, header: { bytes: headerBytes, overhead: headerOverhead, maxLength, read: readHeader } },
     encode: (payload) => {
       if (payload.length > maxLength) return new FrameTooLong(payload.length, maxLength);
       const length = payload.length + headerOverhead;
@@ -89,20 +91,14 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
   private readonly received = new ChunkQueue();
   /** The length of the payload being read; undefined while reading a header. */
   private payloadLength: number | undefined;
-  /** A payload cut from a chunk has its header right before it there. */
-  readonly separators: Decoder<Buffer>['separators'];
-  cutFrom: number | undefined;
 
-  constructor(private readonly framing: Framing) {
-    this.separators = { before: framing.headerBytes, after: 0 };
-  }
+  constructor(private readonly framing: Framing) {}
 
   get buffered(): number {
     return this.received.length;
   }
 
   decode(chunk: Buffer): Decoded<Buffer> {
-    this.cutFrom = undefined;
     const payloads: Buffer[] = [];
     const { headerBytes, maxLength } = this.framing;
     let from = 0;
@@ -126,7 +122,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
     }
     // Frames that lie whole in the chunk are views of it, with no queue between, made from its
     // ArrayBuffer and offset, read once: subarray() reads both through getters for every frame.
-    const cutFrom = payloads.length;
+    // Only the first, when it began in an earlier chunk, is not (see `Separators`).
     const buffer = chunk.buffer;
     const base = chunk.byteOffset;
     while (chunk.length - from >= headerBytes) {
@@ -142,7 +138,6 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
       payloads.push(Buffer.from(buffer, base + from + headerBytes, length));
       from = end;
     }
-    this.cutFrom = cutFrom;
     return this.hold(from === 0 ? chunk : chunk.subarray(from), payloads);
   }
 

@@ -1,10 +1,10 @@
 import { asyncScheduler, OperatorFunction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
-import { Decoded, Decoder, DecoderFactory } from '../codecs/codec';
-import { beginHolding, emitting, endHolding, sendHeld } from '../codecs/frameOrigin';
+import { Decoded, DecoderFactory, Separators } from '../codecs/codec';
 import { DEFAULTS } from '../core/defaults';
 import { BufferBudgetExceeded, FrameTimeout } from '../core/errors';
 import { flowOf } from '../core/flow';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
+import { handOnInPlace, readInPlaceOf } from './internal/answerInPlace';
 import { createOperatorSubscriber, operate } from './internal/operate';
 
 export interface FrameOptions {
@@ -30,10 +30,26 @@ export const FrameOptions = strictOptions({}, { frameTimeoutMs: wholeNumber(0) }
  * ```
  */
 export function decode<F>(newDecoder: DecoderFactory<F>, options: FrameOptions = {}, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<Buffer, F> {
+  return decodeFrames(newDecoder, undefined, options, scheduler);
+}
+
+/**
+ * `decode` for a decoder that cuts its frames from the chunks, `separators` apart (`lines()`,
+ * `lengthPrefixed()`): encoders may then answer its frames with the bytes they came in
+ * (lib/operators/internal/answerInPlace.ts).
+ */
+export function decodeFrames<F>(
+  newDecoder: DecoderFactory<F>,
+  /** Given only for a decoder of Buffers. */
+  separators: Separators | undefined,
+  options: FrameOptions = {},
+  scheduler: SchedulerLike = asyncScheduler,
+): OperatorFunction<Buffer, F> {
   const { frameTimeoutMs = DEFAULTS.frameTimeoutMs } = decodeOptions('decode', FrameOptions, options);
   return operate((source, subscriber) => {
     const decoder = newDecoder();
     const flow = flowOf(subscriber, 'decode()');
+    const read = separators && readInPlaceOf(subscriber);
     const holder = {};
     // The frame deadline is re-armed lazily: a step only notes when the current frame began,
     // and the one timer, when it fires early, waits for the rest.
@@ -67,67 +83,30 @@ export function decode<F>(newDecoder: DecoderFactory<F>, options: FrameOptions =
     // which stops even a synchronous one such as `from(iterable)` at once.
     const frames = createOperatorSubscriber<Buffer>(
       subscriber,
-      (chunk) => emit(subscriber, decoder, check, chunk),
-      () => emit(subscriber, decoder, check, undefined),
+      (chunk) => {
+        const decoded = decoder.decode(chunk);
+        const error = check(decoded);
+        // Frames cut from the chunk are handed on where encoders can answer them in place.
+        if (read ? !handOnInPlace(read, subscriber as Subscriber<unknown> as Subscriber<Buffer>, chunk, decoded.frames as readonly unknown[] as Buffer[], separators!) : !handOn(subscriber, decoded.frames)) return;
+        if (error !== undefined) subscriber.error(error);
+      },
+      () => {
+        const decoded = decoder.end();
+        const error = check(decoded);
+        if (!handOn(subscriber, decoded.frames)) return;
+        if (error !== undefined) subscriber.error(error);
+        else subscriber.complete();
+      },
     );
     source.subscribe(frames);
   });
 }
 
-/**
- * Emits the frames of one step, `chunk` or the end of input (undefined), then its error, or
- * completes after the end. While a frame cut from `chunk` is handed on, encoders may answer it
- * with a view of `chunk` (lib/codecs/frameOrigin.ts).
- */
-function emit<F>(frames: Subscriber<F>, decoder: Decoder<F>, check: (decoded: Decoded<F>) => unknown, chunk: Buffer | undefined): void {
-  const last = chunk === undefined;
-  const decoded = last ? decoder.end() : decoder.decode(chunk);
-  const error = check(decoded);
-  const cutFrom = chunk === undefined ? undefined : decoder.cutFrom;
-  const separators = decoder.separators;
-  if (chunk !== undefined && cutFrom !== undefined && separators) {
-    if (!emitFrom(frames, chunk, separators, decoded.frames, cutFrom)) return;
-  } else {
-    for (const frame of decoded.frames) {
-      frames.next(frame);
-      if (frames.closed) return;
-    }
+/** Hands `frames` on, one call each; false once the subscriber is closed. */
+function handOn<F>(subscriber: Subscriber<F>, frames: readonly F[]): boolean {
+  for (const frame of frames) {
+    subscriber.next(frame);
+    if (subscriber.closed) return false;
   }
-  if (error !== undefined) frames.error(error);
-  else if (last) frames.complete();
-}
-
-/**
- * Hands `frames` on, noting those from `cutFrom` on as cut from `chunk`; false once closed. A
- * decode nested downstream notes its own frames, and this one's note comes back after. Encoders
- * that held answers to them send them before this returns.
- */
-function emitFrom<F>(subscriber: Subscriber<F>, chunk: Buffer, separators: { before: number; after: number }, frames: readonly F[], cutFrom: number): boolean {
-  // An outer decode's frame, if this one runs inside its emission: put back after (locals, not a copy per read).
-  const { frame, source, sourceOffset, sourceLength, before, after } = emitting;
-  const outerHeld = beginHolding();
-  // Set once: a decode nested downstream puts back what it changed before its frame's next() returns.
-  emitting.source = chunk;
-  emitting.sourceOffset = chunk.byteOffset;
-  emitting.sourceLength = chunk.length;
-  emitting.before = separators.before;
-  emitting.after = separators.after;
-  try {
-    for (let i = 0; i < frames.length; i++) {
-      emitting.frame = i >= cutFrom ? frames[i] : undefined;
-      subscriber.next(frames[i]);
-      if (subscriber.closed) return false;
-    }
-    return true;
-  } finally {
-    const answers = endHolding(outerHeld);
-    emitting.frame = frame;
-    emitting.source = source;
-    emitting.sourceOffset = sourceOffset;
-    emitting.sourceLength = sourceLength;
-    emitting.before = before;
-    emitting.after = after;
-    // Encoders send what they held for this chunk's frames before anything else is emitted.
-    sendHeld(answers);
-  }
+  return true;
 }

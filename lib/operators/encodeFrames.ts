@@ -1,7 +1,7 @@
 import { OperatorFunction } from 'rxjs';
 import { FrameEncoder } from '../codecs/codec';
-import { emitting, HeldAnswer, holdUntilHandedOn } from '../codecs/frameOrigin';
 import { joinsWrites } from '../core/flow';
+import { answerStart, HeldAnswer, holdUntilHandedOn, readInPlaceOf } from './internal/answerInPlace';
 import { createOperatorSubscriber, operate } from './internal/operate';
 
 /**
@@ -11,8 +11,10 @@ import { createOperatorSubscriber, operate } from './internal/operate';
  * decoder has handed on the read's last frame. A frame that cannot be sent errors the stream.
  */
 export function encodeFrames<F>(encoder: FrameEncoder<F>): OperatorFunction<F, Buffer> {
+  const { framing } = encoder;
   return operate((source, output) => {
     const joins = joinsWrites(output);
+    const read = readInPlaceOf(output);
     // The read the held run of answers lies in, and where in it.
     let heldSource: Buffer | undefined;
     let heldStart = 0;
@@ -26,8 +28,7 @@ export function encodeFrames<F>(encoder: FrameEncoder<F>): OperatorFunction<F, B
         output.next(heldStart === 0 && heldEnd === source.length ? source : source.subarray(heldStart, heldEnd));
       },
     };
-    const hold = (start: number, end: number) => {
-      const source = emitting.source!;
+    const hold = (source: Buffer, start: number, end: number) => {
       if (source === heldSource && start === heldEnd) {
         heldEnd = end;
         return;
@@ -36,15 +37,15 @@ export function encodeFrames<F>(encoder: FrameEncoder<F>): OperatorFunction<F, B
       heldSource = source;
       heldStart = start;
       heldEnd = end;
-      holdUntilHandedOn(held);
+      holdUntilHandedOn(read, held);
     };
     const encoding = createOperatorSubscriber<F>(
       output,
       (frame) => {
-        const start = encoder.answerInPlace(frame);
+        const start = answerStart(read, frame, framing);
         if (start >= 0) {
-          const end = start + (frame as Buffer).length + encoder.framingBytes;
-          return joins ? hold(start, end) : output.next(emitting.source!.subarray(start, end));
+          const end = start + (frame as Buffer).length + framing.bytes;
+          return joins ? hold(read.source!, start, end) : output.next(read.source!.subarray(start, end));
         }
         // What it cannot encode (a number given to encodeLines()), or a throw, errors the stream, after what it holds.
         const encoded = encoder.encode(frame);

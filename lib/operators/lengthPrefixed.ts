@@ -1,6 +1,6 @@
 import { OperatorFunction } from 'rxjs';
-import { lengthPrefixedDecoder, LengthPrefixedOptions } from '../codecs/lengthPrefixed';
-import { decode, FrameOptions } from './decode';
+import { lengthPrefixedDecoder, lengthPrefixedSeparators, LengthPrefixedOptions } from '../codecs/lengthPrefixed';
+import { decodeFrames, FrameOptions } from './decode';
 
 /**
  * Reads frames that start with their length as a 1-, 2- or 4-byte number (big-endian unless
@@ -14,5 +14,5 @@ import { decode, FrameOptions } from './decode';
  */
 export function lengthPrefixed(options: LengthPrefixedOptions & FrameOptions): OperatorFunction<Buffer, Buffer> {
   const { frameTimeoutMs, ...codec } = options;
-  return decode(lengthPrefixedDecoder(codec), frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
+  return decodeFrames(lengthPrefixedDecoder(codec), lengthPrefixedSeparators(codec), frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
 }

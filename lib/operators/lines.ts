@@ -1,6 +1,6 @@
 import { OperatorFunction } from 'rxjs';
-import { linesDecoder, LinesOptions } from '../codecs/lines';
-import { decode, FrameOptions } from './decode';
+import { linesDecoder, linesSeparators, LinesOptions } from '../codecs/lines';
+import { decodeFrames, FrameOptions } from './decode';
 
 /**
  * Splits a byte stream into lines: one Buffer per line, without its delimiter (`\n`, and a `\r`
@@ -15,5 +15,5 @@ import { decode, FrameOptions } from './decode';
  */
 export function lines(options: LinesOptions & FrameOptions = {}): OperatorFunction<Buffer, Buffer> {
   const { frameTimeoutMs, ...codec } = options;
-  return decode(linesDecoder(codec), frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
+  return decodeFrames(linesDecoder(codec), linesSeparators(codec), frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
 }
