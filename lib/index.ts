@@ -41,6 +41,7 @@ export type { IPv4Header } from './codecs/ipv4';
 export { encodeProxyHeader, ProxyHeaderReader } from './codecs/proxyHeader';
 export type { ProxyEndpoint, ProxyFamily, ProxyHeader, ProxyHeaderRead } from './codecs/proxyHeader';
 export { linesDecoder, linesEncoder } from './codecs/lines';
+export { upperBytes, upperInPlace } from './codecs/asciiUpper';
 export type { LinesOptions } from './codecs/lines';
 
 // operators

@@ -67,4 +67,4 @@ export function encoderOf<F>(encoder: FrameEncoder<F>): Encoder<F> {
   };
 }
 
-export const nothingDecoded: Decoded<never> = { frames: [] };
+export const nothingDecoded: Decoded<never> = Object.freeze({ frames: Object.freeze([]) });
