@@ -3,7 +3,7 @@ import * as t from 'io-ts';
 import { readFileSync } from 'node:fs';
 import { DEFAULTS } from '../core/defaults';
 import { wholeNumber } from '../core/options';
-import { WorkerCount } from '../transports/cluster';
+import { WorkerCount } from '../transports/stream/cluster';
 
 // Codecs for values as the command line gives them: strings, decoded into what the options take.
 

@@ -1,7 +1,7 @@
 import { Observable, SchedulerLike } from 'rxjs';
 import { subscribeWithFlow } from '../operators/internal/operate';
 import { ConnectionInfo } from '../core/handler';
-import { TransportConnection } from '../transports/connection';
+import { TransportConnection } from '../transports/transportConnection';
 import { ReadAnswer } from '../transports/stream/readAnswer';
 
 /** How the virtual peer reads what the handler writes. */

@@ -3,7 +3,7 @@ import { DEFAULTS } from '../../core/defaults';
 import { DatagramTooLarge } from '../../core/errors';
 import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
-import { TransportConnection } from '../connection';
+import { TransportConnection } from '../transportConnection';
 
 /**
  * One UDP peer as a connection: what it sends, one Buffer per datagram (`input`), and a sink that

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../../core/defaults';
 import { MessageTooLarge, SendBacklogFull, Undeliverable } from '../../core/errors';
 import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
-import { TransportConnection } from '../connection';
+import { TransportConnection } from '../transportConnection';
 import { ReceivedIds } from './receivedIds';
 
 export interface Reliability {

@@ -3,8 +3,7 @@ import * as tls from 'node:tls';
 import { Observable, retry, timer } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { decodeOptions } from '../../core/options';
-import { formatHost } from '../address';
-import { nextConnectionId } from '../hosting';
+import { formatHost, nextConnectionId } from '../identity';
 import { Connection } from './connection';
 import { ConnectOptions } from './options';
 

@@ -2,14 +2,14 @@ import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import * as t from 'io-ts';
-import { DEFAULTS } from '../core/defaults';
-import { InvalidOption, WorkerFailed } from '../core/errors';
-import { Handler, Transport } from '../core/handler';
-import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
-import { Log, logger } from './hosting';
-import { logToStderr, logWritten } from './stderrLog';
-import { serveOptionCodecs, ServeOptions } from './stream/options';
-import { serve } from './stream/server';
+import { DEFAULTS } from '../../core/defaults';
+import { InvalidOption, WorkerFailed } from '../../core/errors';
+import { Handler, Transport } from '../../core/handler';
+import { decodeOptions, strictOptions, wholeNumber } from '../../core/options';
+import { Log, logger } from '../hosting';
+import { logToStderr, logWritten } from '../stderrLog';
+import { serveOptionCodecs, ServeOptions } from './options';
+import { serve } from './server';
 
 // Serving from several processes is hosting: the listening socket is shared through node:cluster
 // (on Linux the primary accepts and deals connections to the workers in turn), each worker runs

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../../core/defaults';
 import { BufferBudgetExceeded } from '../../core/errors';
 import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
-import { BufferBudget, TransportConnection } from '../connection';
+import { BufferBudget, TransportConnection } from '../transportConnection';
 import { ReadAnswer } from './readAnswer';
 
 /** What a connection is given besides its socket; every field has a default. */

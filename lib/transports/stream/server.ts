@@ -3,14 +3,14 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
-import { IdleTimeout, InvalidOption, RxwireError } from '../../core/errors';
+import { InvalidOption, RxwireError } from '../../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { idleTimeout } from '../../operators/idleTimeout';
-import { formatHost } from '../address';
-import { Admission, descriptorCap } from '../admission';
-import { BufferBudget } from '../connection';
-import { describeFailure, EventSummary, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
+import { formatHost, nextConnectionId } from '../identity';
+import { Admission, descriptorCap } from './admission';
+import { BufferBudget } from '../transportConnection';
+import { EventSummary, failureLine, handlerOutput, Hosting, Log, logger, Server, untilListening } from '../hosting';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
@@ -81,7 +81,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
     // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
     // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
-      log(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`);
+      log(failureLine(info.id, err));
       if (err instanceof RxwireError) conn.end();
       else conn.destroy();
     };
@@ -113,15 +113,9 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   }
 
   if (opts.path !== undefined) await removeStaleSocket(opts.path);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // Node's listen() takes a `port` key, even an undefined one, as "TCP on any port".
-    const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host, port: opts.port ?? 0 };
-    server.listen({ ...where, backlog: opts.backlog }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  // Node's listen() takes a `port` key, even an undefined one, as "TCP on any port".
+  const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host, port: opts.port ?? 0 };
+  await untilListening(server, (listening) => server.listen({ ...where, backlog: opts.backlog }, listening));
   // After listening, a server error (EMFILE on accept, say) is logged, a storm of them summed up; the server goes on.
   const serverErrors = new EventSummary(log, (count) => `server: ${count} more error(s) in the last 1 s`);
   server.on('error', (err) => serverErrors.record(`server: ${err.message}`));
