@@ -1,12 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { catchError, concat, delay, from, map, mergeMap, of, OperatorFunction, pipe, Subject, take, takeWhile } from 'rxjs';
-import { FrameTooLong } from '../../../lib/core/errors';
-import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixed';
-import { encodeLines } from '../../../lib/operators/encodeLines';
-import { lengthPrefixed } from '../../../lib/operators/lengthPrefixed';
-import { lines } from '../../../lib/operators/lines';
-import { Flow } from '../../../lib/core/flow';
+import { encodeLengthPrefixed, encodeLines, Flow, FrameTooLong, lengthPrefixed, lines } from 'rxwire';
 import { answerStart, ReadInPlace } from '../../../lib/operators/internal/answerInPlace';
 import { subscribeWithFlow } from '../../../lib/operators/internal/operate';
 import { collect, Outcome, splitAt } from '../codecs/splits';
