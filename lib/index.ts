@@ -56,11 +56,14 @@ export { encodeJson } from './operators/encodeJson';
 export { encodeLengthPrefixed } from './operators/encodeLengthPrefixed';
 export { encodeLines } from './operators/encodeLines';
 export { fixedSize } from './operators/fixedSize';
+export { fromTransform } from './operators/fromTransform';
 export { idleTimeout } from './operators/idleTimeout';
 export { json } from './operators/json';
 export { lengthPrefixed } from './operators/lengthPrefixed';
 export { lines } from './operators/lines';
 export { mergeMapBounded } from './operators/mergeMapBounded';
+export { toDuplex } from './operators/toDuplex';
+export type { DuplexSource, ToDuplexOptions } from './operators/toDuplex';
 
 // transports
 export type { Server } from './transports/hosting';
