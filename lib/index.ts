@@ -71,6 +71,7 @@ export type { DuplexSource, ToDuplexOptions } from './operators/toDuplex';
 
 // transports
 export type { Server } from './transports/hosting';
+export type { AbortOptions } from './transports/lifetime';
 export type { ConnectionLimits } from './transports/stream/connection';
 export { Connection } from './transports/stream/connection';
 export { serve } from './transports/stream/server';
