@@ -72,6 +72,8 @@ export type { DuplexSource, ToDuplexOptions } from './operators/toDuplex';
 // transports
 export type { Server } from './transports/hosting';
 export type { AbortOptions } from './transports/lifetime';
+export { sharedChannel } from './transports/pubsub/sharedChannel';
+export type { SharedChannel, SharedChannelOptions } from './transports/pubsub/sharedChannel';
 export type { ConnectionLimits } from './transports/stream/connection';
 export { Connection } from './transports/stream/connection';
 export { serve } from './transports/stream/server';
