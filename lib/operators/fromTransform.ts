@@ -1,4 +1,3 @@
-import { Duplex } from 'node:stream';
 import { Observable, OperatorFunction } from 'rxjs';
 import { flowOf } from '../core/flow';
 
@@ -20,11 +19,11 @@ import { flowOf } from '../core/flow';
  *
  * `T` is what the stream's readable side gives: Buffers, or the objects of an object-mode parser.
  */
-export function fromTransform<T = Buffer>(factory: () => Duplex): OperatorFunction<Buffer, T> {
+export function fromTransform<T = Buffer>(factory: () => NodeJS.ReadWriteStream): OperatorFunction<Buffer, T> {
   return (source) =>
     new Observable<T>((subscriber) => {
       const stream = factory();
-      if (!(stream instanceof Duplex)) {
+      if (!isReadWriteStream(stream)) {
         return subscriber.error(new TypeError(`fromTransform: the factory must return a Duplex or Transform stream, got ${typeof stream}`));
       }
       const flow = flowOf(subscriber, 'fromTransform()');
@@ -81,7 +80,17 @@ export function fromTransform<T = Buffer>(factory: () => Duplex): OperatorFuncti
         for (const [event, listener] of Object.entries(listeners)) stream.off(event, listener);
         // An error the stream reports while being destroyed (zlib's, say) must not crash the process.
         stream.on('error', () => {});
-        stream.destroy();
+        (stream as { destroy?(): void }).destroy?.();
       };
     });
 }
+
+/**
+ * Checked by shape, not `instanceof Duplex`: many parsers on npm are built on the readable-stream
+ * package, whose classes are not Node's own.
+ */
+function isReadWriteStream(value: unknown): value is NodeJS.ReadWriteStream {
+  return typeof value === 'object' && value !== null && STREAM_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+}
+
+const STREAM_METHODS = ['write', 'end', 'on', 'off', 'pause', 'resume'];

@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import { Observable, Subject } from 'rxjs';
+import { InvalidOption } from '../../core/errors';
 import { decodeOptions, LogOption, NonEmptyString, strictOptions, wholeNumber } from '../../core/options';
 import { Log, logger } from '../hosting';
 
@@ -89,7 +90,7 @@ function loadRedis(): RedisConstructor {
  * ```
  */
 export function sharedChannel(name: string, options: SharedChannelOptions): SharedChannel {
-  if (!NonEmptyString.is(name)) throw new TypeError('sharedChannel: name: expected a non-empty string');
+  if (!NonEmptyString.is(name)) throw new InvalidOption('sharedChannel: name: expected a non-empty string');
   const opts = decodeOptions('sharedChannel', SharedChannelOptions, options);
   const Redis = loadRedis();
   const maxQueued = opts.maxQueued ?? DEFAULT_MAX_QUEUED;

@@ -34,6 +34,11 @@ describe('fromTransform', function () {
     );
   });
 
+  it('fails, naming what it got, when the factory returns no stream', async () => {
+    const failed = await lastValueFrom(of(Buffer.from('x')).pipe(fromTransform(() => ({}) as NodeJS.ReadWriteStream))).catch((err: Error) => err);
+    expect((failed as Error).message).to.equal('fromTransform: the factory must return a Duplex or Transform stream, got object');
+  });
+
   it('gzips in the handler what the client sends, over a socket: the client gunzips it back', async () => {
     const server = await startServer(pipe(map(upperBytes), fromTransform(() => zlib.createGzip())));
     try {
