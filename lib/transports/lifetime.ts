@@ -21,9 +21,14 @@ const AbortSignalCodec = new t.Type<AbortSignal, AbortSignal, unknown>(
 
 const AbortOptionsCodec = strictOptions({}, { signal: AbortSignalCodec });
 
-/** The signal of `options`, checked (`serve: signal: expected an AbortSignal`); throws its reason when already aborted. */
+/** The signal of `options`, checked: a bad one is one line (`serve: signal: expected an AbortSignal`). */
 export function signalOf(fn: string, options: AbortOptions | undefined): AbortSignal | undefined {
-  const { signal } = decodeOptions(fn, AbortOptionsCodec, options ?? {});
+  return decodeOptions(fn, AbortOptionsCodec, options ?? {}).signal;
+}
+
+/** For a server: `signalOf`, and its reason thrown when it has already aborted, so that nothing listens. */
+export function liveSignalOf(fn: string, options: AbortOptions | undefined): AbortSignal | undefined {
+  const signal = signalOf(fn, options);
   signal?.throwIfAborted();
   return signal;
 }

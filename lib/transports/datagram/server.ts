@@ -5,7 +5,7 @@ import { ConnectionInfo, Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { formatHost } from '../address';
 import { describeFailure, handlerOutput, Hosting, nextConnectionId, logger, Server } from '../hosting';
-import { AbortOptions, signalOf, withLifetime } from '../lifetime';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { DatagramConnection } from './connection';
 import { DatagramServeOptions } from './options';
 import { socketTypeFor } from './socketType';
@@ -31,7 +31,7 @@ export interface DatagramServer extends Server {
  */
 export async function serveDatagrams(options: DatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<DatagramServer> {
   const opts = decodeOptions('serveDatagrams', DatagramServeOptions, options);
-  const signal = signalOf('serveDatagrams', lifetime);
+  const signal = liveSignalOf('serveDatagrams', lifetime);
   const hosting = new Hosting<DatagramConnection>(logger(opts.log), opts.graceMs);
   const log = hosting.log;
   const idleMs = opts.idleMs ?? DEFAULTS.datagramIdleMs;

@@ -3,7 +3,7 @@ import { Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { serveDatagrams } from '../datagram/server';
 import { handlerOutput, Server } from '../hosting';
-import { AbortOptions, signalOf, withLifetime } from '../lifetime';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { ReliableDatagramConnection } from './connection';
 import { ReliableDatagramServeOptions, splitReliability } from './options';
 
@@ -37,7 +37,7 @@ type Totals = Pick<ReliableDatagramConnection['counts'], 'malformed' | 'duplicat
  */
 export async function serveReliableDatagrams(options: ReliableDatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<ReliableDatagramServer> {
   const { reliability, datagram } = splitReliability(decodeOptions('serveReliableDatagrams', ReliableDatagramServeOptions, options));
-  const signal = signalOf('serveReliableDatagrams', lifetime);
+  const signal = liveSignalOf('serveReliableDatagrams', lifetime);
   const live = new Set<ReliableDatagramConnection>();
   const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0 };
   const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);

@@ -11,7 +11,7 @@ import { formatHost } from '../address';
 import { Admission, descriptorCap } from '../admission';
 import { BufferBudget } from '../connection';
 import { describeFailure, EventSummary, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
-import { AbortOptions, signalOf, withLifetime } from '../lifetime';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
@@ -34,7 +34,7 @@ const UNIX_PROBE_MS = 1000;
  */
 export async function serve(options: ServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<Server> {
   const opts = decodeOptions('serve', ServeOptions, options);
-  const signal = signalOf('serve', lifetime);
+  const signal = liveSignalOf('serve', lifetime);
   if (opts.path !== undefined && (opts.port !== undefined || opts.host !== undefined)) {
     throw new InvalidOption('serve: path cannot be combined with host or port');
   }

@@ -110,6 +110,10 @@ describe('AbortSignal and await using', function () {
       const err = await attempt.catch((e: Error) => e);
       expect((err as Error).name).to.equal('AbortError');
 
+      // A signal aborted before subscribing: the Observable errors with its reason; the call itself does not throw.
+      const never = await lastValueFrom(connect({ port: server.port }, { signal: AbortSignal.abort() })).catch((e: Error) => e);
+      expect((never as Error).name).to.equal('AbortError');
+
       const talking = new AbortController();
       const conversation = lastValueFrom(
         connect({ port: server.port }, { signal: talking.signal }).pipe(
