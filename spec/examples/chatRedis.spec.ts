@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as net from 'node:net';
-import { collectLines, delay, dial, eventually, portOf, Program, startProgram } from '../support/net';
+import { collectLines, delay, dial, eventually, portOf, Program, runProgram, startProgram } from '../support/net';
 import { hasRedisServer, RedisServer } from '../support/redisServer';
 
 interface Client {
@@ -17,7 +17,7 @@ async function join(name: string, port: number): Promise<Client> {
   return { name, socket, heard, address: `127.0.0.1:${socket.localPort}` };
 }
 
-/** What `client` heard that was said after `mark` lines of it: lines, each `ADDRESS: text`. */
+/** How many of a program's serving processes have said their room is shared through Redis. */
 const roomShared = (program: Program) => program.stderr.filter((l) => l.startsWith('chat: room shared through ')).length;
 
 describe('examples/chat.ts --redis: one room across workers and processes', function () {
@@ -92,5 +92,13 @@ describe('examples/chat.ts --redis: one room across workers and processes', func
       const outage = client.heard.filter((l) => l.endsWith('said while redis was away'));
       expect(outage.length, client.name).to.be.at.most(1);
     }
+  });
+});
+
+describe('examples/chat.ts --redis, given a bad URL', () => {
+  it('exits 2 with one line naming the flag', async () => {
+    const program = runProgram('examples/chat.ts', ['--redis', 'localhost:6379']);
+    expect(await program.exit).to.equal(2);
+    expect(program.stderr.join('\n')).to.equal('chat: --redis: expected a redis:// or rediss:// URL, got "localhost:6379"');
   });
 });
