@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { finalize, Observable, of, tap } from 'rxjs';
 import { AsyncGeneratorHandler, eachChunk, fromAsyncGenerator, Handler } from 'rxwire';
 import { upperBytes } from '../../../handlers/upper';
@@ -28,6 +29,18 @@ describe('eachChunk', () => {
     }
     expect(seen).to.deep.equal(['a', 'b']);
     expect(unsubscribed).to.equal(true);
+  });
+
+  it('gives every chunk, in order, whatever they are', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 100 }), { maxLength: 30 }), async (parts: Uint8Array[]) => {
+        const chunks = parts.map((p) => Buffer.from(p));
+        const seen: Buffer[] = [];
+        for await (const chunk of eachChunk(of(...chunks), { highWaterMark: 64 })) seen.push(chunk);
+        expect(seen).to.deep.equal(chunks);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it("throws the Observable's error in the loop, after the chunks before it", async () => {
