@@ -18,6 +18,7 @@ export {
   ProxyHeaderError,
   ProxyHeaderTimeout,
   RawSocketUnavailable,
+  RespLimitExceeded,
   RxwireError,
   SendBacklogFull,
   Undeliverable,
@@ -42,6 +43,8 @@ export { encodeProxyHeader, ProxyHeaderReader } from './codecs/proxyHeader';
 export type { ProxyEndpoint, ProxyFamily, ProxyHeader, ProxyHeaderRead } from './codecs/proxyHeader';
 export { linesDecoder, linesEncoder } from './codecs/lines';
 export type { LinesOptions } from './codecs/lines';
+export { respDecoder, respEncoder, splitInline } from './codecs/resp';
+export type { RespOptions, RespValue } from './codecs/resp';
 
 // operators
 export { backpressure } from './operators/backpressure';
@@ -55,12 +58,14 @@ export { encode } from './operators/encode';
 export { encodeJson } from './operators/encodeJson';
 export { encodeLengthPrefixed } from './operators/encodeLengthPrefixed';
 export { encodeLines } from './operators/encodeLines';
+export { encodeResp } from './operators/encodeResp';
 export { fixedSize } from './operators/fixedSize';
 export { idleTimeout } from './operators/idleTimeout';
 export { json } from './operators/json';
 export { lengthPrefixed } from './operators/lengthPrefixed';
 export { lines } from './operators/lines';
 export { mergeMapBounded } from './operators/mergeMapBounded';
+export { resp } from './operators/resp';
 
 // transports
 export type { Server } from './transports/hosting';
