@@ -44,6 +44,7 @@ export type { ProxyEndpoint, ProxyFamily, ProxyHeader, ProxyHeaderRead } from '.
 export { linesDecoder, linesEncoder } from './codecs/lines';
 export type { LinesOptions } from './codecs/lines';
 export { respDecoder, respEncoder, splitInline } from './codecs/resp';
+export type { FailOnError, OnError, SkipOnError } from './codecs/skipping';
 export type { RespOptions, RespValue } from './codecs/resp';
 
 // operators

@@ -7,7 +7,7 @@ import { ChunkQueue } from './chunkQueue';
 import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded } from './codec';
 import { Delimiter } from './delimiter';
 import { trailerStart } from './frameOrigin';
-import { OnError, skipping } from './skipping';
+import { FailOnError, OnError, skipping, SkipOnError } from './skipping';
 
 export interface LinesOptions {
   /** Longest line, in bytes, not counting its delimiter. Default 64 KiB. */
@@ -16,8 +16,6 @@ export interface LinesOptions {
   delimiter?: string | Buffer;
   /** Leave the delimiter on each line. Default false. */
   keepDelimiter?: boolean;
-  /** `skip`: a line past `maxLength` is dropped up to its delimiter and reported as a Left; default `fail`. */
-  onError?: OnError;
 }
 
 const LinesOptions = strictOptions({}, { maxLength: wholeNumber(1), delimiter: Delimiter, keepDelimiter: t.boolean, onError: OnError });
@@ -30,10 +28,10 @@ const CR = 0x0d;
  * Splits bytes into lines. A last line with no delimiter is a line too, at the end of input.
  * A line past `maxLength` is `FrameTooLong`, found as soon as the buffered bytes pass the limit.
  */
-export function linesDecoder(options?: LinesOptions & { onError?: 'fail' }): DecoderFactory<Buffer>;
+export function linesDecoder(options?: LinesOptions & FailOnError): DecoderFactory<Buffer>;
 /** With `onError: 'skip'`, tokio's discard mode: a line past the limit is dropped up to its delimiter, its error a Left, and the next line read. */
-export function linesDecoder(options: LinesOptions & { onError: 'skip' }): DecoderFactory<Either<FrameTooLong, Buffer>>;
-export function linesDecoder(options: LinesOptions = {}): DecoderFactory<Buffer> | DecoderFactory<Either<FrameTooLong, Buffer>> {
+export function linesDecoder(options: LinesOptions & SkipOnError): DecoderFactory<Either<FrameTooLong, Buffer>>;
+export function linesDecoder(options: LinesOptions & { onError?: OnError } = {}): DecoderFactory<Buffer> | DecoderFactory<Either<FrameTooLong, Buffer>> {
   const { maxLength = DEFAULTS.maxLineLength, delimiter, keepDelimiter = false, onError = 'fail' } = decodeOptions('lines', LinesOptions, options);
   const skip = onError === 'skip';
   const newDecoder = () => new LinesDecoder(delimiter ?? NEWLINE, delimiter === undefined, maxLength, keepDelimiter, skip);

@@ -1,10 +1,12 @@
 import * as E from 'fp-ts/Either';
+import { Either } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { DEFAULTS } from '../core/defaults';
 import { DecodeError, FrameTooLong, IncompleteFrame, RespLimitExceeded } from '../core/errors';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
 import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
+import { FailOnError, OnError, skipping, SkipOnError } from './skipping';
 
 // RESP, the Redis serialization protocol (https://redis.io/docs/reference/protocol-spec/): RESP2
 // and the RESP3 types a server sends, plus the inline commands a person types into `nc`.
@@ -44,17 +46,27 @@ export interface RespOptions {
 
 const RespOptions = strictOptions(
   {},
-  { maxBulkLength: wholeNumber(0), maxArrayLength: wholeNumber(0), maxDepth: wholeNumber(1), maxLineLength: wholeNumber(1), inlineCommands: t.boolean },
+  { maxBulkLength: wholeNumber(0), maxArrayLength: wholeNumber(0), maxDepth: wholeNumber(1), maxLineLength: wholeNumber(1), inlineCommands: t.boolean, onError: OnError },
 );
 
-type Limits = Required<RespOptions>;
+type Limits = Required<RespOptions> & { skip: boolean };
 
 const CR = 0x0d;
 const LF = 0x0a;
 const CRLF = Buffer.from('\r\n');
 
 /** Reads RESP values: one frame per top-level value, bulk strings as views of the input where they lie whole in one read. */
-export function respDecoder(options: RespOptions = {}): DecoderFactory<RespValue> {
+export function respDecoder(options?: RespOptions & FailOnError): DecoderFactory<RespValue>;
+/**
+ * With `onError: 'skip'`: a value holding a bulk string past `maxBulkLength` is dropped whole
+ * (the string's bytes as they arrive, never held; the rest of its aggregate read and dropped), a
+ * top-level line past `maxLineLength` (an inline command) dropped up to its LF, and each reported
+ * as a Left, as is a value cut short by the end of input; the values after it are read. What
+ * leaves no way to find the next value (a header past `maxArrayLength` or `maxDepth`, bytes that
+ * are no RESP) still fails.
+ */
+export function respDecoder(options: RespOptions & SkipOnError): DecoderFactory<Either<FrameTooLong | IncompleteFrame, RespValue>>;
+export function respDecoder(options: RespOptions & { onError?: OnError } = {}): DecoderFactory<RespValue> | DecoderFactory<Either<FrameTooLong | IncompleteFrame, RespValue>> {
   const checked = decodeOptions('resp', RespOptions, options);
   const limits: Limits = {
     maxBulkLength: checked.maxBulkLength ?? DEFAULTS.maxRespBulkLength,
@@ -62,8 +74,11 @@ export function respDecoder(options: RespOptions = {}): DecoderFactory<RespValue
     maxDepth: checked.maxDepth ?? DEFAULTS.maxRespDepth,
     maxLineLength: checked.maxLineLength ?? DEFAULTS.maxRespLineLength,
     inlineCommands: checked.inlineCommands ?? false,
+    skip: checked.onError === 'skip',
   };
-  return () => new RespDecoder(limits);
+  const newDecoder = () => new RespDecoder(limits);
+  // Told not to skip, it never gives an error as a frame.
+  return limits.skip ? skipping<RespValue, FrameTooLong | IncompleteFrame>(newDecoder) : (newDecoder as DecoderFactory<RespValue>);
 }
 
 /** An aggregate whose elements are still arriving. */
@@ -78,15 +93,25 @@ interface Open {
 interface Body {
   readonly type: 'bulk' | 'verbatim';
   readonly length: number;
+  /** Bytes of a string past the limit still to drop, CRLF included, when skipping. */
+  dropping?: number;
 }
 
-class RespDecoder implements Decoder<RespValue> {
+/** A value dropped whole in its place, while the rest of its aggregate is read. */
+const DROPPED: RespValue = { type: 'null' };
+
+/** RESP values; told to skip, the errors of values it dropped among them. */
+class RespDecoder implements Decoder<RespValue | FrameTooLong> {
   /** An unfinished line (it holds no LF), or the start of the awaited body. */
   private readonly pending = new ChunkQueue();
   private readonly open: Open[] = [];
   private body: Body | undefined;
   /** Bytes of the top-level value in progress already consumed into `open`, as sent. */
   private consumed = 0;
+  /** Why the top-level value in progress is being dropped, when skipping. */
+  private dropped: FrameTooLong | undefined;
+  /** Skipping the rest of a top-level line past the limit, up to its LF. */
+  private discardingLine = false;
 
   constructor(private readonly limits: Limits) {}
 
@@ -94,10 +119,26 @@ class RespDecoder implements Decoder<RespValue> {
     return this.pending.length + this.consumed;
   }
 
-  decode(chunk: Buffer): Decoded<RespValue> {
-    const frames: RespValue[] = [];
+  decode(chunk: Buffer): Decoded<RespValue | FrameTooLong> {
+    const frames: (RespValue | FrameTooLong)[] = [];
     let at = 0;
     while (at < chunk.length) {
+      if (this.discardingLine) {
+        const lf = chunk.indexOf(LF, at);
+        if (lf < 0) return { frames };
+        this.discardingLine = false;
+        at = lf + 1;
+        continue;
+      }
+      if (this.body?.dropping !== undefined) {
+        const dropped = Math.min(this.body.dropping, chunk.length - at);
+        this.body.dropping -= dropped;
+        at += dropped;
+        if (this.body.dropping > 0) break;
+        this.body = undefined;
+        this.add(DROPPED, 0, frames);
+        continue;
+      }
       if (this.body !== undefined) {
         const { type, length } = this.body;
         const missing = length + 2 - this.pending.length;
@@ -132,7 +173,12 @@ class RespDecoder implements Decoder<RespValue> {
         line = this.pending.takeAll();
       }
       at = lf + 1;
-      if (line.length > this.limits.maxLineLength + 1) return { frames, error: new FrameTooLong(line.length, this.limits.maxLineLength) };
+      if (line.length > this.limits.maxLineLength + 1) {
+        const error = new FrameTooLong(line.length, this.limits.maxLineLength);
+        if (!this.limits.skip || this.open.length > 0) return { frames, error };
+        frames.push(error);
+        continue;
+      }
       const error = this.line(line, frames);
       if (error) return { frames, error };
     }
@@ -140,22 +186,27 @@ class RespDecoder implements Decoder<RespValue> {
       this.pending.push(at === 0 ? chunk : chunk.subarray(at));
       // An unfinished line is refused once it passes the limit, not when its LF comes.
       if (this.body === undefined && this.pending.length > this.limits.maxLineLength + 1) {
-        return { frames, error: new FrameTooLong(this.pending.length, this.limits.maxLineLength, true) };
+        const error = new FrameTooLong(this.pending.length, this.limits.maxLineLength, true);
+        if (!this.limits.skip || this.open.length > 0) return { frames, error };
+        frames.push(error);
+        this.pending.takeAll();
+        this.discardingLine = true;
+        return { frames };
       }
       this.pending.settle();
     }
     return { frames };
   }
 
-  end(): Decoded<RespValue> {
+  end(): Decoded<RespValue | FrameTooLong> {
     const held = this.buffered;
-    if (held === 0) return nothingDecoded;
+    if (held === 0 && this.body?.dropping === undefined) return nothingDecoded;
     const expected = this.body !== undefined ? this.consumed + this.body.length + 2 : held + 1;
     return { frames: [], error: new IncompleteFrame(held, expected) };
   }
 
   /** One line, its LF gone: a value, a header, or an inline command. */
-  private line(line: Buffer, frames: RespValue[]): RespLimitExceeded | FrameTooLong | DecodeError | undefined {
+  private line(line: Buffer, frames: (RespValue | FrameTooLong)[]): RespLimitExceeded | FrameTooLong | DecodeError | undefined {
     const size = line.length + 1;
     const typed = TYPE_BYTES.has(line[0]!);
     if (!typed && this.open.length === 0 && this.limits.inlineCommands) {
@@ -202,7 +253,15 @@ class RespDecoder implements Decoder<RespValue> {
         if (length === -1 && type === 0x24) return this.add({ type: 'bulk', value: null }, size, frames);
         if (length < 0 || (type === 0x3d && length < 4)) return new DecodeError('invalid bulk length');
         // Nothing is allocated for a length past the limit: the error comes before any of the body.
-        if (length > this.limits.maxBulkLength) return new FrameTooLong(length, this.limits.maxBulkLength);
+        if (length > this.limits.maxBulkLength) {
+          const error = new FrameTooLong(length, this.limits.maxBulkLength);
+          if (!this.limits.skip) return error;
+          // Its bytes are dropped as they come, and so is the value it is part of.
+          this.dropped ??= error;
+          this.body = { type: 'bulk', length, dropping: length + 2 };
+          this.consumed += size;
+          return undefined;
+        }
         this.body = { type: type === 0x24 ? 'bulk' : 'verbatim', length };
         this.consumed += size;
         return undefined;
@@ -224,16 +283,18 @@ class RespDecoder implements Decoder<RespValue> {
   }
 
   /** A complete value, `size` bytes of input: a frame, or the next element of the aggregate it is in. */
-  private add(value: RespValue, size: number, frames: RespValue[]): undefined {
+  private add(value: RespValue, size: number, frames: (RespValue | FrameTooLong)[]): undefined {
     let done = value;
     for (;;) {
       const parent = this.open[this.open.length - 1];
       if (parent === undefined) {
-        frames.push(done);
+        frames.push(this.dropped ?? done);
+        this.dropped = undefined;
         this.consumed = 0;
         return undefined;
       }
-      parent.items.push(done);
+      // A value being dropped keeps no elements, only their count.
+      if (this.dropped === undefined) parent.items.push(done);
       if (--parent.remaining > 0) {
         this.consumed += size;
         return undefined;

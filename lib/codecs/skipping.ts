@@ -12,6 +12,16 @@ export type OnError = 'fail' | 'skip';
 
 export const OnError = t.keyof({ fail: null, skip: null });
 
+/** The options of a decoder that fails at a bad frame: `onError` left out, or `fail`. */
+export interface FailOnError {
+  onError?: 'fail';
+}
+
+/** The options of a decoder that skips the frames it can step over, reporting each as a Left. */
+export interface SkipOnError {
+  onError: 'skip';
+}
+
 /**
  * A decoder that reports what it skipped as Lefts: `newDecoder` makes one that, told to skip,
  * gives each error it stepped over among its frames (an Error never is a frame). The input ending

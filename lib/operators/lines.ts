@@ -1,6 +1,7 @@
 import { Either } from 'fp-ts/Either';
 import { OperatorFunction } from 'rxjs';
 import { DecoderFactory } from '../codecs/codec';
+import { FailOnError, OnError, SkipOnError } from '../codecs/skipping';
 import { linesDecoder, LinesOptions } from '../codecs/lines';
 import { FrameTooLong } from '../core/errors';
 import { decode, FrameOptions } from './decode';
@@ -18,11 +19,11 @@ import { decode, FrameOptions } from './decode';
  * serve({ port: 9000 }, pipe(lines({ maxLength: 8192 }), map(reverse), encodeLines()));
  * ```
  */
-export function lines(options?: LinesOptions & FrameOptions & { onError?: 'fail' }): OperatorFunction<Buffer, Buffer>;
-export function lines(options: LinesOptions & FrameOptions & { onError: 'skip' }): OperatorFunction<Buffer, Either<FrameTooLong, Buffer>>;
-export function lines(options: LinesOptions & FrameOptions = {}): OperatorFunction<Buffer, Buffer | Either<FrameTooLong, Buffer>> {
+export function lines(options?: LinesOptions & FrameOptions & FailOnError): OperatorFunction<Buffer, Buffer>;
+export function lines(options: LinesOptions & FrameOptions & SkipOnError): OperatorFunction<Buffer, Either<FrameTooLong, Buffer>>;
+export function lines(options: LinesOptions & FrameOptions & { onError?: OnError } = {}): OperatorFunction<Buffer, Buffer | Either<FrameTooLong, Buffer>> {
   const { frameTimeoutMs, ...codec } = options;
   // One factory type or the other, as `onError` says; decode() runs either.
-  const decoder = linesDecoder(codec as LinesOptions & { onError?: 'fail' }) as DecoderFactory<Buffer | Either<FrameTooLong, Buffer>>;
+  const decoder = linesDecoder(codec as LinesOptions & FailOnError) as DecoderFactory<Buffer | Either<FrameTooLong, Buffer>>;
   return decode(decoder, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
 }
