@@ -1,5 +1,6 @@
 import { catchError, defer, filter, finalize, map, Observable, of, takeWhile, throwError } from 'rxjs';
-import { backpressure, DEFAULTS, encodeResp, FrameTooLong, Handler, ProtocolError, resp, RespLimitExceeded, RespValue } from 'rxwire';
+import { isRight } from 'fp-ts/Either';
+import { backpressure, DEFAULTS, encodeResp, FrameTooLong, Handler, ProtocolError, resp, respEncoder, RespLimitExceeded, RespValue } from 'rxwire';
 import { Context, error, execute, Session } from './redis/commands';
 import { Keyspace } from './redis/keyspace';
 
@@ -49,34 +50,27 @@ function answer(command: RespValue, context: Context): RespValue {
   if (command.type === 'array' && command.items !== null) {
     const args: Buffer[] = [];
     for (const item of command.items) {
-      if (item.type !== 'bulk' || item.value === null) return refuse(item.type === 'bulk' ? '-' : TYPE_BYTE[item.type], context);
+      if (item.type !== 'bulk') return refuse(`expected '$', got '${typeByte(item)}'`, context);
+      if (item.value === null) return refuse('invalid bulk length', context);
       args.push(item.value);
     }
     return execute(args, context);
   }
-  return refuse(TYPE_BYTE[command.type], context);
+  return refuse(`expected '$', got '${typeByte(command)}'`, context);
 }
 
-function refuse(got: string, { session }: Context): RespValue {
+function refuse(reason: string, { session }: Context): RespValue {
   session.quit = true;
-  return error(`ERR Protocol error: expected '$', got '${got}'`);
+  return error(`ERR Protocol error: ${reason}`);
 }
 
-const TYPE_BYTE: Record<RespValue['type'], string> = {
-  simple: '+',
-  error: '-',
-  integer: ':',
-  bulk: '$',
-  array: '*',
-  null: '_',
-  map: '%',
-  set: '~',
-  double: ',',
-  boolean: '#',
-  bignumber: '(',
-  verbatim: '=',
-  push: '>',
-};
+const writeResp = respEncoder();
+
+/** The byte a value's RESP starts with: `:` for an integer. */
+function typeByte(value: RespValue): string {
+  const bytes = writeResp(value);
+  return isRight(bytes) ? bytes.right.toString('latin1', 0, 1) : '?';
+}
 
 /** Redis's words for what broke the protocol, where it has them. */
 function redisWords(err: ProtocolError, limits: { maxBulkLength: number; maxLineLength: number }): string {

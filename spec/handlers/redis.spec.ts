@@ -283,6 +283,7 @@ run(title, function () {
       '*x\r\n',
       'set a "b\r\n',
       'PING\r\n*2\r\n*1\r\n',
+      '*2\r\n$4\r\nECHO\r\n$-1\r\n',
     ];
     for (const bytes of cases) {
       const [theirs, mine] = [await exchange(realPort, bytes), await exchange(ourPort, bytes)];
