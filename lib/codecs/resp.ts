@@ -222,7 +222,8 @@ class RespDecoder implements Decoder<RespValue | FrameTooLong> {
     }
     if (!typed) return new DecodeError(`unknown type byte ${JSON.stringify(String.fromCharCode(line[0]!))}`);
     const type = line[0]!;
-    const text = line.toString('latin1', 1, line.length - 1);
+    // Headers, most lines of a command, are read as numbers where they lie; the rest as text.
+    const text = type === 0x24 || type === 0x3d || AGGREGATES.has(type) ? '' : line.toString('latin1', 1, line.length - 1);
     switch (type) {
       case 0x2b: // +
         return this.add({ type: 'simple', value: line.toString('utf8', 1, line.length - 1) }, size, frames);
@@ -248,7 +249,7 @@ class RespDecoder implements Decoder<RespValue | FrameTooLong> {
       case 0x24: // $
       case 0x3d: {
         // =
-        const length = parseLength(text);
+        const length = readLength(line);
         if (length === undefined) return new DecodeError('invalid bulk length');
         if (length === -1 && type === 0x24) return this.add({ type: 'bulk', value: null }, size, frames);
         if (length < 0 || (type === 0x3d && length < 4)) return new DecodeError('invalid bulk length');
@@ -268,7 +269,7 @@ class RespDecoder implements Decoder<RespValue | FrameTooLong> {
       }
       default: {
         // * ~ > %
-        const count = parseLength(text);
+        const count = readLength(line);
         if (count === undefined || count < -1 || (count === -1 && type !== 0x2a)) return new DecodeError('invalid multibulk length');
         if (count === -1) return this.add({ type: 'array', items: null }, size, frames);
         if (count > this.limits.maxArrayLength) return new RespLimitExceeded('maxArrayLength', count, this.limits.maxArrayLength);
@@ -313,11 +314,22 @@ const AGGREGATES = new Map<number, Open['type']>([
   [0x25, 'map'],
 ]);
 const INTEGER = /^-?\d+$/;
-const LENGTH = /^(?:-1|\d{1,15})$/;
 
-/** A header's length, or undefined when it is not -1 or a whole number (15 digits at most: no float rounding). */
-function parseLength(text: string): number | undefined {
-  return LENGTH.test(text) ? Number(text) : undefined;
+/**
+ * The length in a header line (its type byte first, its CR last), or undefined when it is not -1
+ * or a whole number of 15 digits at most (no float rounding).
+ */
+function readLength(line: Buffer): number | undefined {
+  const end = line.length - 1;
+  if (end - 1 === 2 && line[1] === 0x2d && line[2] === 0x31) return -1;
+  if (end <= 1 || end - 1 > 15) return undefined;
+  let length = 0;
+  for (let i = 1; i < end; i++) {
+    const digit = line[i]! - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    length = length * 10 + digit;
+  }
+  return length;
 }
 
 const DOUBLE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
