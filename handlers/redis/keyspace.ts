@@ -140,7 +140,8 @@ export class Keyspace {
   keys(pattern: string): string[] {
     const all = pattern === '*';
     const found: string[] = [];
-    for (const key of [...this.values.keys()]) if ((all || globMatch(pattern, key)) && this.has(key)) found.push(key);
+    // A Map's iterator goes on past entries deleted meanwhile: has() deletes the expired ones it finds.
+    for (const key of this.values.keys()) if ((all || globMatch(pattern, key)) && this.has(key)) found.push(key);
     return found;
   }
 
@@ -153,7 +154,7 @@ export class Keyspace {
     let looked = 0;
     let bucket = cursor;
     while (bucket < SCAN_BUCKETS && looked < count) {
-      for (const key of [...this.buckets[bucket]!]) {
+      for (const key of this.buckets[bucket]!) {
         looked++;
         if ((pattern === undefined || globMatch(pattern, key)) && this.has(key)) keys.push(key);
       }
