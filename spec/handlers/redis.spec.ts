@@ -325,7 +325,7 @@ run(title, function () {
       '*2\r\n$4\r\nECHO\r\n$-1\r\n',
     ];
     for (const bytes of cases) {
-      const theirs = await exchange(realPort, bytes);
+      const theirs = await exchange(realPort, bytes, 0, 600);
       const mine = await exchange(ourPort, bytes, theirs.reply.length);
       expect(mine.reply.toString('latin1'), JSON.stringify(bytes.slice(0, 80))).to.equal(theirs.reply.toString('latin1'));
       expect(mine.closed, `closed after ${JSON.stringify(bytes.slice(0, 80))}`).to.equal(theirs.closed);
