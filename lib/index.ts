@@ -18,6 +18,7 @@ export {
   ProxyHeaderError,
   ProxyHeaderTimeout,
   RawSocketUnavailable,
+  RespLimitExceeded,
   RxwireError,
   SendBacklogFull,
   Undeliverable,
@@ -42,6 +43,9 @@ export { encodeProxyHeader, ProxyHeaderReader } from './codecs/proxyHeader';
 export type { ProxyEndpoint, ProxyFamily, ProxyHeader, ProxyHeaderRead } from './codecs/proxyHeader';
 export { linesDecoder, linesEncoder } from './codecs/lines';
 export type { LinesOptions } from './codecs/lines';
+export { respDecoder, respEncoder, splitInline } from './codecs/resp';
+export type { FailOnError, OnError, SkipOnError } from './codecs/skipping';
+export type { RespOptions, RespValue } from './codecs/resp';
 
 // operators
 export { backpressure } from './operators/backpressure';
@@ -57,6 +61,7 @@ export { encode } from './operators/encode';
 export { encodeJson } from './operators/encodeJson';
 export { encodeLengthPrefixed } from './operators/encodeLengthPrefixed';
 export { encodeLines } from './operators/encodeLines';
+export { encodeResp } from './operators/encodeResp';
 export { fixedSize } from './operators/fixedSize';
 export { fromAsyncGenerator } from './operators/fromAsyncGenerator';
 export type { AsyncGeneratorHandler } from './operators/fromAsyncGenerator';
@@ -66,6 +71,7 @@ export { json } from './operators/json';
 export { lengthPrefixed } from './operators/lengthPrefixed';
 export { lines } from './operators/lines';
 export { mergeMapBounded } from './operators/mergeMapBounded';
+export { resp } from './operators/resp';
 export { toDuplex } from './operators/toDuplex';
 export type { DuplexSource, ToDuplexOptions } from './operators/toDuplex';
 

@@ -37,6 +37,11 @@ const { options, flags } = serverArgsOrExit(
 const name = flags.handler ?? 'upper';
 loadHandler(name).then((handler) => {
   if (E.isLeft(handler)) return exitWith(2, `rxwire: ${handler.left}`);
+  // A handler whose state lives in one process (its `singleProcess` says why) would split it across workers.
+  const singleProcess = (handler.right as { singleProcess?: unknown }).singleProcess;
+  if (flags.workers !== undefined && typeof singleProcess === 'string') {
+    return exitWith(2, `rxwire: --workers: cannot serve ${name} from several processes: ${singleProcess}`);
+  }
   if (flags.verbose) stamped(`handler: ${name}`);
   const served = flags.record === undefined ? handler.right : record(flags.record)(handler.right);
   return serveUntilSignalled('rxwire', options, served, { verbose: flags.verbose });

@@ -62,4 +62,12 @@ export const DEFAULTS = {
   maxLineLength: 64 * KiB,
   /** Longest payload `lengthPrefixed()` takes. */
   maxLengthPrefixed: 16 * MiB,
+  /** Longest bulk string `resp()` takes (Redis's own limit is 512 MB). */
+  maxRespBulkLength: 16 * MiB,
+  /** Most elements in one RESP aggregate. */
+  maxRespArrayLength: 1024 * 1024,
+  /** Deepest nesting of RESP aggregates. */
+  maxRespDepth: 64,
+  /** Longest RESP line (header, simple string, inline command): Redis's inline limit. */
+  maxRespLineLength: 64 * KiB,
 } as const;
