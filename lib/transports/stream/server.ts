@@ -93,7 +93,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
     // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
-      log(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`);
+      hosting.logAbout(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`);
       if (err instanceof RxwireError) conn.end();
       else conn.destroy();
     };
