@@ -139,8 +139,8 @@ class Supervisor {
   private heard(slot: Slot, worker: Worker, message: FromWorker): void {
     if (slot.worker !== worker) return;
     if (message?.rxwire === 'ready') {
-      if (this.closing) worker.send({ rxwire: 'close', graceMs: 0 } satisfies ToWorker);
-      // A worker gone before the socket reached it is seen by its exit.
+      // A worker gone before the message reached it is seen by its exit.
+      if (this.closing) worker.send({ rxwire: 'close', graceMs: 0 } satisfies ToWorker, undefined, () => {});
       else worker.send({ rxwire: 'listen' } satisfies ToWorker, this.listener.handle as never, () => {});
       return;
     }
