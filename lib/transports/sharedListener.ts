@@ -12,6 +12,9 @@ import { formatHost } from './address';
 // descriptor passed over the IPC channel), and the workers listen and accept on it. The kernel
 // keeps it listening while any process holds it, so a worker crash loop neither frees the port
 // for another process nor moves it; connections made while no worker is up wait in its backlog.
+// Until the first worker listens, the socket is only bound: a process that listens on the port in
+// that moment (binding it too, as SO_REUSEADDR allows) makes the start fail with EADDRINUSE, as a
+// port already taken does.
 
 /** A TCP socket bound by this process, to be listened on by others; Node's own handle type, opaque here. */
 export interface SharedListener {
