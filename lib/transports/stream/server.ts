@@ -11,6 +11,7 @@ import { formatHost } from '../address';
 import { Admission, descriptorCap } from '../admission';
 import { BufferBudget } from '../connection';
 import { describeFailure, EventSummary, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
@@ -25,13 +26,14 @@ const UNIX_PROBE_MS = 1000;
  * order; when it completes our side is ended after flushing; when it errors, only its own
  * connection is closed. With `tls`, connections are TLS sockets, the same Observable to the
  * handler; a client whose handshake fails is logged and affects no other. Resolves once listening.
+ * Aborting `signal` closes it as `close()` does; so does the end of an `await using` block.
  *
  * ```ts
  * const server = await serve({ port: 50007 }, pipe(backpressure(), closeOnEmptyRead(), upper()));
  * ```
  */
-export function serve(options: ServeOptions, handler: Handler): Promise<Server> {
-  return host(options, handler, undefined);
+export function serve(options: ServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<Server> {
+  return host(options, handler, undefined, lifetime);
 }
 
 /**
@@ -42,8 +44,9 @@ export function serveOnSharedSocket(options: ServeOptions, handler: Handler, soc
   return host(options, handler, socket);
 }
 
-async function host(options: ServeOptions, handler: Handler, sharedSocket: object | undefined): Promise<Server> {
+async function host(options: ServeOptions, handler: Handler, sharedSocket: object | undefined, lifetime?: AbortOptions): Promise<Server> {
   const opts = decodeOptions('serve', ServeOptions, options);
+  const signal = liveSignalOf('serve', lifetime);
   if (opts.path !== undefined && (opts.port !== undefined || opts.host !== undefined)) {
     throw new InvalidOption('serve: path cannot be combined with host or port');
   }
@@ -143,7 +146,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   const bound = server.address();
   const address = typeof bound === 'string' || bound === null ? `unix:${opts.path}` : formatHost(bound.address, bound.port);
   if (typeof bound !== 'object' || bound === null || !WILDCARDS.has(bound.address)) ownAddress = address;
-  return {
+  return withLifetime<Server>({
     transport,
     address,
     port: typeof bound === 'object' && bound !== null ? bound.port : undefined,
@@ -166,7 +169,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
         },
         (conn) => conn.destroy(),
       ),
-  };
+  }, signal);
 }
 
 /**
