@@ -75,7 +75,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     // idle another idleMs (an output that never completes): the session ends.
     const expiry = setTimeout(function expire() {
       if (conn.inputEnded) return end();
-      log(`#${info.id} expired: silent for ${idleMs} ms`);
+      hosting.logAbout(`#${info.id} expired: silent for ${idleMs} ms`);
       if (byPeer.get(key) === conn) byPeer.delete(key);
       conn.endInput();
       expiry.refresh();
@@ -84,7 +84,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     endSession.set(conn, end);
     byPeer.set(key, conn);
     const failed = (err: unknown) => {
-      log(failureLine(info.id, err));
+      hosting.logAbout(failureLine(info.id, err));
       end();
     };
     let output: { unsubscribe(): void } | undefined;

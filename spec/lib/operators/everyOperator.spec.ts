@@ -15,6 +15,7 @@ import {
   encodeJson,
   encodeLengthPrefixed,
   encodeLines,
+  encodeResp,
   fixedSize,
   Flow,
   fromTransform,
@@ -25,6 +26,8 @@ import {
   lengthPrefixed,
   lines,
   mergeMapBounded,
+  resp,
+  RespValue,
 } from 'rxwire';
 import { subscribeWithFlow } from '../../../lib/operators/internal/operate';
 import { dial, eventually, readAll, startServer } from '../../support/net';
@@ -65,6 +68,7 @@ interface Row {
 }
 
 const toBytes = map((value: unknown) => Buffer.from(JSON.stringify(value)));
+const toSimple = map((chunk: Buffer): RespValue => ({ type: 'simple', value: chunk.toString() }));
 
 const rows: Row[] = [
   { name: 'backpressure', op: () => backpressure(), input: ['a'], usesFlow: true, faulty: (f) => (s) => s.pipe(backpressure(), tap<Buffer>(f)), shared: ['a', '!'] },
@@ -87,6 +91,14 @@ const rows: Row[] = [
     input: ['a'],
     usesFlow: false,
     faulty: (f) => (s) => s.pipe(map(String), encodeJson(faultyString(f))),
+    shared: ['a', '!'],
+  },
+  {
+    name: 'encodeResp',
+    op: () => (s) => s.pipe(toSimple, encodeResp()),
+    input: ['a'],
+    usesFlow: false,
+    faulty: (f) => (s) => s.pipe(toSimple, tap<RespValue>((value) => f(JSON.stringify(value))), encodeResp()),
     shared: ['a', '!'],
   },
   { name: 'encodeLengthPrefixed', op: () => encodeLengthPrefixed({ headerBytes: 1 }), input: ['a'], usesFlow: false, faulty: (f) => (s) => s.pipe(encodeLengthPrefixed({ headerBytes: 1 }), tap<Buffer>(f)), shared: ['a', '!'] },
@@ -120,6 +132,14 @@ const rows: Row[] = [
   },
   { name: 'lengthPrefixed', op: () => lengthPrefixed({ headerBytes: 1 }), input: ['\x01a'], usesFlow: true, faulty: (f) => (s) => s.pipe(lengthPrefixed({ headerBytes: 1 }), tap<Buffer>(f)), shared: ['\x01a', '\x01!'] },
   { name: 'lines', op: () => lines(), input: ['a\n'], usesFlow: true, faulty: (f) => (s) => s.pipe(lines(), tap<Buffer>(f)), shared: ['a\n', '!\n'] },
+  {
+    name: 'resp',
+    op: () => resp(),
+    input: ['+a\r\n'],
+    usesFlow: true,
+    faulty: (f) => (s) => s.pipe(resp(), tap<RespValue>((value) => f(JSON.stringify(value))), encodeResp()),
+    shared: ['+a\r\n', '+!\r\n'],
+  },
   {
     name: 'mergeMapBounded',
     op: () => mergeMapBounded((chunk: Buffer) => of(chunk), 1),
