@@ -42,6 +42,7 @@ export type { IPv4Header } from './codecs/ipv4';
 export { encodeProxyHeader, ProxyHeaderReader } from './codecs/proxyHeader';
 export type { ProxyEndpoint, ProxyFamily, ProxyHeader, ProxyHeaderRead } from './codecs/proxyHeader';
 export { linesDecoder, linesEncoder } from './codecs/lines';
+export { upperBytes, upperInPlace } from './codecs/asciiUpper';
 export type { LinesOptions } from './codecs/lines';
 export { respDecoder } from './codecs/resp';
 export { respEncoder } from './codecs/respEncoder';
@@ -86,8 +87,8 @@ export type { SharedChannel, SharedChannelOptions } from './transports/pubsub/sh
 export type { ConnectionLimits } from './transports/stream/connection';
 export { Connection } from './transports/stream/connection';
 export { serve } from './transports/stream/server';
-export { serveClustered } from './transports/cluster';
-export type { ClusteredServeOptions, ClusteredServer } from './transports/cluster';
+export { serveClustered } from './transports/stream/cluster';
+export type { ClusteredServeOptions, ClusteredServer } from './transports/stream/cluster';
 export { connect } from './transports/stream/client';
 export type { ClientTlsOptions, ConnectOptions, ProxyProtocolOptions, ServeOptions, ServerTlsOptions } from './transports/stream/options';
 export { DatagramConnection } from './transports/datagram/connection';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULTS } from '../core/defaults';
 import { wholeNumber } from '../core/options';
 import { recordDirProblem } from '../testing/recordDir';
-import { WorkerCount } from '../transports/cluster';
+import { WorkerCount } from '../transports/stream/cluster';
 
 // Codecs for values as the command line gives them: strings, decoded into what the options take.
 

@@ -3,7 +3,7 @@ import * as t from 'io-ts';
 import * as util from 'node:util';
 import { DEFAULTS } from '../core/defaults';
 import { formatErrors, NonEmptyString } from '../core/options';
-import type { ClusteredServeOptions } from '../transports/cluster';
+import type { ClusteredServeOptions } from '../transports/stream/cluster';
 import type { ConnectDatagramOptions, DatagramServeOptions } from '../transports/datagram/options';
 import type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from '../transports/rdm/options';
 import { ConnectOptions, ServeOptions, UnixSocketPath } from '../transports/stream/options';

@@ -4,8 +4,7 @@ import { DEFAULTS } from '../core/defaults';
 import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
 import { decodeOptions, oneOf, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
-import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded } from './codec';
-import { HeaderReader, headerStart } from './frameOrigin';
+import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, HeaderReader, nothingDecoded, Separators } from './codec';
 import { FailOnError, OnError, skipping, SkipOnError } from './skipping';
 
 export interface LengthPrefixedOptions {
@@ -73,21 +72,24 @@ export function lengthPrefixedDecoder(
   return checked.skip ? skipping<Buffer, FrameTooLong | IncompleteFrame>(newDecoder) : (newDecoder as DecoderFactory<Buffer>);
 }
 
+/** What `lengthPrefixedDecoder(options)` drops around each payload it cuts from a chunk: its header, before it. */
+export function lengthPrefixedSeparators(options: LengthPrefixedOptions): Separators {
+  return { before: framing('lengthPrefixed', options).headerBytes, after: 0 };
+}
+
 /**
  * Puts the payload's length in front of it, as one Buffer. A payload too long for the header or
  * for `maxLength` is `FrameTooLong`.
  */
 export function lengthPrefixedEncoder(options: LengthPrefixedOptions): Encoder<Buffer> {
-  // A payload that lengthPrefixed() cut from this read behind the same header costs no copy.
   return encoderOf(lengthPrefixedFrameEncoder(options));
 }
 
-/** `lengthPrefixedEncoder` for `encodeLengthPrefixed()`, which answers in place itself, with no Either per frame. */
+/** `lengthPrefixedEncoder` for `encodeLengthPrefixed()`, which may answer a payload with the bytes it came in, with no Either per frame. */
 export function lengthPrefixedFrameEncoder(options: LengthPrefixedOptions): FrameEncoder<Buffer> {
   const { headerBytes, bigEndian, readHeader, headerOverhead, maxLength } = framing('encodeLengthPrefixed', options);
   return {
-    framingBytes: headerBytes,
-    answerInPlace: (payload) => (payload.length > maxLength ? -1 : headerStart(payload, headerBytes, payload.length + headerOverhead, readHeader)),
+    framing: { bytes: headerBytes, trailer: undefined, header: { bytes: headerBytes, overhead: headerOverhead, maxLength, read: readHeader } },
     encode: (payload) => {
       if (payload.length > maxLength) return new FrameTooLong(payload.length, maxLength);
       const length = payload.length + headerOverhead;
@@ -107,20 +109,14 @@ class LengthPrefixedDecoder implements Decoder<Buffer | FrameTooLong> {
   private payloadLength: number | undefined;
   /** Bytes still to drop of a payload past the limit, when skipping. */
   private discarding = 0;
-  /** A payload cut from a chunk has its header right before it there. */
-  readonly separators: Decoder<Buffer>['separators'];
-  cutFrom: number | undefined;
 
-  constructor(private readonly framing: Framing) {
-    this.separators = { before: framing.headerBytes, after: 0 };
-  }
+  constructor(private readonly framing: Framing) {}
 
   get buffered(): number {
     return this.received.length;
   }
 
   decode(chunk: Buffer): Decoded<Buffer | FrameTooLong> {
-    this.cutFrom = undefined;
     const payloads: (Buffer | FrameTooLong)[] = [];
     const { headerBytes, maxLength } = this.framing;
     let from = this.discard(chunk, 0);
@@ -152,7 +148,7 @@ class LengthPrefixedDecoder implements Decoder<Buffer | FrameTooLong> {
     }
     // Frames that lie whole in the chunk are views of it, with no queue between, made from its
     // ArrayBuffer and offset, read once: subarray() reads both through getters for every frame.
-    const cutFrom = payloads.length;
+    // Only the first, when it began in an earlier chunk, is not (see `Separators`).
     const buffer = chunk.buffer;
     const base = chunk.byteOffset;
     while (chunk.length - from >= headerBytes) {
@@ -174,7 +170,6 @@ class LengthPrefixedDecoder implements Decoder<Buffer | FrameTooLong> {
       payloads.push(Buffer.from(buffer, base + from + headerBytes, length));
       from = end;
     }
-    this.cutFrom = cutFrom;
     return this.hold(from === 0 ? chunk : chunk.subarray(from), payloads);
   }
 

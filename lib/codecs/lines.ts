@@ -4,9 +4,8 @@ import { DEFAULTS } from '../core/defaults';
 import { FrameTooLong } from '../core/errors';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
-import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded } from './codec';
+import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded, Separators } from './codec';
 import { Delimiter } from './delimiter';
-import { trailerStart } from './frameOrigin';
 import { FailOnError, OnError, skipping, SkipOnError } from './skipping';
 
 export interface LinesOptions {
@@ -39,18 +38,25 @@ export function linesDecoder(options: LinesOptions & { onError?: OnError } = {})
   return skip ? skipping<Buffer, FrameTooLong>(newDecoder) : (newDecoder as DecoderFactory<Buffer>);
 }
 
+/**
+ * What `linesDecoder(options)` drops around each line it cuts from a chunk: its delimiter after
+ * it, unless it keeps it (then nothing may be taken in, and undefined).
+ */
+export function linesSeparators(options: LinesOptions = {}): Separators | undefined {
+  const { delimiter, keepDelimiter = false } = decodeOptions('lines', LinesOptions, options);
+  return keepDelimiter ? undefined : { before: 0, after: (delimiter ?? NEWLINE).length };
+}
+
 /** Ends each line with the delimiter (default `\n`), as one Buffer. */
 export function linesEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): Encoder<Buffer | string> {
-  // A line that lines() cut from this read and that its delimiter still follows costs no copy.
   return encoderOf(linesFrameEncoder(options));
 }
 
-/** `linesEncoder` for `encodeLines()`, which answers in place itself. */
+/** `linesEncoder` for `encodeLines()`, which may answer a line with the bytes it came in. */
 export function linesFrameEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): FrameEncoder<Buffer | string> {
   const delimiter = decodeOptions('encodeLines', EncodeLinesOptions, options).delimiter ?? NEWLINE;
   return {
-    framingBytes: delimiter.length,
-    answerInPlace: (line) => (typeof line === 'string' ? -1 : trailerStart(line, delimiter)),
+    framing: { bytes: delimiter.length, trailer: delimiter, header: undefined },
     encode: (line) => {
       const length = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
       const bytes = Buffer.allocUnsafe(length + delimiter.length);
@@ -71,8 +77,6 @@ class LinesDecoder implements Decoder<Buffer | FrameTooLong> {
   private discarding = false;
   /** Bytes past `maxLength` an unfinished line may hold: the start of a delimiter, or a `\r`. */
   private readonly slack: number;
-  readonly separators: Decoder<Buffer>['separators'];
-  cutFrom: number | undefined;
 
   constructor(
     private readonly delimiter: Buffer,
@@ -82,8 +86,6 @@ class LinesDecoder implements Decoder<Buffer | FrameTooLong> {
     private readonly skip: boolean,
   ) {
     this.slack = dropCarriageReturn ? 1 : delimiter.length - 1;
-    // A line cut from a chunk is followed there by its delimiter, unless it keeps it.
-    this.separators = keepDelimiter ? undefined : { before: 0, after: delimiter.length };
   }
 
   get buffered(): number {
@@ -97,8 +99,6 @@ class LinesDecoder implements Decoder<Buffer | FrameTooLong> {
       if (end < 0) return { frames: lines };
       chunk = chunk.subarray(end);
     }
-    // Only a line that began in an earlier chunk is not a view of this one.
-    this.cutFrom = this.pending.length > 0 ? 1 : 0;
     // Each byte is scanned once: the pending bytes hold no delimiter, so only one that began in
     // their tail and ends in this chunk needs a look back.
     let start = 0;
@@ -115,7 +115,8 @@ class LinesDecoder implements Decoder<Buffer | FrameTooLong> {
       end = this.delimiterEnd(chunk, start);
     }
     // The lines that lie whole in the chunk are views made from its ArrayBuffer and offset, read
-    // once: subarray() reads both through getters for every line (~9 ns each here).
+    // once: subarray() reads both through getters for every line (~9 ns each here). Only a line
+    // that began in an earlier chunk is not a view of this one (see `Separators`).
     const buffer = chunk.buffer;
     const base = chunk.byteOffset;
     while (end >= 0) {

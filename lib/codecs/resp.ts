@@ -82,7 +82,7 @@ interface Body {
 }
 
 /** A value dropped whole in its place, while the rest of its aggregate is read. */
-const DROPPED: RespValue = { type: 'null' };
+const DROPPED: RespValue = Object.freeze({ type: 'null' as const });
 
 /** RESP values; told to skip, the errors of values it dropped among them. */
 class RespDecoder implements Decoder<RespValue | FrameTooLong> {
@@ -290,8 +290,8 @@ class RespDecoder implements Decoder<RespValue | FrameTooLong> {
   }
 }
 
-const TYPE_BYTES = new Set([...'+-:$*_#,(=%~>'].map((c) => c.charCodeAt(0)));
-const AGGREGATES = new Map<number, Open['type']>([[0x2a, 'array'], [0x7e, 'set'], [0x3e, 'push'], [0x25, 'map']]);
+const TYPE_BYTES: ReadonlySet<number> = new Set([...'+-:$*_#,(=%~>'].map((c) => c.charCodeAt(0)));
+const AGGREGATES: ReadonlyMap<number, Open['type']> = new Map<number, Open['type']>([[0x2a, 'array'], [0x7e, 'set'], [0x3e, 'push'], [0x25, 'map']]);
 const INTEGER = /^-?\d+$/;
 
 function excerpt(line: Buffer): string {

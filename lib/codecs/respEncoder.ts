@@ -93,7 +93,7 @@ function sizeOf(value: RespValue): number {
   }
 }
 
-const PREFIX: Record<RespValue['type'], string> = {
+const PREFIX: Readonly<Record<RespValue['type'], string>> = {
   simple: '+',
   error: '-',
   integer: ':',

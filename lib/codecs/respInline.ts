@@ -1,7 +1,7 @@
 // Redis's inline commands: a line typed by hand into `nc` (`SET k "a b"`), split into words.
 
 const HEX = /^[0-9a-fA-F]{2}$/;
-const ESCAPES: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, b: 0x08, a: 0x07 };
+const ESCAPES: Readonly<Record<string, number>> = { n: 0x0a, r: 0x0d, t: 0x09, b: 0x08, a: 0x07 };
 const isSpace = (byte: number) => byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
 
 /**

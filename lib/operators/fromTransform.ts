@@ -1,5 +1,6 @@
-import { Observable, OperatorFunction } from 'rxjs';
+import { OperatorFunction } from 'rxjs';
 import { flowOf } from '../core/flow';
+import { createOperatorSubscriber, operate } from './internal/operate';
 
 /**
  * Runs each connection's bytes through a Node Transform or Duplex (zlib, crypto, a parser from
@@ -20,69 +21,70 @@ import { flowOf } from '../core/flow';
  * `T` is what the stream's readable side gives: Buffers, or the objects of an object-mode parser.
  */
 export function fromTransform<T = Buffer>(factory: () => NodeJS.ReadWriteStream): OperatorFunction<Buffer, T> {
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      const stream = factory();
-      if (!isReadWriteStream(stream)) {
-        return subscriber.error(new TypeError(`fromTransform: the factory must return a Duplex or Transform stream, got ${typeof stream}`));
+  return operate<Buffer, T>((source, subscriber) => {
+    const stream = factory();
+    if (!isReadWriteStream(stream)) {
+      return subscriber.error(new TypeError(`fromTransform: the factory must return a Duplex or Transform stream, got ${typeof stream}`));
+    }
+    const flow = flowOf(subscriber, 'fromTransform()');
+    const holder = {};
+    let holdingReads = false;
+    const holdReads = () => {
+      if (holdingReads || !flow) return;
+      holdingReads = true;
+      flow.holdReads(holder);
+    };
+    const releaseReads = () => {
+      if (!holdingReads) return;
+      holdingReads = false;
+      flow!.releaseReads(holder);
+    };
+    let ended = false;
+    const listeners = {
+      data: (chunk: T) => subscriber.next(chunk),
+      end: () => {
+        ended = true;
+        subscriber.complete();
+      },
+      error: (err: Error) => subscriber.error(err),
+      close: () => ended || subscriber.error(new Error('fromTransform: the stream closed before its readable side ended')),
+      drain: releaseReads,
+    };
+    for (const [event, listener] of Object.entries(listeners)) stream.on(event, listener);
+
+    // A slow peer: stop taking the stream's output until the connection has flushed down to half.
+    let pausedForPeer = false;
+    const stopWatching = flow?.onActivity((event) => {
+      if (event === 'read') return;
+      const pending = flow.pendingOutput;
+      if (!pausedForPeer && pending > flow.outputHighWaterMark) {
+        pausedForPeer = true;
+        stream.pause();
+      } else if (pausedForPeer && pending <= flow.outputHighWaterMark / 2) {
+        pausedForPeer = false;
+        stream.resume();
       }
-      const flow = flowOf(subscriber, 'fromTransform()');
-      const holder = {};
-      let holdingReads = false;
-      const holdReads = () => {
-        if (holdingReads || !flow) return;
-        holdingReads = true;
-        flow.holdReads(holder);
-      };
-      const releaseReads = () => {
-        if (!holdingReads) return;
-        holdingReads = false;
-        flow!.releaseReads(holder);
-      };
-      let ended = false;
-      const listeners = {
-        data: (chunk: T) => subscriber.next(chunk),
-        end: () => {
-          ended = true;
-          subscriber.complete();
-        },
-        error: (err: Error) => subscriber.error(err),
-        close: () => ended || subscriber.error(new Error('fromTransform: the stream closed before its readable side ended')),
-        drain: releaseReads,
-      };
-      for (const [event, listener] of Object.entries(listeners)) stream.on(event, listener);
+    });
 
-      // A slow peer: stop taking the stream's output until the connection has flushed down to half.
-      let pausedForPeer = false;
-      const stopWatching = flow?.onActivity((event) => {
-        if (event === 'read') return;
-        const pending = flow.pendingOutput;
-        if (!pausedForPeer && pending > flow.outputHighWaterMark) {
-          pausedForPeer = true;
-          stream.pause();
-        } else if (pausedForPeer && pending <= flow.outputHighWaterMark / 2) {
-          pausedForPeer = false;
-          stream.resume();
-        }
-      });
-
-      const subscription = source.subscribe({
-        next: (chunk) => {
+    const subscription = source.subscribe(
+      createOperatorSubscriber(
+        subscriber,
+        (chunk: Buffer) => {
           if (!stream.write(chunk)) holdReads();
         },
-        error: (err) => subscriber.error(err),
-        complete: () => stream.end(),
-      });
-      return () => {
-        subscription.unsubscribe();
-        stopWatching?.();
-        releaseReads();
-        for (const [event, listener] of Object.entries(listeners)) stream.off(event, listener);
-        // An error the stream reports while being destroyed (zlib's, say) must not crash the process.
-        stream.on('error', () => {});
-        (stream as { destroy?(): void }).destroy?.();
-      };
-    });
+        () => stream.end(),
+      ),
+    );
+    return () => {
+      subscription.unsubscribe();
+      stopWatching?.();
+      releaseReads();
+      for (const [event, listener] of Object.entries(listeners)) stream.off(event, listener);
+      // An error the stream reports while being destroyed (zlib's, say) must not crash the process.
+      stream.on('error', () => {});
+      (stream as { destroy?(): void }).destroy?.();
+    };
+  });
 }
 
 /**
@@ -93,4 +95,4 @@ function isReadWriteStream(value: unknown): value is NodeJS.ReadWriteStream {
   return typeof value === 'object' && value !== null && STREAM_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }
 
-const STREAM_METHODS = ['write', 'end', 'on', 'off', 'pause', 'resume'];
+const STREAM_METHODS = ['write', 'end', 'on', 'off', 'pause', 'resume'] as const;

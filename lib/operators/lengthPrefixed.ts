@@ -2,9 +2,9 @@ import { Either } from 'fp-ts/Either';
 import { OperatorFunction } from 'rxjs';
 import { DecoderFactory } from '../codecs/codec';
 import { FailOnError, OnError, SkipOnError } from '../codecs/skipping';
-import { lengthPrefixedDecoder, LengthPrefixedOptions } from '../codecs/lengthPrefixed';
+import { lengthPrefixedDecoder, lengthPrefixedSeparators, LengthPrefixedOptions } from '../codecs/lengthPrefixed';
 import { FrameTooLong, IncompleteFrame } from '../core/errors';
-import { decode, FrameOptions } from './decode';
+import { decodeFrames, FrameOptions } from './decode';
 
 /**
  * Reads frames that start with their length as a 1-, 2- or 4-byte number (big-endian unless
@@ -24,7 +24,9 @@ export function lengthPrefixed(
 ): OperatorFunction<Buffer, Either<FrameTooLong | IncompleteFrame, Buffer>>;
 export function lengthPrefixed(options: LengthPrefixedOptions & FrameOptions & { onError?: OnError }): OperatorFunction<Buffer, Buffer | Either<FrameTooLong | IncompleteFrame, Buffer>> {
   const { frameTimeoutMs, ...codec } = options;
-  // One factory type or the other, as `onError` says; decode() runs either.
+  // One factory type or the other, as `onError` says; decode() runs either. Skipped payloads come
+  // as Eithers, which no encoder answers in place: only payloads that fail on error are cut for it.
   const decoder = lengthPrefixedDecoder(codec as LengthPrefixedOptions & FailOnError) as DecoderFactory<Buffer | Either<FrameTooLong | IncompleteFrame, Buffer>>;
-  return decode(decoder, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
+  const separators = codec.onError === 'skip' ? undefined : lengthPrefixedSeparators(codec as LengthPrefixedOptions);
+  return decodeFrames(decoder, separators, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
 }

@@ -2,9 +2,9 @@ import { Either } from 'fp-ts/Either';
 import { OperatorFunction } from 'rxjs';
 import { DecoderFactory } from '../codecs/codec';
 import { FailOnError, OnError, SkipOnError } from '../codecs/skipping';
-import { linesDecoder, LinesOptions } from '../codecs/lines';
+import { linesDecoder, linesSeparators, LinesOptions } from '../codecs/lines';
 import { FrameTooLong } from '../core/errors';
-import { decode, FrameOptions } from './decode';
+import { decodeFrames, FrameOptions } from './decode';
 
 /**
  * Splits a byte stream into lines: one Buffer per line, without its delimiter (`\n`, and a `\r`
@@ -23,7 +23,9 @@ export function lines(options?: LinesOptions & FrameOptions & FailOnError): Oper
 export function lines(options: LinesOptions & FrameOptions & SkipOnError): OperatorFunction<Buffer, Either<FrameTooLong, Buffer>>;
 export function lines(options: LinesOptions & FrameOptions & { onError?: OnError } = {}): OperatorFunction<Buffer, Buffer | Either<FrameTooLong, Buffer>> {
   const { frameTimeoutMs, ...codec } = options;
-  // One factory type or the other, as `onError` says; decode() runs either.
+  // One factory type or the other, as `onError` says; decode() runs either. Skipped lines come as
+  // Eithers, which no encoder answers in place: only lines that fail on error are cut for it.
   const decoder = linesDecoder(codec as LinesOptions & FailOnError) as DecoderFactory<Buffer | Either<FrameTooLong, Buffer>>;
-  return decode(decoder, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
+  const separators = codec.onError === 'skip' ? undefined : linesSeparators(codec as LinesOptions);
+  return decodeFrames(decoder, separators, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
 }

@@ -1,8 +1,9 @@
+import { EventEmitter } from 'node:events';
 import { isObservable, Observable } from 'rxjs';
 import { DEFAULTS } from '../core/defaults';
-import { ProtocolError, RxwireError } from '../core/errors';
+import { DatagramTooLarge, IdleTimeout, ProtocolError, RxwireError } from '../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
-import { TransportConnection } from './connection';
+import { TransportConnection } from './transportConnection';
 import { logToStderr } from './stderrLog';
 
 // What every server does the same way, whatever its socket type: count and log connections,
@@ -126,16 +127,31 @@ export class ConnectionLog {
   }
 }
 
-let lastId = 0;
-export function nextConnectionId(): number {
-  return ++lastId;
-}
-
 /** The handler's pipeline for one connection; throws when the handler throws or returns no Observable. */
 export function handlerOutput(handler: Handler, input: Observable<Buffer>, info: ConnectionInfo): Observable<Buffer> {
   const output = handler(input, info);
   if (!isObservable(output)) throw new TypeError(`the handler must return an Observable, got ${typeof output}`);
   return output;
+}
+
+/**
+ * The one log line for connection `id` failing with `err`. A timeout, or a datagram too large to
+ * answer, is expected of a peer: its line says the connection is closing.
+ */
+export function failureLine(id: number, err: unknown): string {
+  const closing = err instanceof IdleTimeout || err instanceof DatagramTooLarge;
+  return `#${id} ${describeFailure(err)}${closing ? ', closing' : ''}`;
+}
+
+/** Resolves once `start` calls back (listening, bound), or rejects with the first 'error' `emitter` emits before. */
+export function untilListening(emitter: EventEmitter, start: (listening: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    emitter.once('error', reject);
+    start(() => {
+      emitter.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /**

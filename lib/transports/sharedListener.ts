@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import { constants } from 'node:os';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
-import { formatHost } from './address';
+import { formatHost } from './identity';
 
 // The listening socket of a server run by several processes, held by the one that supervises
 // them, as an nginx master holds its listening sockets: the socket lives as long as the

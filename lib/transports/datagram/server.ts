@@ -1,10 +1,9 @@
 import * as dgram from 'node:dgram';
 import { DEFAULTS } from '../../core/defaults';
-import { DatagramTooLarge, IdleTimeout } from '../../core/errors';
 import { ConnectionInfo, Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
-import { formatHost } from '../address';
-import { describeFailure, handlerOutput, Hosting, nextConnectionId, logger, Server } from '../hosting';
+import { formatHost, nextConnectionId } from '../identity';
+import { failureLine, handlerOutput, Hosting, logger, Server, untilListening } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { DatagramConnection } from './connection';
 import { DatagramServeOptions } from './options';
@@ -37,13 +36,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
   const idleMs = opts.idleMs ?? DEFAULTS.datagramIdleMs;
   const maxPeers = opts.maxPeers ?? DEFAULTS.maxPeers;
   const socket = dgram.createSocket(opts.type ?? (await socketTypeFor(opts.host)));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ address: opts.host, port: opts.port ?? 0 }, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
+  await untilListening(socket, (listening) => socket.bind({ address: opts.host, port: opts.port ?? 0 }, listening));
   // Errors after binding are the OS's word on one datagram; the server goes on.
   socket.on('error', (err) => log(`server: ${err.message}`));
   const bound = socket.address();
@@ -91,8 +84,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     endSession.set(conn, end);
     byPeer.set(key, conn);
     const failed = (err: unknown) => {
-      const expected = err instanceof DatagramTooLarge || err instanceof IdleTimeout;
-      hosting.logAbout(`#${info.id} ${expected ? `${(err as Error).message}, closing` : describeFailure(err)}`);
+      hosting.logAbout(failureLine(info.id, err));
       end();
     };
     let output: { unsubscribe(): void } | undefined;

@@ -3,9 +3,9 @@ import { Observable } from 'rxjs';
 import { decodeRdmPacket, encodeRdmAck, encodeRdmData, MAX_ACK_IDS } from '../../codecs/rdmPacket';
 import { DEFAULTS } from '../../core/defaults';
 import { MessageTooLarge, SendBacklogFull, Undeliverable } from '../../core/errors';
-import { subscribeWithFlow } from '../../core/flow';
+import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
-import { TransportConnection } from '../connection';
+import { TransportConnection } from '../transportConnection';
 import { ReceivedIds } from './receivedIds';
 
 export interface Reliability {

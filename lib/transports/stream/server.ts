@@ -3,14 +3,14 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
-import { IdleTimeout, InvalidOption, RxwireError } from '../../core/errors';
+import { InvalidOption, RxwireError } from '../../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { idleTimeout } from '../../operators/idleTimeout';
-import { formatHost } from '../address';
-import { Admission, descriptorCap } from '../admission';
-import { BufferBudget } from '../connection';
-import { describeFailure, EventSummary, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
+import { formatHost, nextConnectionId } from '../identity';
+import { Admission, descriptorCap } from './admission';
+import { BufferBudget } from '../transportConnection';
+import { EventSummary, failureLine, handlerOutput, Hosting, Log, logger, Server, untilListening } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
@@ -96,7 +96,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
     // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
-      hosting.logAbout(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`);
+      hosting.logAbout(failureLine(info.id, err));
       if (err instanceof RxwireError) conn.end();
       else conn.destroy();
     };
@@ -128,17 +128,9 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   }
 
   if (opts.path !== undefined) await removeStaleSocket(opts.path);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    const listened = () => {
-      server.off('error', reject);
-      resolve();
-    };
-    // Node's listen() takes a `port` key, even an undefined one, as "TCP on any port".
-    const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host, port: opts.port ?? 0 };
-    if (sharedSocket) server.listen(sharedSocket, opts.backlog, listened);
-    else server.listen({ ...where, backlog: opts.backlog }, listened);
-  });
+  // Node's listen() takes a `port` key, even an undefined one, as "TCP on any port".
+  const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host, port: opts.port ?? 0 };
+  await untilListening(server, (listening) => (sharedSocket ? server.listen(sharedSocket, opts.backlog, listening) : server.listen({ ...where, backlog: opts.backlog }, listening)));
   // After listening, a server error (EMFILE on accept, say) is logged, a storm of them summed up; the server goes on.
   const serverErrors = new EventSummary(log, (count) => `server: ${count} more error(s) in the last 1 s`);
   server.on('error', (err) => serverErrors.record(`server: ${err.message}`));

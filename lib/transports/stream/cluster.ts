@@ -1,15 +1,15 @@
 import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import * as t from 'io-ts';
-import { DEFAULTS } from '../core/defaults';
-import { InvalidOption, WorkerFailed } from '../core/errors';
-import { Handler, Transport } from '../core/handler';
-import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
-import { Log, logger, Server } from './hosting';
-import { bindSharedListener, SharedListener } from './sharedListener';
-import { logToStderr, logWritten } from './stderrLog';
-import { serveOptionCodecs, ServeOptions } from './stream/options';
-import { serveOnSharedSocket } from './stream/server';
+import { DEFAULTS } from '../../core/defaults';
+import { InvalidOption, WorkerFailed } from '../../core/errors';
+import { Handler, Transport } from '../../core/handler';
+import { decodeOptions, strictOptions, wholeNumber } from '../../core/options';
+import { Log, logger, Server } from '../hosting';
+import { bindSharedListener, SharedListener } from '../sharedListener';
+import { logToStderr, logWritten } from '../stderrLog';
+import { serveOptionCodecs, ServeOptions } from './options';
+import { serveOnSharedSocket } from './server';
 
 // Serving from several processes is hosting: the primary binds the listening socket once and
 // holds it for the server's whole life, handing it to each worker it starts (node:cluster's own
