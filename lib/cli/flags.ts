@@ -129,7 +129,7 @@ export const serverFlags = {
   ),
   'proxy-protocol': toggle('every connection starts with a PROXY header (v1 or v2, as HAProxy sends), from a loopback peer only: its addresses are the connection\'s'),
   quiet: toggle('no line per connection: only listening, failures of the server itself, and shutdown', 'q'),
-  verbose: toggle('also print the handler and the options it is served with', 'v'),
+  verbose: toggle("also print the handler, the options it is served with, and each handler error's stack", 'v'),
   help: toggle('print this help and exit', 'h'),
 } satisfies Flags;
 

@@ -139,5 +139,5 @@ export function oneOf<N extends number>(choices: readonly N[]): t.Type<N, N, unk
   return new t.Type<N, N, unknown>(expected, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c, `expected ${expected}`)), (n) => n);
 }
 
-/** A log sink: a function taking one line, or false for none. */
-export const LogOption = t.union([t.Function, t.literal(false)]) as unknown as t.Type<((line: string) => void) | false, unknown, unknown>;
+/** A log sink: a function taking one line (and, for a connection's failure, the Error), or false for none. */
+export const LogOption = t.union([t.Function, t.literal(false)]) as unknown as t.Type<((line: string, error?: Error) => void) | false, unknown, unknown>;

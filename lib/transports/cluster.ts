@@ -6,7 +6,7 @@ import { DEFAULTS } from '../core/defaults';
 import { InvalidOption, WorkerFailed } from '../core/errors';
 import { Handler, Transport } from '../core/handler';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
-import { Log, logger } from './hosting';
+import { checkHandler, Log, logger } from './hosting';
 import { logToStderr, logWritten } from './stderrLog';
 import { serveOptionCodecs, ServeOptions } from './stream/options';
 import { serve } from './stream/server';
@@ -71,6 +71,7 @@ const WORKER_EXIT_MS = 2000;
  */
 export async function serveClustered(options: ClusteredServeOptions, handler: Handler): Promise<ClusteredServer> {
   const { workers: count = 'auto', ...opts } = decodeOptions('serveClustered', ClusteredServeOptions, options);
+  checkHandler('serveClustered', handler);
   if (opts.path !== undefined) throw new InvalidOption('serveClustered: path: a Unix socket cannot be shared by workers; serve() it from one process');
   const size = count === 'auto' ? Math.min(availableParallelism(), DEFAULTS.maxWorkers) : count;
   return cluster.isPrimary ? new Supervisor(size, logger(opts.log), opts.graceMs ?? DEFAULTS.graceMs).started : serveInWorker(opts, handler);
@@ -202,7 +203,7 @@ class Supervisor {
 function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
   const tag = `worker ${process.env[SLOT_ENV] ?? cluster.worker?.id}: `;
   const sink = opts.log;
-  const log = sink === false ? false : (line: string) => (sink ?? logToStderr)(tag + line);
+  const log = sink === false ? false : (line: string, error?: Error) => (sink ?? logToStderr)(tag + line, ...(error ? [error] : []));
   const tell = (message: FromWorker, then?: () => void) => process.send?.(message, undefined, undefined, then);
   serve({ ...opts, log }, handler).then(
     (server) => {

@@ -1,6 +1,6 @@
 import { isObservable, Observable } from 'rxjs';
 import { DEFAULTS } from '../core/defaults';
-import { ProtocolError, RxwireError } from '../core/errors';
+import { InvalidOption, ProtocolError, RxwireError } from '../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
 import { TransportConnection } from './connection';
 import { logToStderr } from './stderrLog';
@@ -24,7 +24,11 @@ export interface Server {
   close(graceMs?: number): Promise<void>;
 }
 
-export type Log = (line: string) => void;
+/**
+ * Where a server's log lines go. A connection's failure line comes with the Error that ended it,
+ * for a stack or a report; a sink that takes only the line is a Log too.
+ */
+export type Log = (line: string, error?: Error) => void;
 
 // Control characters (C0, DEL, C1) and the Unicode line separators: what could end a log line
 // early or drive a terminal, should a peer's bytes reach a message.
@@ -48,7 +52,8 @@ export function escapeLine(line: string): string {
 export function logger(option: Log | false | undefined): Log {
   if (option === false) return () => {};
   const sink = option ?? logToStderr;
-  return (line) => sink(escapeLine(line));
+  // The error only when there is one: `log: console.log` would print a trailing `undefined`.
+  return (line, error) => (error === undefined ? sink(escapeLine(line)) : sink(escapeLine(line), error));
 }
 
 /**
@@ -91,6 +96,18 @@ export function nextConnectionId(): number {
   return ++lastId;
 }
 
+/**
+ * `handler`, checked to be a function when a server starts, in one line, so that a module object
+ * (`require('rxwire/handlers/upper')`) does not fail every connection later. Refused rather than
+ * unwrapped: `serve()` takes a function, and its types say so; only the command loads modules.
+ */
+export function checkHandler<H>(fn: string, handler: H): H {
+  if (typeof handler === 'function') return handler;
+  const exported = (handler as { default?: unknown } | null)?.default;
+  const module = typeof exported === 'function' ? `a module object: pass its default export (require('…').default)` : handler === null ? 'null' : typeof handler;
+  throw new InvalidOption(`${fn}: handler: expected a handler function, got ${module}`);
+}
+
 /** The handler's pipeline for one connection; throws when the handler throws or returns no Observable. */
 export function handlerOutput(handler: Handler, input: Observable<Buffer>, info: ConnectionInfo): Observable<Buffer> {
   const output = handler(input, info);
@@ -105,9 +122,18 @@ export function handlerOutput(handler: Handler, input: Observable<Buffer>, info:
  */
 export function describeFailure(err: unknown): string {
   if (err instanceof ProtocolError) return `protocol error: ${err.message}`;
-  if (err instanceof RxwireError) return err.message;
-  if (err instanceof Error) return isSystemError(err) ? err.message : `handler error: ${err.message}`;
-  return `handler error: ${String(err)}`;
+  if (isHandlerFault(err)) return `handler error: ${err instanceof Error ? err.message : String(err)}`;
+  return (err as Error).message;
+}
+
+/** Whether a connection's failure is its handler's fault: neither one of rxwire's errors nor the network's. */
+export function isHandlerFault(err: unknown): boolean {
+  return !(err instanceof RxwireError) && !(err instanceof Error && isSystemError(err));
+}
+
+/** The Error a failure line is given to the log with, when it is one. */
+export function failureError(err: unknown): Error | undefined {
+  return err instanceof Error ? err : undefined;
 }
 
 /** Node's errors from the OS (ECONNRESET, EPIPE, EMFILE, …) carry the call that failed. */

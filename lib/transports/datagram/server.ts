@@ -4,7 +4,7 @@ import { DatagramTooLarge, IdleTimeout } from '../../core/errors';
 import { ConnectionInfo, Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { formatHost } from '../address';
-import { describeFailure, handlerOutput, Hosting, nextConnectionId, logger, Server } from '../hosting';
+import { checkHandler, describeFailure, failureError, handlerOutput, Hosting, nextConnectionId, logger, Server } from '../hosting';
 import { DatagramConnection } from './connection';
 import { DatagramServeOptions } from './options';
 import { socketTypeFor } from './socketType';
@@ -29,6 +29,7 @@ export interface DatagramServer extends Server {
  */
 export async function serveDatagrams(options: DatagramServeOptions, handler: Handler): Promise<DatagramServer> {
   const opts = decodeOptions('serveDatagrams', DatagramServeOptions, options);
+  checkHandler('serveDatagrams', handler);
   const hosting = new Hosting<DatagramConnection>(logger(opts.log), opts.graceMs);
   const log = hosting.log;
   const idleMs = opts.idleMs ?? DEFAULTS.datagramIdleMs;
@@ -89,7 +90,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     byPeer.set(key, conn);
     const failed = (err: unknown) => {
       const expected = err instanceof DatagramTooLarge || err instanceof IdleTimeout;
-      log(`#${info.id} ${expected ? `${(err as Error).message}, closing` : describeFailure(err)}`);
+      log(`#${info.id} ${expected ? `${(err as Error).message}, closing` : describeFailure(err)}`, failureError(err));
       end();
     };
     let output: { unsubscribe(): void } | undefined;

@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import { Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { serveDatagrams } from '../datagram/server';
-import { handlerOutput, Server } from '../hosting';
+import { checkHandler, handlerOutput, Server } from '../hosting';
 import { ReliableDatagramConnection } from './connection';
 import { ReliableDatagramServeOptions, splitReliability } from './options';
 
@@ -36,6 +36,7 @@ type Totals = Pick<ReliableDatagramConnection['counts'], 'malformed' | 'duplicat
  */
 export async function serveReliableDatagrams(options: ReliableDatagramServeOptions, handler: Handler): Promise<ReliableDatagramServer> {
   const { reliability, datagram } = splitReliability(decodeOptions('serveReliableDatagrams', ReliableDatagramServeOptions, options));
+  checkHandler('serveReliableDatagrams', handler);
   const live = new Set<ReliableDatagramConnection>();
   const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0 };
   const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);

@@ -10,7 +10,7 @@ import { idleTimeout } from '../../operators/idleTimeout';
 import { formatHost } from '../address';
 import { Admission, descriptorCap } from '../admission';
 import { BufferBudget } from '../connection';
-import { describeFailure, EventSummary, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
+import { checkHandler, describeFailure, EventSummary, failureError, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
@@ -32,6 +32,7 @@ const UNIX_PROBE_MS = 1000;
  */
 export async function serve(options: ServeOptions, handler: Handler): Promise<Server> {
   const opts = decodeOptions('serve', ServeOptions, options);
+  checkHandler('serve', handler);
   if (opts.path !== undefined && (opts.port !== undefined || opts.host !== undefined)) {
     throw new InvalidOption('serve: path cannot be combined with host or port');
   }
@@ -81,7 +82,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
     // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
     // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
-      log(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`);
+      log(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`, failureError(err));
       if (err instanceof RxwireError) conn.end();
       else conn.destroy();
     };
