@@ -25,7 +25,7 @@ export {
 } from './core/errors';
 export { flowOf } from './core/flow';
 export type { Flow, FlowEvent } from './core/flow';
-export type { ConnectionInfo, Handler, Transport } from './core/handler';
+export type { ConnectionInfo, Handler, PeerCertificate, TlsInfo, Transport } from './core/handler';
 
 // codecs
 export type { Decoded, Decoder, DecoderFactory, Encoder, FrameError } from './codecs/codec';

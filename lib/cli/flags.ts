@@ -2,11 +2,11 @@ import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import * as util from 'node:util';
 import { DEFAULTS } from '../core/defaults';
-import { formatErrors, NonEmptyString } from '../core/options';
+import { formatErrors, NonEmptyString, oneOfStrings } from '../core/options';
 import type { ClusteredServeOptions } from '../transports/cluster';
 import type { ConnectDatagramOptions, DatagramServeOptions } from '../transports/datagram/options';
 import type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from '../transports/rdm/options';
-import type { ConnectOptions, ServeOptions } from '../transports/stream/options';
+import type { ConnectOptions, ServeOptions, ServerTlsOptions } from '../transports/stream/options';
 import { pemFile, wholeNumberFromString, workerCountFromString } from './flagValues';
 
 /** One command-line flag: how its value decodes, and its line in `--help`. */
@@ -113,6 +113,8 @@ export const serverFlags = {
   rdm: toggle('serve reliable datagrams over UDP instead: each message delivered once, acknowledged, retransmitted until it is'),
   'tls-cert': option(pemFile('CERTIFICATE'), 'FILE', 'serve TLS with this PEM certificate (with --tls-key)'),
   'tls-key': option(pemFile('PRIVATE KEY'), 'FILE', 'the PEM private key of --tls-cert'),
+  'tls-ca': option(pemFile('CERTIFICATE'), 'FILE', 'mutual TLS: ask each client for a certificate, and serve only those this PEM CA certificate signed'),
+  'tls-min-version': option(oneOfStrings(['TLSv1.2', 'TLSv1.3'] as const), 'VERSION', 'the oldest TLS version served: TLSv1.2 (the default) or TLSv1.3'),
   'idle-ms': option(
     wholeNumberFromString(0),
     'N',
@@ -145,6 +147,9 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
   const key = flags['tls-key'];
   if (cert !== undefined && key === undefined) return E.left('--tls-cert: needs --tls-key too');
   if (key !== undefined && cert === undefined) return E.left('--tls-key: needs --tls-cert too');
+  for (const flag of ['tls-ca', 'tls-min-version'] as const) {
+    if (flags[flag] !== undefined && cert === undefined) return E.left(`--${flag}: needs --tls-cert and --tls-key too`);
+  }
   if (flags.quiet && flags.verbose) return E.left('--quiet: cannot be combined with --verbose');
   if (flags.workers !== undefined && flags.unix !== undefined) return E.left('--workers: cannot be combined with --unix (a Unix socket is served from one process)');
   if (flags.udp || flags.rdm) {
@@ -172,7 +177,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
   }
   return E.right({
     ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port ?? DEFAULTS.port }),
-    ...(cert !== undefined && key !== undefined ? { tls: { cert, key } } : {}),
+    ...(cert !== undefined && key !== undefined ? { tls: serverTls(cert, key, flags['tls-ca'], flags['tls-min-version']) } : {}),
     idleMs: flags['idle-ms'] ?? DEFAULTS.commandIdleMs,
     maxConnections: flags['max-connections'],
     maxConnectionsPerAddress: flags['max-connections-per-address'],
@@ -181,6 +186,11 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
     ...(flags['proxy-protocol'] ? { proxyProtocol: true as const } : {}),
     ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
   });
+}
+
+/** `serve({ tls })` from the TLS flags: `--tls-ca` asks clients for a certificate that CA signed. */
+function serverTls(cert: Buffer, key: Buffer, ca: Buffer | undefined, minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined): ServerTlsOptions {
+  return { cert, key, ...(ca !== undefined ? { ca, requestCert: true, rejectUnauthorized: true } : {}), ...(minVersion !== undefined ? { minVersion } : {}) };
 }
 
 /** The client's flags, for `examples/client.ts`. */

@@ -14,6 +14,7 @@ import { checkHandler, describeFailure, EventSummary, failureError, handlerOutpu
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
+import { tlsInfo } from './tlsInfo';
 
 // Addresses that take connections to any of the host's addresses.
 const WILDCARDS = new Set(['::', '0.0.0.0', '::ffff:0.0.0.0']);
@@ -75,7 +76,13 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   const accept = (socket: net.Socket, proxied: ProxiedAddresses | undefined) => {
     if (!admission.admit(socket, hosting.open.size, proxied ? proxied.remoteAddress : socket.remoteAddress)) return;
     socket.allowHalfOpen = true; // already so over TCP; over TLS from now on
-    const info: ConnectionInfo = { id: nextConnectionId(), transport, local: proxied?.local ?? local(socket), remote: proxied?.remote ?? remote(socket) };
+    const info: ConnectionInfo = {
+      id: nextConnectionId(),
+      transport,
+      local: proxied?.local ?? local(socket),
+      remote: proxied?.remote ?? remote(socket),
+      ...(socket instanceof tls.TLSSocket ? { tls: tlsInfo(socket) } : {}),
+    };
     const conn = new Connection(socket, info, limits);
     hosting.opened(conn);
     conn.onClose(() => hosting.closed(conn));
@@ -175,15 +182,18 @@ function guardHandshakes(
   const handshaking = new Map<string, net.Socket>();
   // TCP peers whose handshake is done or whose failure is logged, until their TCP socket closes.
   const settled = new Set<string>();
-  server.on('tlsClientError', (err: Error & { reason?: string }, socket: tls.TLSSocket) => {
+  server.on('tlsClientError', (err: Error & { reason?: string }, socket: tls.TLSSocket & { _parent?: net.Socket }) => {
     // Read before destroy(), which forgets the address: a timed-out handshake still has one.
     const known = socket.remoteAddress !== undefined;
-    const peer = remote(socket);
+    // A client certificate the CA did not sign: Node destroys the socket without a word, and its
+    // close is reported as a hang-up. The TCP socket under it still has the peer's address.
+    const refused = socket.authorizationError;
+    const peer = remote(known || !socket._parent ? socket : socket._parent);
     socket.destroy();
     // Without its address, the TLS socket's failure is logged when the TCP socket under it closes.
-    if (overTcp && !known) return;
+    if (overTcp && !known && !refused) return;
     if (overTcp) settled.add(peer);
-    log(`tls handshake with ${peer} failed: ${err.reason ?? err.message.split('\n')[0]}`);
+    log(`tls handshake with ${peer} failed: ${refused ? `client certificate not trusted (${refused})` : (err.reason ?? err.message.split('\n')[0])}`);
   });
   if (!overTcp) return () => {};
   server.on('secureConnection', (socket: tls.TLSSocket) => {
@@ -196,7 +206,10 @@ function guardHandshakes(
     handshaking.set(peer, raw);
     raw.once('close', () => {
       if (handshaking.get(peer) === raw) handshaking.delete(peer);
-      if (!settled.delete(peer)) log(`tls handshake with ${peer} failed: the client hung up`);
+      // After the TLS socket's own close, which may report why the server ended it.
+      setImmediate(() => {
+        if (!settled.delete(peer)) log(`tls handshake with ${peer} failed: the client hung up`);
+      });
     });
   });
   return () => handshaking.forEach((raw) => raw.destroy());

@@ -80,6 +80,20 @@ describe('flags', () => {
     expect(left(serveOptionsFromFlags({ 'tls-key': readFileSync(keyFile) }))).to.equal('--tls-key: needs --tls-cert too');
   });
 
+  it('reads --tls-ca as mutual TLS and --tls-min-version as minVersion, each needing --tls-cert', () => {
+    const { certFile, keyFile } = selfSignedCert();
+    const parsed = parseArgs(['--tls-cert', certFile, '--tls-key', keyFile, '--tls-ca', certFile, '--tls-min-version', 'TLSv1.3'], serverFlags);
+    if (E.isLeft(parsed)) return expect.fail(parsed.left);
+    const options = serveOptionsFromFlags(parsed.right.flags);
+    const cert = readFileSync(certFile);
+    expect(E.isRight(options) ? options.right : undefined).to.deep.include({
+      tls: { cert, key: readFileSync(keyFile), ca: cert, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' },
+    });
+    expect(left(parseArgs(['--tls-min-version', 'TLSv1.1'], serverFlags))).to.equal('--tls-min-version: expected "TLSv1.2" or "TLSv1.3", got "TLSv1.1"');
+    expect(left(serveOptionsFromFlags({ 'tls-ca': cert }))).to.equal('--tls-ca: needs --tls-cert and --tls-key too');
+    expect(left(serveOptionsFromFlags({ 'tls-min-version': 'TLSv1.3' }))).to.equal('--tls-min-version: needs --tls-cert and --tls-key too');
+  });
+
   it('turns client flags into connect() or connectDatagram() options', () => {
     const ca = readFileSync(selfSignedCert().certFile);
     expect(connectOptionsFromFlags({ port: 1, 'timeout-ms': 300 })).to.deep.equal(E.right({ host: undefined, port: 1, timeoutMs: 300 }));
