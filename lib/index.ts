@@ -18,6 +18,7 @@ export {
   ProxyHeaderError,
   ProxyHeaderTimeout,
   RawSocketUnavailable,
+  ReplyTimeout,
   RxwireError,
   SendBacklogFull,
   Undeliverable,
@@ -70,6 +71,8 @@ export { serve } from './transports/stream/server';
 export { serveClustered } from './transports/cluster';
 export type { ClusteredServeOptions, ClusteredServer } from './transports/cluster';
 export { connect } from './transports/stream/client';
+export { dial, DialedConnection } from './transports/stream/dial';
+export type { DialOptions } from './transports/stream/options';
 export type { ClientTlsOptions, ConnectOptions, ProxyProtocolOptions, ServeOptions, ServerTlsOptions } from './transports/stream/options';
 export { DatagramConnection } from './transports/datagram/connection';
 export { serveDatagrams } from './transports/datagram/server';

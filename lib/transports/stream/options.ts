@@ -214,19 +214,40 @@ export const serveOptionCodecs = {
 export const ServeOptions = strictOptions({}, serveOptionCodecs);
 export type ServeOptions = t.TypeOf<typeof ServeOptions>;
 
-export const ConnectOptions = strictOptions(
+/** `connect()`'s options, each key's codec: `dial()` takes them too. */
+export const connectOptionCodecs = {
+  host: NonEmptyString,
+  port: Port,
+  /** Unix domain socket path, instead of host and port. */
+  path: NonEmptyString,
+  /** Give up on an attempt when the connection (and TLS handshake) is not made within this long. Default 10 s. */
+  timeoutMs: wholeNumber(1),
+  /** Connect over TLS; `{}` trusts the system's CAs. */
+  tls: ClientTlsOptions,
+  /** Try again after a failed attempt, up to `count` times, waiting `delayMs`, then twice as long each time. */
+  retry: strictOptions({ count: wholeNumber(0), delayMs: wholeNumber(0) }, {}),
+};
+
+export const ConnectOptions = strictOptions({}, connectOptionCodecs);
+export type ConnectOptions = t.TypeOf<typeof ConnectOptions>;
+
+const AbortSignalOption = new t.Type<AbortSignal, AbortSignal, unknown>(
+  'AbortSignal',
+  (u): u is AbortSignal => u instanceof AbortSignal,
+  (u, c) => (u instanceof AbortSignal ? t.success(u) : t.failure(u, c, 'expected an AbortSignal')),
+  (s) => s,
+);
+
+export const DialOptions = strictOptions(
   {},
   {
-    host: NonEmptyString,
-    port: Port,
-    /** Unix domain socket path, instead of host and port. */
-    path: NonEmptyString,
-    /** Give up on an attempt when the connection (and TLS handshake) is not made within this long. Default 10 s. */
-    timeoutMs: wholeNumber(1),
-    /** Connect over TLS; `{}` trusts the system's CAs. */
-    tls: ClientTlsOptions,
-    /** Try again after a failed attempt, up to `count` times, waiting `delayMs`, then twice as long each time. */
-    retry: strictOptions({ count: wholeNumber(0), delayMs: wholeNumber(0) }, {}),
+    ...connectOptionCodecs,
+    /** Aborted before the connection is made, `dial()` rejects with its reason; after, the connection is closed. */
+    signal: AbortSignalOption,
+    /** How long each `request` and each step of `for await` may wait for the server; 0 = for ever. Default 2 min. */
+    replyTimeoutMs: wholeNumber(0),
+    /** Reply bytes read and not yet taken by `for await` at which reading pauses. Default 64 KiB. */
+    highWaterMark: wholeNumber(1),
   },
 );
-export type ConnectOptions = t.TypeOf<typeof ConnectOptions>;
+export type DialOptions = t.TypeOf<typeof DialOptions>;
