@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import * as util from 'node:util';
 import { DEFAULTS } from '../core/defaults';
-import { formatErrors, NonEmptyString, oneOfStrings } from '../core/options';
+import { closestKey, formatErrors, NonEmptyString, oneOfStrings } from '../core/options';
 import type { ClusteredServeOptions } from '../transports/cluster';
 import type { ConnectDatagramOptions, DatagramServeOptions } from '../transports/datagram/options';
 import type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from '../transports/rdm/options';
@@ -61,7 +61,10 @@ export function parseArgs<F extends Flags>(
     if (token.kind === 'positional') positional.push(token.value);
     if (token.kind !== 'option') continue;
     const flag = Object.prototype.hasOwnProperty.call(flags, token.name) ? flags[token.name] : undefined;
-    if (!flag) return E.left(`unknown flag ${token.rawName} (see --help)`);
+    if (!flag) {
+      const meant = token.rawName.startsWith('--') ? closestKey(token.name, Object.keys(flags)) : undefined;
+      return E.left(`unknown flag ${token.rawName} (${meant ? `did you mean --${meant}? ` : ''}see --help)`);
+    }
     const name = `--${token.name}`;
     if (flag.value === undefined && token.value !== undefined) return E.left(`${name}: takes no value, got ${JSON.stringify(token.value)}`);
     // parseArgs takes the next argument as the value even when it is another flag.
@@ -104,9 +107,11 @@ export function usage(synopsis: string, flags: Flags, text: HelpText = {}): stri
   ].join('\n');
 }
 
+const serverPort = wholeNumberFromString(0, 65535);
+
 /** The server's flags, shared by `examples/upper.ts` and the `rxwire` command. */
 export const serverFlags = {
-  port: option(wholeNumberFromString(0, 65535), 'N', `TCP (or UDP) port; 0 = any free port (default ${DEFAULTS.port})`),
+  port: option(serverPort, 'N', `TCP (or UDP) port; 0 = any free port (default: the PORT environment variable if set, else ${DEFAULTS.port})`),
   host: option(NonEmptyString, 'HOST', 'interface to bind (default: all interfaces, IPv6 and IPv4)'),
   unix: option(NonEmptyString, 'PATH', 'serve on a Unix domain socket instead of TCP'),
   udp: toggle('serve UDP instead: each peer a session, each datagram answered to its sender'),
@@ -138,10 +143,19 @@ export const serverFlags = {
 /** What the server flags ask for: `serve()` options (`serveClustered()`'s with `workers`), or under `udp`, `serveDatagrams()` options. */
 export type AnyServeOptions = ServeOptions | ClusteredServeOptions | { readonly udp: DatagramServeOptions } | { readonly rdm: ReliableDatagramServeOptions };
 
-/** Server options from decoded server flags; Left when flags contradict each other. */
-export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.Either<string, AnyServeOptions> {
+/**
+ * Server options from decoded server flags; Left when flags contradict each other. Without
+ * `--port` (and `--unix`), the `PORT` environment variable is the port, as a platform that runs
+ * twelve-factor apps sets it; a bad one is Left too.
+ */
+export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>, env: Readonly<Record<string, string | undefined>> = process.env): E.Either<string, AnyServeOptions> {
   if (flags.unix !== undefined && (flags.port !== undefined || flags.host !== undefined)) {
     return E.left(`--unix: cannot be combined with --port or --host`);
+  }
+  if (flags.port === undefined && flags.unix === undefined && env['PORT'] !== undefined && env['PORT'] !== '') {
+    const port = serverPort.decode(env['PORT']);
+    if (E.isLeft(port)) return E.left(formatErrors(port.left, () => 'PORT (environment)'));
+    flags = { ...flags, port: port.right };
   }
   const cert = flags['tls-cert'];
   const key = flags['tls-key'];

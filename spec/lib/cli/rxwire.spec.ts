@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { AssertionError } from 'node:assert';
 import { expectReplay } from 'rxwire/testing';
 import upper from '../../../handlers/upper';
-import { eventually, portOf, root, roundTrip, runProgram, startProgram } from '../../support/net';
+import { closedPort, eventually, listening, portOf, root, roundTrip, runProgram, startProgram } from '../../support/net';
 
 // The command from source, through ts-node; spec/package.spec.ts runs it installed, through npx.
 describe('the rxwire command', function () {
@@ -118,6 +118,32 @@ describe('the rxwire command', function () {
     } finally {
       verbose.child.kill('SIGKILL');
       plain.child.kill('SIGKILL');
+    }
+  });
+
+  it('listens on PORT from the environment when --port is absent; --port wins; a bad PORT exits 2', async () => {
+    const free = await closedPort();
+    const withPort = async (port: string, args: string[]) => {
+      const before = process.env['PORT'];
+      process.env['PORT'] = port; // the child takes its environment when it is spawned
+      try {
+        return runProgram('lib/cli/rxwire.ts', [...args, '--host', '127.0.0.1']);
+      } finally {
+        if (before === undefined) delete process.env['PORT'];
+        else process.env['PORT'] = before;
+      }
+    };
+    const byEnv = await listening(await withPort(String(free), []));
+    const byFlag = await listening(await withPort(String(free), ['--port', '0']));
+    try {
+      expect(byEnv.address).to.equal(`127.0.0.1:${free}`);
+      expect(portOf(byFlag.address)).to.not.equal(free);
+      const bad = await withPort('http', []);
+      expect(await bad.exit).to.equal(2);
+      expect(bad.stderr).to.deep.equal(['rxwire: PORT (environment): expected a whole number from 0 to 65535, got "http"']);
+    } finally {
+      byEnv.child.kill('SIGKILL');
+      byFlag.child.kill('SIGKILL');
     }
   });
 
