@@ -135,7 +135,7 @@ class Supervisor {
     }
     if (message?.rxwire !== 'listening') return;
     slot.listening = true;
-    if (this.closing) worker.send({ rxwire: 'close', graceMs: 0 } satisfies ToWorker);
+    if (this.closing) tell(worker, { rxwire: 'close', graceMs: 0 });
     if (this.running || !this.slots.every((s) => s.listening)) return;
     this.running = true;
     const supervisor = this;
@@ -183,7 +183,7 @@ class Supervisor {
       const exits = live.map((slot) => new Promise((exited) => slot.worker!.once('exit', exited)));
       const kill = setTimeout(() => live.forEach((slot) => slot.worker?.process.kill('SIGKILL')), graceMs + WORKER_EXIT_MS);
       for (const slot of live) {
-        if (slot.worker!.isConnected()) slot.worker!.send({ rxwire: 'close', graceMs } satisfies ToWorker);
+        if (slot.worker!.isConnected()) tell(slot.worker!, { rxwire: 'close', graceMs });
         else slot.worker!.process.kill('SIGKILL');
       }
       Promise.all(exits).then(() => {
@@ -232,4 +232,13 @@ function listenFailure(err: NodeJS.ErrnoException & { address?: string; port?: n
   const description = err.syscall === 'bind' && err.errno !== undefined ? getSystemErrorMap().get(err.errno)?.[1] : undefined;
   if (description === undefined || err.address === undefined) return err.message;
   return `listen ${err.code}: ${description} ${err.address}${err.port ? `:${err.port}` : ''}`;
+}
+
+/**
+ * Sends `message` to a worker. A worker may exit between the check that it is connected and the
+ * send: the failed send would be an 'error' event nobody hears, which kills the primary; its
+ * 'exit' tells the rest.
+ */
+function tell(worker: Worker, message: ToWorker): void {
+  worker.send(message, undefined, undefined, () => {});
 }

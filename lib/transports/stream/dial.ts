@@ -70,6 +70,8 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
   private readonly sent: Promise<void>;
   private failure: unknown;
   private isClosed = false;
+  /** `end()` or `close()` was called: writes are refused from then on. */
+  private ended = false;
 
   constructor(
     private readonly connection: Connection,
@@ -105,13 +107,15 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
   write(bytes: Buffer | string): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const output = this.output;
-    if (!output || output.closed || this.isClosed) return Promise.reject(new Error(`connection #${this.info.id}: write after end() or close()`));
+    if (this.ended) return Promise.reject(new Error(`connection #${this.info.id}: write after end() or close()`));
+    if (!output || output.closed || this.isClosed) return Promise.reject(new Error(`connection #${this.info.id}: write after the connection closed`));
     output.next(typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
     return this.drained();
   }
 
   /** Ends our side (a half-close) once what was written is flushed; the server's replies can still be read. */
   end(): Promise<void> {
+    this.ended = true;
     this.output?.complete();
     return this.sent;
   }
