@@ -180,8 +180,14 @@ export function stamped(line: string): void {
   logToStderr(`${new Date().toISOString()} ${line}`);
 }
 
-/** The options as one line, key material and functions left out: `{"host":"127.0.0.1","port":0,"tls":"cert+key"}`. */
+// TLS options whose values are keys, certificates or their passphrase: named, never printed.
+const KEY_MATERIAL = new Set(['cert', 'key', 'ca', 'pfx', 'passphrase', 'crl']);
+
+/**
+ * The options as one line, key material and functions left out: `{"host":"127.0.0.1","port":0,
+ * "tls":{"cert":"(hidden)","key":"(hidden)","ca":"(hidden)","requestCert":true,"minVersion":"TLSv1.3"}}`.
+ */
 function describeOptions(options: AnyServeOptions): string {
   const shown = 'udp' in options ? { udp: true, ...options.udp } : 'rdm' in options ? { rdm: true, ...options.rdm } : options;
-  return JSON.stringify(shown, (key, value: unknown) => (key === 'tls' ? 'cert+key' : typeof value === 'function' ? undefined : value));
+  return JSON.stringify(shown, (key, value: unknown) => (KEY_MATERIAL.has(key) ? '(hidden)' : typeof value === 'function' ? undefined : value));
 }
