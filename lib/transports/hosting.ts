@@ -8,7 +8,7 @@ import { logToStderr } from './stderrLog';
 // What every server does the same way, whatever its socket type: count and log connections,
 // run the handler on each, tell whose fault a failure was, and close with a grace period.
 
-export interface Server {
+export interface Server extends AsyncDisposable {
   /** What it serves: `tcp`, `unix`, `tls` (over TCP or a Unix socket) or `udp`. */
   readonly transport: Transport;
   /** Where it listens: `[::]:50007`, `127.0.0.1:41234`, `unix:/tmp/rxwire.sock`. */
@@ -20,6 +20,7 @@ export interface Server {
   /**
    * Stops accepting at once, lets open connections finish for up to `graceMs` (default: the
    * `graceMs` option, else 5 s), then ends what is left. Resolves once every socket is closed.
+   * `await using` and an aborted `signal` close it so.
    */
   close(graceMs?: number): Promise<void>;
 }

@@ -10,8 +10,18 @@ const path = require('node:path');
 
 const cacheDir = path.join(__dirname, '..', '..', 'node_modules', '.cache', 'rxwire-spec-transpile');
 const options = { transforms: ['imports', 'typescript'], disableESTransforms: true };
-const salt = `${require('sucrase/package.json').version} ${JSON.stringify(options)} using-by-typescript`;
+const salt = `${require('sucrase/package.json').version} ${JSON.stringify(options)}`;
 const sha1 = (text) => createHash('sha1').update(text).digest('hex');
+
+// Node 20 runs no `using` declarations and sucrase keeps them: a file with one is compiled by
+// TypeScript instead, which lowers them (its line numbers may then differ from the source's).
+const USING = /^\s*(await\s+)?using\s+[A-Za-z_$]/m;
+
+function lowerUsing(source, file) {
+  const ts = require('typescript');
+  const compilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true };
+  return ts.transpileModule(source, { compilerOptions, fileName: file }).outputText;
+}
 
 function transpile(source, file) {
   const prefix = sha1(file);
@@ -21,7 +31,7 @@ function transpile(source, file) {
   } catch {
     // Not cached yet: compile, and replace this file's older entry.
   }
-  const { code } = usesDisposables.test(source) ? downlevel(source, file) : require('sucrase').transform(source, { ...options, filePath: file });
+  const code = USING.test(source) ? lowerUsing(source, file) : require('sucrase').transform(source, { ...options, filePath: file }).code;
   fs.mkdirSync(cacheDir, { recursive: true });
   for (const old of fs.readdirSync(cacheDir)) if (old.startsWith(prefix) && old.endsWith('.js')) fs.rmSync(path.join(cacheDir, old), { force: true });
   // Renamed into place whole, for processes that start at the same time.
@@ -29,16 +39,6 @@ function transpile(source, file) {
   fs.writeFileSync(partial, code);
   fs.renameSync(partial, entry);
   return code;
-}
-
-// `using` and `await using` declarations, which Node 20 cannot run and sucrase leaves as they are:
-// a file with them is compiled by TypeScript instead (lines kept as nearly as it does).
-const usesDisposables = /^\s*(await\s+)?using\s+[\w$]+\s*=/m;
-
-function downlevel(source, file) {
-  const ts = require('typescript');
-  const compilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true, sourceMap: false };
-  return { code: ts.transpileModule(source, { compilerOptions, fileName: file }).outputText };
 }
 
 Module._extensions['.ts'] = (module, file) => module._compile(transpile(fs.readFileSync(file, 'utf8'), file), file);

@@ -5,6 +5,7 @@ import { ConnectionInfo, Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { formatHost } from '../address';
 import { checkHandler, describeFailure, failureError, handlerOutput, Hosting, nextConnectionId, logger, Server } from '../hosting';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { DatagramConnection } from './connection';
 import { DatagramServeOptions } from './options';
 import { socketTypeFor } from './socketType';
@@ -22,14 +23,16 @@ export interface DatagramServer extends Server {
  * completes or errors (a handler error, `DatagramTooLarge`), which touches no other peer; a later
  * datagram from the same peer starts a new one. A peer silent for `idleMs` is expired: its input
  * completes, and its output gets another `idleMs` to finish.
+ * Aborting `signal` closes it as `close()` does.
  *
  * ```ts
  * const server = await serveDatagrams({ port: 50007 }, pipe(closeOnEmptyRead(), upper()));
  * ```
  */
-export async function serveDatagrams(options: DatagramServeOptions, handler: Handler): Promise<DatagramServer> {
+export async function serveDatagrams(options: DatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<DatagramServer> {
   const opts = decodeOptions('serveDatagrams', DatagramServeOptions, options);
   checkHandler('serveDatagrams', handler);
+  const signal = liveSignalOf('serveDatagrams', lifetime);
   const hosting = new Hosting<DatagramConnection>(logger(opts.log), opts.graceMs);
   const log = hosting.log;
   const idleMs = opts.idleMs ?? DEFAULTS.datagramIdleMs;
@@ -128,7 +131,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     conn.deliver(datagram);
   });
 
-  return {
+  return withLifetime<DatagramServer>({
     transport: 'udp',
     address,
     port: bound.port,
@@ -159,5 +162,5 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
         },
         (conn) => endSession.get(conn)?.(),
       ),
-  };
+  }, signal);
 }

@@ -3,6 +3,7 @@ import { Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { serveDatagrams } from '../datagram/server';
 import { checkHandler, handlerOutput, Server } from '../hosting';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { ReliableDatagramConnection } from './connection';
 import { ReliableDatagramServeOptions, splitReliability } from './options';
 
@@ -28,15 +29,16 @@ type Totals = Pick<ReliableDatagramConnection['counts'], 'malformed' | 'duplicat
  * until the peer acknowledges it. A message never acknowledged ends its session with
  * `Undeliverable`; a peer that stops acknowledging holds the handler's reads once `window`
  * messages wait for it. Takes `serveDatagrams`' options and `window`, `retransmitMs`,
- * `maxRetransmitMs`, `maxRetries`.
+ * `maxRetransmitMs`, `maxRetries`. Aborting `signal` closes it as `close()` does.
  *
  * ```ts
  * const server = await serveReliableDatagrams({ port: 50007 }, upper);
  * ```
  */
-export async function serveReliableDatagrams(options: ReliableDatagramServeOptions, handler: Handler): Promise<ReliableDatagramServer> {
+export async function serveReliableDatagrams(options: ReliableDatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<ReliableDatagramServer> {
   const { reliability, datagram } = splitReliability(decodeOptions('serveReliableDatagrams', ReliableDatagramServeOptions, options));
   checkHandler('serveReliableDatagrams', handler);
+  const signal = liveSignalOf('serveReliableDatagrams', lifetime);
   const live = new Set<ReliableDatagramConnection>();
   const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0 };
   const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);
@@ -81,7 +83,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
     });
   });
 
-  return {
+  return withLifetime<ReliableDatagramServer>({
     transport: 'rdm',
     address: udp.address,
     port: udp.port,
@@ -104,5 +106,5 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
       return [...live].reduce((sum, conn) => sum + conn.unacknowledged, 0);
     },
     close: (graceMs) => udp.close(graceMs),
-  };
+  }, signal);
 }

@@ -162,6 +162,28 @@ export class Connection extends TransportConnection {
     this.socket.destroy();
   }
 
+  /**
+   * Closes gracefully: ends our side once pending output is flushed, gives the peer `graceMs`
+   * (default 5 s) to end its own, then destroys the socket. Resolves once it has closed.
+   */
+  close(graceMs: number = DEFAULTS.graceMs): Promise<void> {
+    const socket = this.socket;
+    if (socket.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => socket.destroy(), graceMs);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.end();
+    });
+  }
+
+  /** `await using conn = …` closes it at the end of the block, as `close()` does. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   private linger(): void {
     const socket = this.socket;
     // A peer that has ended and left none of our output queued can hold nothing: the socket

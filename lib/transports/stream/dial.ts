@@ -4,18 +4,16 @@ import { ReplyTimeout } from '../../core/errors';
 import { subscribeWithFlow } from '../../core/flow';
 import { ConnectionInfo } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
+import { AbortOptions, signalOf } from '../lifetime';
 import { connect } from './client';
 import { Connection } from './connection';
 import { DialOptions } from './options';
-
-// Node 20.4 and later have Symbol.asyncDispose; before, Node's own polyfill key stands in for it.
-const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
 
 /**
  * Connects, and resolves with the connection once it is made (TLS handshake included): a client
  * for request and response, where `connect()` is an Observable for pipelines. Rejects as
  * `connect()` errors (`connect ECONNREFUSED 127.0.0.1:50007`, after `retry` if given), or with the
- * `signal`'s reason when it is aborted first.
+ * `signal`'s reason when it is aborted first; aborted later, it closes the connection as `close()` does.
  *
  * ```ts
  * await using conn = await dial({ port: 50007 });
@@ -23,26 +21,17 @@ const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.
  * for await (const chunk of conn) console.log(chunk.toString());
  * ```
  */
-export async function dial(options: DialOptions): Promise<DialedConnection> {
-  const { signal, replyTimeoutMs = DEFAULTS.replyTimeoutMs, highWaterMark = DEFAULTS.highWaterMark, ...where } = decodeOptions('dial', DialOptions, options);
+export async function dial(options: DialOptions, lifetime?: AbortOptions): Promise<DialedConnection> {
+  const { replyTimeoutMs = DEFAULTS.replyTimeoutMs, highWaterMark = DEFAULTS.highWaterMark, ...where } = decodeOptions('dial', DialOptions, options);
+  const signal = signalOf('dial', lifetime);
   signal?.throwIfAborted();
   return new Promise((resolve, reject) => {
     const attempt = new Subscription();
-    const aborted = () => {
-      attempt.unsubscribe();
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', aborted, { once: true });
+    // The signal ends the attempt (and its retries) while connecting; once made, the DialedConnection heeds it.
     attempt.add(
-      connect(where).subscribe({
-        next: (conn) => {
-          signal?.removeEventListener('abort', aborted);
-          resolve(new DialedConnection(conn, attempt, { replyTimeoutMs, highWaterMark, signal }));
-        },
-        error: (err) => {
-          signal?.removeEventListener('abort', aborted);
-          reject(err);
-        },
+      connect(where, { signal }).subscribe({
+        next: (conn) => resolve(new DialedConnection(conn, attempt, { replyTimeoutMs, highWaterMark, signal })),
+        error: reject,
       }),
     );
   });
@@ -121,21 +110,18 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
   }
 
   /**
-   * Ends our side after what was written (waiting `lingerMs` at most for it to be flushed), then
-   * closes the socket, without waiting for the server's replies. Resolves once it is closed.
+   * Closes gracefully, as a `connect()` connection's `close()` does: ends our side once what was
+   * written is flushed, gives the server `graceMs` (default 5 s) to end its own, then destroys the
+   * socket. Resolves once it has closed.
    */
-  async close(): Promise<void> {
-    if (!this.isClosed) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.end().catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, DEFAULTS.lingerMs)))]);
-      clearTimeout(timer);
-      this.attempt.unsubscribe();
-    }
-    await this.closed;
+  close(graceMs?: number): Promise<void> {
+    this.ended = true;
+    this.output?.complete();
+    return this.connection.close(graceMs);
   }
 
-  /** `await using conn = await dial(…)` closes it at the end of the block. */
-  [asyncDispose](): Promise<void> {
+  /** `await using conn = await dial(…)` closes it at the end of the block, as `close()` does. */
+  [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
@@ -235,7 +221,7 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
 
   private readonly abort = () => {
     this.failure ??= this.limits.signal?.reason;
-    this.attempt.unsubscribe();
+    void this.close();
   };
 }
 

@@ -231,19 +231,10 @@ export const connectOptionCodecs = {
 export const ConnectOptions = strictOptions({}, connectOptionCodecs);
 export type ConnectOptions = t.TypeOf<typeof ConnectOptions>;
 
-const AbortSignalOption = new t.Type<AbortSignal, AbortSignal, unknown>(
-  'AbortSignal',
-  (u): u is AbortSignal => u instanceof AbortSignal,
-  (u, c) => (u instanceof AbortSignal ? t.success(u) : t.failure(u, c, 'expected an AbortSignal')),
-  (s) => s,
-);
-
 export const DialOptions = strictOptions(
   {},
   {
     ...connectOptionCodecs,
-    /** Aborted before the connection is made, `dial()` rejects with its reason; after, the connection is closed. */
-    signal: AbortSignalOption,
     /** How long each `request` and each step of `for await` may wait for the server; 0 = for ever. Default 2 min. */
     replyTimeoutMs: wholeNumber(0),
     /** Reply bytes read and not yet taken by `for await` at which reading pauses. Default 64 KiB. */

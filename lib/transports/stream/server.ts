@@ -11,6 +11,7 @@ import { formatHost } from '../address';
 import { Admission, descriptorCap } from '../admission';
 import { BufferBudget } from '../connection';
 import { checkHandler, describeFailure, EventSummary, failureError, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
@@ -26,14 +27,16 @@ const UNIX_PROBE_MS = 1000;
  * order; when it completes our side is ended after flushing; when it errors, only its own
  * connection is closed. With `tls`, connections are TLS sockets, the same Observable to the
  * handler; a client whose handshake fails is logged and affects no other. Resolves once listening.
+ * Aborting `signal` closes it as `close()` does; so does the end of an `await using` block.
  *
  * ```ts
  * const server = await serve({ port: 50007 }, pipe(backpressure(), closeOnEmptyRead(), upper()));
  * ```
  */
-export async function serve(options: ServeOptions, handler: Handler): Promise<Server> {
+export async function serve(options: ServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<Server> {
   const opts = decodeOptions('serve', ServeOptions, options);
   checkHandler('serve', handler);
+  const signal = liveSignalOf('serve', lifetime);
   if (opts.path !== undefined && (opts.port !== undefined || opts.host !== undefined)) {
     throw new InvalidOption('serve: path cannot be combined with host or port');
   }
@@ -137,7 +140,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   const bound = server.address();
   const address = typeof bound === 'string' || bound === null ? `unix:${opts.path}` : formatHost(bound.address, bound.port);
   if (typeof bound !== 'object' || bound === null || !WILDCARDS.has(bound.address)) ownAddress = address;
-  return {
+  return withLifetime<Server>({
     transport,
     address,
     port: typeof bound === 'object' && bound !== null ? bound.port : undefined,
@@ -160,7 +163,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
         },
         (conn) => conn.destroy(),
       ),
-  };
+  }, signal);
 }
 
 /**

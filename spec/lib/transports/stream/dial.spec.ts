@@ -130,23 +130,23 @@ describe('dial', () => {
     }
   });
 
-  it('rejects with the signal\'s reason when aborted while connecting, and closes an open connection when aborted later', async () => {
+  it('rejects with the signal\'s reason when aborted while connecting, and closes an open connection gracefully when aborted later', async () => {
     // Takes TCP connections and never finishes a TLS handshake.
     const silent = net.createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentPort = (silent.address() as net.AddressInfo).port;
     const server = await startServer(shout);
     try {
-      const connecting = dial({ port: silentPort, tls: {}, signal: AbortSignal.timeout(150) });
+      const connecting = dial({ port: silentPort, tls: {} }, { signal: AbortSignal.timeout(150) });
       expect(await connecting.then(() => undefined, (err: Error) => err.name)).to.equal('TimeoutError');
       const controller = new AbortController();
-      const conn = await dial({ port: server.port, signal: controller.signal });
+      const conn = await dial({ port: server.port }, { signal: controller.signal });
       controller.abort();
       await conn.closed;
       expect(await conn.write('late\n').then(() => undefined, (err: unknown) => err)).to.equal(controller.signal.reason);
       const aborted = new AbortController();
       aborted.abort();
-      expect(await dial({ port: server.port, signal: aborted.signal }).then(() => undefined, (err: Error) => err.name)).to.equal('AbortError');
+      expect(await dial({ port: server.port }, { signal: aborted.signal }).then(() => undefined, (err: Error) => err.name)).to.equal('AbortError');
     } finally {
       silent.close();
       await server.close();
@@ -207,7 +207,7 @@ describe('dial', () => {
         expect(err.message).to.equal('dial: replyTimeoutMs: expected a whole number ≥ 0, got -1');
       },
     );
-    await dial({ port: 1, signal: 'soon' as never }).then(
+    await dial({ port: 1 }, { signal: 'soon' as never }).then(
       () => expect.fail('dialled'),
       (err: Error) => expect(err.message).to.equal('dial: signal: expected an AbortSignal, got "soon"'),
     );
