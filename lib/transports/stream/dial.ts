@@ -5,6 +5,7 @@ import { subscribeWithFlow } from '../../core/flow';
 import { ConnectionInfo } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { AbortOptions, signalOf } from '../lifetime';
+import { eachChunk } from '../../operators/eachChunk';
 import { connect } from './client';
 import { Connection } from './connection';
 import { DialOptions } from './options';
@@ -186,9 +187,24 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
     };
   }
 
-  /** The server's replies, chunk by chunk; at most `highWaterMark` bytes are read ahead of the loop. */
+  /**
+   * The server's replies, chunk by chunk: at most `highWaterMark` bytes are read ahead of the
+   * loop (`eachChunk`). A step that waits longer than `replyTimeoutMs` fails with ReplyTimeout.
+   */
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    return new ReplyReader(this.connection, this.limits, (err) => this.abandon(err, () => {}));
+    const chunks = eachChunk(this.connection.input, { flow: this.connection, highWaterMark: this.limits.highWaterMark });
+    const ms = this.limits.replyTimeoutMs;
+    if (ms === 0) return chunks;
+    return {
+      next: () => {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => this.abandon(new ReplyTimeout(this.info.remote, ms), reject), ms);
+        });
+        return Promise.race([chunks.next(), timedOut]).finally(() => clearTimeout(timer));
+      },
+      return: () => chunks.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    };
   }
 
   /** Tells `fail` of `err` and closes the connection: a reply that came too late would be taken for the next one. */
@@ -223,86 +239,4 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
     this.failure ??= this.limits.signal?.reason;
     void this.close();
   };
-}
-
-/**
- * `for await` over a connection's replies: chunks read ahead of the loop wait in a queue; once
- * they pass `highWaterMark` bytes, reading holds until the loop has taken them. A step that waits
- * longer than `replyTimeoutMs` fails with ReplyTimeout; leaving the loop stops reading.
- */
-class ReplyReader implements AsyncIterator<Buffer> {
-  private readonly queue: Buffer[] = [];
-  private queuedBytes = 0;
-  private holding = false;
-  private ended: { error?: unknown } | undefined;
-  private waiter: { resolve(result: IteratorResult<Buffer>): void; reject(err: unknown): void; timer: NodeJS.Timeout | undefined } | undefined;
-  private subscription: Subscription | undefined;
-
-  constructor(
-    private readonly connection: Connection,
-    private readonly limits: DialLimits,
-    private readonly timedOut: (err: ReplyTimeout) => void,
-  ) {}
-
-  next(): Promise<IteratorResult<Buffer>> {
-    this.subscription ??= this.connection.input.subscribe({
-      next: (chunk) => this.take(chunk),
-      error: (error) => this.end({ error }),
-      complete: () => this.end({}),
-    });
-    const chunk = this.queue.shift();
-    if (chunk) {
-      this.queuedBytes -= chunk.length;
-      if (this.holding && this.queuedBytes < this.limits.highWaterMark) {
-        this.holding = false;
-        this.connection.releaseReads(this);
-      }
-      return Promise.resolve({ value: chunk, done: false });
-    }
-    if (this.ended) return this.ended.error !== undefined ? Promise.reject(this.ended.error) : Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      const ms = this.limits.replyTimeoutMs;
-      const timer = ms > 0 ? setTimeout(() => this.timeOut(ms), ms) : undefined;
-      this.waiter = { resolve, reject, timer };
-    });
-  }
-
-  return(): Promise<IteratorResult<Buffer>> {
-    this.subscription?.unsubscribe();
-    if (this.holding) this.connection.releaseReads(this);
-    this.holding = false;
-    this.ended ??= {};
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  private timeOut(ms: number): void {
-    const err = new ReplyTimeout(this.connection.info.remote, ms);
-    this.end({ error: err });
-    this.timedOut(err);
-  }
-
-  private take(chunk: Buffer): void {
-    const waiter = this.waiter;
-    if (waiter) {
-      this.waiter = undefined;
-      clearTimeout(waiter.timer);
-      return waiter.resolve({ value: chunk, done: false });
-    }
-    this.queue.push(chunk);
-    this.queuedBytes += chunk.length;
-    if (!this.holding && this.queuedBytes >= this.limits.highWaterMark) {
-      this.holding = true;
-      this.connection.holdReads(this);
-    }
-  }
-
-  private end(ended: { error?: unknown }): void {
-    this.ended ??= ended;
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    if (!waiter) return;
-    clearTimeout(waiter.timer);
-    if (ended.error !== undefined) waiter.reject(ended.error);
-    else waiter.resolve({ value: undefined, done: true });
-  }
 }
