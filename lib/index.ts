@@ -19,6 +19,7 @@ export {
   ProxyHeaderTimeout,
   RawSocketUnavailable,
   ReplyTimeout,
+  RespLimitExceeded,
   RxwireError,
   SendBacklogFull,
   Undeliverable,
@@ -43,6 +44,9 @@ export { encodeProxyHeader, ProxyHeaderReader } from './codecs/proxyHeader';
 export type { ProxyEndpoint, ProxyFamily, ProxyHeader, ProxyHeaderRead } from './codecs/proxyHeader';
 export { linesDecoder, linesEncoder } from './codecs/lines';
 export type { LinesOptions } from './codecs/lines';
+export { respDecoder, respEncoder, splitInline } from './codecs/resp';
+export type { FailOnError, OnError, SkipOnError } from './codecs/skipping';
+export type { RespOptions, RespValue } from './codecs/resp';
 
 // operators
 export { backpressure } from './operators/backpressure';
@@ -58,6 +62,7 @@ export { encode } from './operators/encode';
 export { encodeJson } from './operators/encodeJson';
 export { encodeLengthPrefixed } from './operators/encodeLengthPrefixed';
 export { encodeLines } from './operators/encodeLines';
+export { encodeResp } from './operators/encodeResp';
 export { fixedSize } from './operators/fixedSize';
 export { fromAsyncGenerator } from './operators/fromAsyncGenerator';
 export type { AsyncGeneratorHandler } from './operators/fromAsyncGenerator';
@@ -67,6 +72,7 @@ export { json } from './operators/json';
 export { lengthPrefixed } from './operators/lengthPrefixed';
 export { lines } from './operators/lines';
 export { mergeMapBounded } from './operators/mergeMapBounded';
+export { resp } from './operators/resp';
 export { toDuplex } from './operators/toDuplex';
 export type { DuplexSource, ToDuplexOptions } from './operators/toDuplex';
 

@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/Either';
-import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
+import { DecodeError, FrameTooLong, IncompleteFrame, RespLimitExceeded } from '../core/errors';
 import { emitting } from './frameOrigin';
 
 /** What can go wrong turning bytes into frames, or frames into bytes. */
-export type FrameError = FrameTooLong | IncompleteFrame | DecodeError;
+export type FrameError = FrameTooLong | IncompleteFrame | DecodeError | RespLimitExceeded;
 
 /** What one step of decoding gives: the frames it completed, then an error if the input broke the protocol. */
 export interface Decoded<F> {

@@ -92,6 +92,45 @@ export class EventSummary {
   }
 }
 
+type ConnectionLine = 'opened' | 'closed' | 'other';
+
+/**
+ * Lines about single connections, at most `perSecond` in a second; past that they are counted by
+ * kind, and the count is logged when the second is over (`2871 more connection(s) opened, 2850
+ * closed, 12 other line(s) about them …`). A flood of peers, each costing a datagram or a
+ * handshake, cannot then cost more than `perSecond` + 1 lines a second of log.
+ */
+export class ConnectionLog {
+  private written = 0;
+  private readonly counted: Record<ConnectionLine, number> = { opened: 0, closed: 0, other: 0 };
+  private window: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly log: Log,
+    private readonly perSecond = DEFAULTS.connectionLogLinesPerSecond,
+  ) {}
+
+  write(kind: ConnectionLine, line: string, error?: Error): void {
+    this.window ??= setTimeout(() => this.flush(), 1000).unref();
+    if (this.written < this.perSecond) {
+      this.written++;
+      return error === undefined ? this.log(line) : this.log(line, error);
+    }
+    this.counted[kind]++;
+  }
+
+  /** Logs what has been counted and not yet said; the next line opens a new second. */
+  flush(): void {
+    clearTimeout(this.window);
+    this.window = undefined;
+    this.written = 0;
+    const { opened, closed, other } = this.counted;
+    if (opened + closed + other === 0) return;
+    this.counted.opened = this.counted.closed = this.counted.other = 0;
+    this.log(`${opened} more connection(s) opened, ${closed} closed, ${other} other line(s) about them, in the last 1 s: past ${this.perSecond} lines a second they are counted, not written`);
+  }
+}
+
 let lastId = 0;
 export function nextConnectionId(): number {
   return ++lastId;
@@ -149,21 +188,29 @@ function isSystemError(err: Error): boolean {
 export class Hosting<C extends TransportConnection> {
   readonly open = new Set<C>();
   private closing: Promise<void> | undefined;
+  private readonly connectionLog: ConnectionLog;
 
   constructor(
     readonly log: Log,
     private readonly graceMs: number = DEFAULTS.graceMs,
-  ) {}
+  ) {
+    this.connectionLog = new ConnectionLog(log);
+  }
 
   opened(conn: C): void {
     this.open.add(conn);
-    this.log(`#${conn.info.id} open ${conn.info.remote}`);
+    this.connectionLog.write('opened', `#${conn.info.id} open ${conn.info.remote}`);
   }
 
   /** Forgets `conn`, and logs its totals: `#3 closed 127.0.0.1:41234: 12 bytes in, 12 bytes out, 4 ms`. */
   closed(conn: C, totals = `${conn.bytesRead} bytes in, ${conn.bytesWritten} bytes out`): void {
     this.open.delete(conn);
-    this.log(`#${conn.info.id} closed ${conn.info.remote}: ${totals}, ${Date.now() - conn.openedAt} ms`);
+    this.connectionLog.write('closed', `#${conn.info.id} closed ${conn.info.remote}: ${totals}, ${Date.now() - conn.openedAt} ms`);
+  }
+
+  /** Logs any other line about one connection (`#3 expired: …`), within the same budget as its open and close; a failure line with its Error. */
+  logAbout(line: string, error?: Error): void {
+    this.connectionLog.write('other', line, error);
   }
 
   close(graceMs: number | undefined, stopAccepting: (done: () => void) => void, cut: (conn: C) => void): Promise<void> {
@@ -175,6 +222,7 @@ export class Hosting<C extends TransportConnection> {
       }, ms);
       stopAccepting(() => {
         clearTimeout(timer);
+        this.connectionLog.flush();
         resolve();
       });
     });

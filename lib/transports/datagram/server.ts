@@ -83,7 +83,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     // idle another idleMs (an output that never completes): the session ends.
     const expiry = setTimeout(function expire() {
       if (conn.inputEnded) return end();
-      log(`#${info.id} expired: silent for ${idleMs} ms`);
+      hosting.logAbout(`#${info.id} expired: silent for ${idleMs} ms`);
       if (byPeer.get(key) === conn) byPeer.delete(key);
       conn.endInput();
       expiry.refresh();
@@ -93,7 +93,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     byPeer.set(key, conn);
     const failed = (err: unknown) => {
       const expected = err instanceof DatagramTooLarge || err instanceof IdleTimeout;
-      log(`#${info.id} ${expected ? `${(err as Error).message}, closing` : describeFailure(err)}`, failureError(err));
+      hosting.logAbout(`#${info.id} ${expected ? `${(err as Error).message}, closing` : describeFailure(err)}`, failureError(err));
       end();
     };
     let output: { unsubscribe(): void } | undefined;

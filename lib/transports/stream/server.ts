@@ -33,7 +33,19 @@ const UNIX_PROBE_MS = 1000;
  * const server = await serve({ port: 50007 }, pipe(backpressure(), closeOnEmptyRead(), upper()));
  * ```
  */
-export async function serve(options: ServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<Server> {
+export function serve(options: ServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<Server> {
+  return host(options, handler, undefined, lifetime);
+}
+
+/**
+ * `serve()` accepting on a socket another process bound and handed over (a cluster supervisor's,
+ * passed over IPC: see sharedListener.ts) instead of binding its own address.
+ */
+export function serveOnSharedSocket(options: ServeOptions, handler: Handler, socket: object): Promise<Server> {
+  return host(options, handler, socket);
+}
+
+async function host(options: ServeOptions, handler: Handler, sharedSocket: object | undefined, lifetime?: AbortOptions): Promise<Server> {
   const opts = decodeOptions('serve', ServeOptions, options);
   checkHandler('serve', handler);
   const signal = liveSignalOf('serve', lifetime);
@@ -92,7 +104,7 @@ export async function serve(options: ServeOptions, handler: Handler, lifetime?: 
     // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
     // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
-      log(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`, failureError(err));
+      hosting.logAbout(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`, failureError(err));
       if (err instanceof RxwireError) conn.end();
       else conn.destroy();
     };
@@ -126,12 +138,14 @@ export async function serve(options: ServeOptions, handler: Handler, lifetime?: 
   if (opts.path !== undefined) await removeStaleSocket(opts.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    // Node's listen() takes a `port` key, even an undefined one, as "TCP on any port".
-    const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host, port: opts.port ?? 0 };
-    server.listen({ ...where, backlog: opts.backlog }, () => {
+    const listened = () => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    // Node's listen() takes a `port` key, even an undefined one, as "TCP on any port".
+    const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host, port: opts.port ?? 0 };
+    if (sharedSocket) server.listen(sharedSocket, opts.backlog, listened);
+    else server.listen({ ...where, backlog: opts.backlog }, listened);
   });
   // After listening, a server error (EMFILE on accept, say) is logged, a storm of them summed up; the server goes on.
   const serverErrors = new EventSummary(log, (count) => `server: ${count} more error(s) in the last 1 s`);
