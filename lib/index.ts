@@ -44,9 +44,12 @@ export { encodeProxyHeader, ProxyHeaderReader } from './codecs/proxyHeader';
 export type { ProxyEndpoint, ProxyFamily, ProxyHeader, ProxyHeaderRead } from './codecs/proxyHeader';
 export { linesDecoder, linesEncoder } from './codecs/lines';
 export type { LinesOptions } from './codecs/lines';
-export { respDecoder, respEncoder, splitInline } from './codecs/resp';
+export { respDecoder } from './codecs/resp';
+export { respEncoder } from './codecs/respEncoder';
+export { splitInline } from './codecs/respInline';
 export type { FailOnError, OnError, SkipOnError } from './codecs/skipping';
-export type { RespOptions, RespValue } from './codecs/resp';
+export type { RespOptions } from './codecs/resp';
+export type { RespValue } from './codecs/respValue';
 
 // operators
 export { backpressure } from './operators/backpressure';

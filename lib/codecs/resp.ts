@@ -1,31 +1,16 @@
-import * as E from 'fp-ts/Either';
 import { Either } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { DEFAULTS } from '../core/defaults';
 import { DecodeError, FrameTooLong, IncompleteFrame, RespLimitExceeded } from '../core/errors';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
-import { Decoded, Decoder, DecoderFactory, Encoder, nothingDecoded } from './codec';
+import { Decoded, Decoder, DecoderFactory, nothingDecoded } from './codec';
+import { splitInline } from './respInline';
+import { pairs, parseDouble, readLength, RespValue, verbatim } from './respValue';
 import { FailOnError, OnError, skipping, SkipOnError } from './skipping';
 
 // RESP, the Redis serialization protocol (https://redis.io/docs/reference/protocol-spec/): RESP2
 // and the RESP3 types a server sends, plus the inline commands a person types into `nc`.
-
-/** One RESP value. RESP2's null bulk string and null array are `bulk`/`array` with `null`; RESP3's null is `null`. */
-export type RespValue =
-  | { readonly type: 'simple'; readonly value: string }
-  | { readonly type: 'error'; readonly message: string }
-  | { readonly type: 'integer'; readonly value: bigint }
-  | { readonly type: 'bulk'; readonly value: Buffer | null }
-  | { readonly type: 'array'; readonly items: readonly RespValue[] | null }
-  | { readonly type: 'null' }
-  | { readonly type: 'map'; readonly entries: readonly (readonly [RespValue, RespValue])[] }
-  | { readonly type: 'set'; readonly items: readonly RespValue[] }
-  | { readonly type: 'double'; readonly value: number }
-  | { readonly type: 'boolean'; readonly value: boolean }
-  | { readonly type: 'bignumber'; readonly value: bigint }
-  | { readonly type: 'verbatim'; readonly format: string; readonly value: Buffer }
-  | { readonly type: 'push'; readonly items: readonly RespValue[] };
 
 export interface RespOptions {
   /** Longest bulk or verbatim string, in bytes. Default 16 MiB (Redis allows 512 MB). */
@@ -53,7 +38,6 @@ type Limits = Required<RespOptions> & { skip: boolean };
 
 const CR = 0x0d;
 const LF = 0x0a;
-const CRLF = Buffer.from('\r\n');
 
 /** Reads RESP values: one frame per top-level value, bulk strings as views of the input where they lie whole in one read. */
 export function respDecoder(options?: RespOptions & FailOnError): DecoderFactory<RespValue>;
@@ -307,270 +291,9 @@ class RespDecoder implements Decoder<RespValue | FrameTooLong> {
 }
 
 const TYPE_BYTES = new Set([...'+-:$*_#,(=%~>'].map((c) => c.charCodeAt(0)));
-const AGGREGATES = new Map<number, Open['type']>([
-  [0x2a, 'array'],
-  [0x7e, 'set'],
-  [0x3e, 'push'],
-  [0x25, 'map'],
-]);
+const AGGREGATES = new Map<number, Open['type']>([[0x2a, 'array'], [0x7e, 'set'], [0x3e, 'push'], [0x25, 'map']]);
 const INTEGER = /^-?\d+$/;
-
-/**
- * The length in a header line (its type byte first, its CR last), or undefined when it is not -1
- * or a whole number of 15 digits at most (no float rounding).
- */
-function readLength(line: Buffer): number | undefined {
-  const end = line.length - 1;
-  if (end - 1 === 2 && line[1] === 0x2d && line[2] === 0x31) return -1;
-  if (end <= 1 || end - 1 > 15) return undefined;
-  let length = 0;
-  for (let i = 1; i < end; i++) {
-    const digit = line[i]! - 0x30;
-    if (digit < 0 || digit > 9) return undefined;
-    length = length * 10 + digit;
-  }
-  return length;
-}
-
-const DOUBLE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-function parseDouble(text: string): number | undefined {
-  if (text === 'inf' || text === '+inf') return Infinity;
-  if (text === '-inf') return -Infinity;
-  if (text === 'nan' || text === '-nan') return NaN;
-  return DOUBLE.test(text) ? Number(text) : undefined;
-}
-
-function verbatim(body: Buffer): RespValue {
-  return { type: 'verbatim', format: body.toString('latin1', 0, 3), value: body.subarray(4) };
-}
-
-function pairs(items: RespValue[]): [RespValue, RespValue][] {
-  const entries: [RespValue, RespValue][] = [];
-  for (let i = 0; i < items.length; i += 2) entries.push([items[i]!, items[i + 1]!]);
-  return entries;
-}
 
 function excerpt(line: Buffer): string {
   return JSON.stringify(line.toString('latin1', 0, Math.min(line.length, 40)));
-}
-
-const HEX = /^[0-9a-fA-F]{2}$/;
-const ESCAPES: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, b: 0x08, a: 0x07 };
-const isSpace = (byte: number) => byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
-
-/**
- * An inline command's words, split as Redis's sdssplitargs() splits them: on whitespace, with
- * "double quotes" (escapes \n \r \t \b \a \xHH and any other \c as c) and 'single quotes' (only
- * \' escaped); a closing quote must be followed by whitespace. Or Redis's reason it is no command.
- */
-export function splitInline(line: Buffer): Buffer[] | string {
-  const words: Buffer[] = [];
-  let i = 0;
-  for (;;) {
-    while (i < line.length && isSpace(line[i]!)) i++;
-    if (i >= line.length) return words;
-    const word: number[] = [];
-    let quote: number | undefined;
-    for (;;) {
-      if (i >= line.length) {
-        if (quote !== undefined) return 'unbalanced quotes in request';
-        break;
-      }
-      const byte = line[i]!;
-      if (quote === 0x22) {
-        if (byte === 0x5c && i + 3 < line.length && line[i + 1] === 0x78 && HEX.test(line.toString('latin1', i + 2, i + 4))) {
-          word.push(parseInt(line.toString('latin1', i + 2, i + 4), 16));
-          i += 4;
-          continue;
-        }
-        if (byte === 0x5c && i + 1 < line.length) {
-          const next = String.fromCharCode(line[i + 1]!);
-          word.push(ESCAPES[next] ?? line[i + 1]!);
-          i += 2;
-          continue;
-        }
-      } else if (quote === 0x27 && byte === 0x5c && line[i + 1] === 0x27) {
-        word.push(0x27);
-        i += 2;
-        continue;
-      }
-      if (quote !== undefined && byte === quote) {
-        i++;
-        if (i < line.length && !isSpace(line[i]!)) return 'unbalanced quotes in request';
-        break;
-      }
-      if (quote === undefined) {
-        if (isSpace(byte)) break;
-        if (byte === 0x22 || byte === 0x27) {
-          quote = byte;
-          i++;
-          continue;
-        }
-      }
-      word.push(byte);
-      i++;
-    }
-    words.push(Buffer.from(word));
-  }
-}
-
-/**
- * Writes RESP values. A simple string or error holding CR or LF cannot be written (it would
- * end early), nor a verbatim string whose format is not three bytes: both are `DecodeError`s.
- */
-export function respEncoder(): Encoder<RespValue> {
-  return (value) => {
-    const invalid = check(value);
-    if (invalid !== undefined) return E.left(new DecodeError(invalid));
-    const bytes = Buffer.allocUnsafe(sizeOf(value));
-    const end = write(value, bytes, 0);
-    return E.right(end === bytes.length ? bytes : bytes.subarray(0, end));
-  };
-}
-
-const LINE_BREAK = /[\r\n]/;
-
-function check(value: RespValue): string | undefined {
-  switch (value.type) {
-    case 'simple':
-      return LINE_BREAK.test(value.value) ? 'a simple string cannot hold CR or LF' : undefined;
-    case 'error':
-      return LINE_BREAK.test(value.message) ? 'an error cannot hold CR or LF' : undefined;
-    case 'verbatim':
-      return Buffer.byteLength(value.format) !== 3 ? `a verbatim string's format must be 3 bytes, got ${JSON.stringify(value.format)}` : undefined;
-    case 'array':
-    case 'set':
-    case 'push':
-      for (const item of value.items ?? []) {
-        const invalid = check(item);
-        if (invalid !== undefined) return invalid;
-      }
-      return undefined;
-    case 'map':
-      for (const [key, item] of value.entries) {
-        const invalid = check(key) ?? check(item);
-        if (invalid !== undefined) return invalid;
-      }
-      return undefined;
-    default:
-      return undefined;
-  }
-}
-
-/** A double as RESP3 writes it: `inf`, `-inf`, `nan`, or the shortest decimal that reads back the same. */
-function formatDouble(value: number): string {
-  if (Number.isNaN(value)) return 'nan';
-  if (value === Infinity) return 'inf';
-  if (Object.is(value, -0)) return '-0';
-  if (value === -Infinity) return '-inf';
-  return String(value);
-}
-
-/** An upper bound on the bytes `value` takes: strings are counted exactly, numbers at their longest. */
-function sizeOf(value: RespValue): number {
-  switch (value.type) {
-    case 'simple':
-    case 'error':
-      return 3 + Buffer.byteLength(value.type === 'simple' ? value.value : value.message);
-    case 'integer':
-    case 'bignumber':
-      return 3 + value.value.toString().length;
-    case 'double':
-      return 3 + formatDouble(value.value).length;
-    case 'boolean':
-      return 4;
-    case 'null':
-      return 3;
-    case 'bulk':
-      return value.value === null ? 5 : 5 + 20 + value.value.length;
-    case 'verbatim':
-      return 5 + 20 + 4 + value.value.length;
-    case 'array':
-    case 'set':
-    case 'push': {
-      let size = 3 + 20;
-      for (const item of value.items ?? []) size += sizeOf(item);
-      return size;
-    }
-    case 'map': {
-      let size = 3 + 20;
-      for (const [key, item] of value.entries) size += sizeOf(key) + sizeOf(item);
-      return size;
-    }
-  }
-}
-
-const PREFIX: Record<RespValue['type'], string> = {
-  simple: '+',
-  error: '-',
-  integer: ':',
-  bulk: '$',
-  array: '*',
-  null: '_',
-  map: '%',
-  set: '~',
-  double: ',',
-  boolean: '#',
-  bignumber: '(',
-  verbatim: '=',
-  push: '>',
-};
-
-/** Writes `value` into `bytes` at `at`; returns where it ended. */
-function write(value: RespValue, bytes: Buffer, at: number): number {
-  const line = (text: string) => {
-    at += bytes.write(PREFIX[value.type], at, 'latin1');
-    at += bytes.write(text, at, 'utf8');
-    bytes[at++] = CR;
-    bytes[at++] = LF;
-  };
-  switch (value.type) {
-    case 'simple':
-      line(value.value);
-      return at;
-    case 'error':
-      line(value.message);
-      return at;
-    case 'integer':
-    case 'bignumber':
-      line(value.value.toString());
-      return at;
-    case 'double':
-      line(formatDouble(value.value));
-      return at;
-    case 'boolean':
-      line(value.value ? 't' : 'f');
-      return at;
-    case 'null':
-      line('');
-      return at;
-    case 'bulk':
-      if (value.value === null) {
-        line('-1');
-        return at;
-      }
-      line(String(value.value.length));
-      at += value.value.copy(bytes, at);
-      return at + CRLF.copy(bytes, at);
-    case 'verbatim':
-      line(String(value.value.length + 4));
-      at += bytes.write(`${value.format}:`, at, 'utf8');
-      at += value.value.copy(bytes, at);
-      return at + CRLF.copy(bytes, at);
-    case 'array':
-    case 'set':
-    case 'push':
-      if (value.items === null) {
-        line('-1');
-        return at;
-      }
-      line(String(value.items.length));
-      for (const item of value.items) at = write(item, bytes, at);
-      return at;
-    case 'map':
-      line(String(value.entries.length));
-      for (const [key, item] of value.entries) at = write(item, bytes, write(key, bytes, at));
-      return at;
-  }
 }

@@ -1,5 +1,6 @@
 import { OperatorFunction } from 'rxjs';
-import { respEncoder, RespValue } from '../codecs/resp';
+import { respEncoder } from '../codecs/respEncoder';
+import { RespValue } from '../codecs/respValue';
 import { encode } from './encode';
 
 /**

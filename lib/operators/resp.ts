@@ -1,7 +1,8 @@
 import { Either } from 'fp-ts/Either';
 import { OperatorFunction } from 'rxjs';
 import { DecoderFactory } from '../codecs/codec';
-import { respDecoder, RespOptions, RespValue } from '../codecs/resp';
+import { respDecoder, RespOptions } from '../codecs/resp';
+import { RespValue } from '../codecs/respValue';
 import { FailOnError, OnError, SkipOnError } from '../codecs/skipping';
 import { FrameTooLong, IncompleteFrame } from '../core/errors';
 import { decode, FrameOptions } from './decode';
