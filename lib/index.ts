@@ -18,6 +18,7 @@ export {
   ProxyHeaderError,
   ProxyHeaderTimeout,
   RawSocketUnavailable,
+  ReplyTimeout,
   RespLimitExceeded,
   RxwireError,
   SendBacklogFull,
@@ -26,7 +27,7 @@ export {
 } from './core/errors';
 export { flowOf } from './core/flow';
 export type { Flow, FlowEvent } from './core/flow';
-export type { ConnectionInfo, Handler, Transport } from './core/handler';
+export type { ConnectionInfo, Handler, PeerCertificate, TlsInfo, Transport } from './core/handler';
 
 // codecs
 export type { Decoded, Decoder, DecoderFactory, Encoder, FrameError } from './codecs/codec';
@@ -90,6 +91,8 @@ export { serve } from './transports/stream/server';
 export { serveClustered } from './transports/stream/cluster';
 export type { ClusteredServeOptions, ClusteredServer } from './transports/stream/cluster';
 export { connect } from './transports/stream/client';
+export { dial, DialedConnection } from './transports/stream/dial';
+export type { DialOptions } from './transports/stream/options';
 export type { ClientTlsOptions, ConnectOptions, ProxyProtocolOptions, ServeOptions, ServerTlsOptions } from './transports/stream/options';
 export { DatagramConnection } from './transports/datagram/connection';
 export { serveDatagrams } from './transports/datagram/server';

@@ -177,7 +177,7 @@ describe('the npm package, installed from its tarball', function () {
 
   before(() => {
     work = mkdtempSync(path.join(tmpdir(), 'rxwire-package-'));
-    // `npm pack` would build again what `npm ci` (prepare) has just built: build only when stale.
+    // Built only when stale, and packed without `prepack`, which would build it again.
     if (!distIsFresh()) mustRun('npm', ['run', 'build'], root);
     mustRun('npm', ['pack', '--ignore-scripts', '--pack-destination', work], root);
     tarball = path.join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
@@ -212,6 +212,25 @@ describe('the npm package, installed from its tarball', function () {
     const publint = await checks.publint;
     expect(publint.status, publint.out).to.equal(0);
     expect(publint.out).to.include('All good!');
+  });
+
+  it('installs for production with no test-only package and no install script, and rxwire/testing says how to get fast-check', () => {
+    const prod = path.join(work, 'prod');
+    write(path.join(prod, 'package.json'), JSON.stringify({ name: 'production', private: true }));
+    // Without raw-socket (optional, and a native build of its own): what is checked here is rxwire's own install.
+    const { status, out } = run('npm', ['install', '--omit=dev', '--omit=optional', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', tarball, 'rxjs@7.5.7', 'io-ts@2.2.22', 'fp-ts@2.10.0'], prod);
+    expect(status, out).to.equal(0);
+    expect(out).to.not.match(/install-scripts|prepare|postinstall/);
+    const installed = readdirSync(path.join(prod, 'node_modules'));
+    expect(installed).to.include('rxwire').and.not.include.members(['fast-check']);
+    expect(installed).to.not.include('pure-rand');
+    // The test kit loads without it; only the random splits ask for it, in one line.
+    const program = `const { everySplit } = require('rxwire/testing'); const { linesDecoder } = require('rxwire');
+everySplit(linesDecoder(), 'one\\ntwo\\n', { randomSplits: 0 });
+try { everySplit(linesDecoder(), 'one\\ntwo\\n'); } catch (err) { console.log(err.message); }`;
+    expect(mustRun(process.execPath, ['-e', program], prod).trim()).to.equal(
+      'everySplit: the random splits need fast-check, an optional peer of rxwire/testing: npm install --save-dev fast-check (or pass { randomSplits: 0 })',
+    );
   });
 
   it('loads from plain Node as CommonJS and as ESM, with no TypeScript tooling installed', () => {

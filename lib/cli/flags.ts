@@ -2,11 +2,11 @@ import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import * as util from 'node:util';
 import { DEFAULTS } from '../core/defaults';
-import { formatErrors, NonEmptyString } from '../core/options';
+import { closestKey, formatErrors, NonEmptyString, oneOfStrings } from '../core/options';
 import type { ClusteredServeOptions } from '../transports/stream/cluster';
 import type { ConnectDatagramOptions, DatagramServeOptions } from '../transports/datagram/options';
 import type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from '../transports/rdm/options';
-import { ConnectOptions, ServeOptions, UnixSocketPath } from '../transports/stream/options';
+import { ConnectOptions, ServeOptions, ServerTlsOptions, UnixSocketPath } from '../transports/stream/options';
 import { pemFile, wholeNumberFromString, workerCountFromString } from './flagValues';
 
 /** One command-line flag: how its value decodes, and its line in `--help`. */
@@ -61,7 +61,10 @@ export function parseArgs<F extends Flags>(
     if (token.kind === 'positional') positional.push(token.value);
     if (token.kind !== 'option') continue;
     const flag = Object.prototype.hasOwnProperty.call(flags, token.name) ? flags[token.name] : undefined;
-    if (!flag) return E.left(`unknown flag ${token.rawName} (see --help)`);
+    if (!flag) {
+      const meant = token.rawName.startsWith('--') ? closestKey(token.name, Object.keys(flags)) : undefined;
+      return E.left(`unknown flag ${token.rawName} (${meant ? `did you mean --${meant}? ` : ''}see --help)`);
+    }
     const name = `--${token.name}`;
     if (flag.value === undefined && token.value !== undefined) return E.left(`${name}: takes no value, got ${JSON.stringify(token.value)}`);
     // parseArgs takes the next argument as the value even when it is another flag.
@@ -104,15 +107,19 @@ export function usage(synopsis: string, flags: Flags, text: HelpText = {}): stri
   ].join('\n');
 }
 
+const serverPort = wholeNumberFromString(0, 65535);
+
 /** The server's flags, shared by `examples/upper.ts` and the `rxwire` command. */
 export const serverFlags = {
-  port: option(wholeNumberFromString(0, 65535), 'N', `TCP (or UDP) port; 0 = any free port (default ${DEFAULTS.port})`),
+  port: option(serverPort, 'N', `TCP (or UDP) port; 0 = any free port (default: the PORT environment variable if set, else ${DEFAULTS.port})`),
   host: option(NonEmptyString, 'HOST', 'interface to bind (default: all interfaces, IPv6 and IPv4)'),
   unix: option(UnixSocketPath, 'PATH', 'serve on a Unix domain socket instead of TCP'),
   udp: toggle('serve UDP instead: each peer a session, each datagram answered to its sender'),
   rdm: toggle('serve reliable datagrams over UDP instead: each message delivered once, acknowledged, retransmitted until it is'),
   'tls-cert': option(pemFile('CERTIFICATE'), 'FILE', 'serve TLS with this PEM certificate (with --tls-key)'),
   'tls-key': option(pemFile('PRIVATE KEY'), 'FILE', 'the PEM private key of --tls-cert'),
+  'tls-ca': option(pemFile('CERTIFICATE'), 'FILE', 'mutual TLS: ask each client for a certificate, and serve only those this PEM CA certificate signed'),
+  'tls-min-version': option(oneOfStrings(['TLSv1.2', 'TLSv1.3'] as const), 'VERSION', 'the oldest TLS version served: TLSv1.2 (the default) or TLSv1.3'),
   'idle-ms': option(
     wholeNumberFromString(0),
     'N',
@@ -129,22 +136,34 @@ export const serverFlags = {
   ),
   'proxy-protocol': toggle('every connection starts with a PROXY header (v1 or v2, as HAProxy sends), from a loopback peer only: its addresses are the connection\'s'),
   quiet: toggle('no line per connection: only listening, failures of the server itself, and shutdown', 'q'),
-  verbose: toggle('also print the handler and the options it is served with', 'v'),
+  verbose: toggle("also print the handler, the options it is served with, and each handler error's stack", 'v'),
   help: toggle('print this help and exit', 'h'),
 } satisfies Flags;
 
 /** What the server flags ask for: `serve()` options (`serveClustered()`'s with `workers`), or under `udp`, `serveDatagrams()` options. */
 export type AnyServeOptions = ServeOptions | ClusteredServeOptions | { readonly udp: DatagramServeOptions } | { readonly rdm: ReliableDatagramServeOptions };
 
-/** Server options from decoded server flags; Left when flags contradict each other. */
-export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.Either<string, AnyServeOptions> {
+/**
+ * Server options from decoded server flags; Left when flags contradict each other. Without
+ * `--port` (and `--unix`), the `PORT` environment variable is the port, as a platform that runs
+ * twelve-factor apps sets it; a bad one is Left too.
+ */
+export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>, env: Readonly<Record<string, string | undefined>> = process.env): E.Either<string, AnyServeOptions> {
   if (flags.unix !== undefined && (flags.port !== undefined || flags.host !== undefined)) {
     return E.left(`--unix: cannot be combined with --port or --host`);
+  }
+  if (flags.port === undefined && flags.unix === undefined && env['PORT'] !== undefined && env['PORT'] !== '') {
+    const port = serverPort.decode(env['PORT']);
+    if (E.isLeft(port)) return E.left(formatErrors(port.left, () => 'PORT (environment)'));
+    flags = { ...flags, port: port.right };
   }
   const cert = flags['tls-cert'];
   const key = flags['tls-key'];
   if (cert !== undefined && key === undefined) return E.left('--tls-cert: needs --tls-key too');
   if (key !== undefined && cert === undefined) return E.left('--tls-key: needs --tls-cert too');
+  for (const flag of ['tls-ca', 'tls-min-version'] as const) {
+    if (flags[flag] !== undefined && cert === undefined) return E.left(`--${flag}: needs --tls-cert and --tls-key too`);
+  }
   if (flags.quiet && flags.verbose) return E.left('--quiet: cannot be combined with --verbose');
   if (flags.workers !== undefined && flags.unix !== undefined) return E.left('--workers: cannot be combined with --unix (a Unix socket is served from one process)');
   if (flags.udp || flags.rdm) {
@@ -172,7 +191,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
   }
   return E.right({
     ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port ?? DEFAULTS.port }),
-    ...(cert !== undefined && key !== undefined ? { tls: { cert, key } } : {}),
+    ...(cert !== undefined && key !== undefined ? { tls: serverTls(cert, key, flags['tls-ca'], flags['tls-min-version']) } : {}),
     idleMs: flags['idle-ms'] ?? DEFAULTS.commandIdleMs,
     maxConnections: flags['max-connections'],
     maxConnectionsPerAddress: flags['max-connections-per-address'],
@@ -181,6 +200,11 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
     ...(flags['proxy-protocol'] ? { proxyProtocol: true as const } : {}),
     ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
   });
+}
+
+/** `serve({ tls })` from the TLS flags: `--tls-ca` asks clients for a certificate that CA signed. */
+function serverTls(cert: Buffer, key: Buffer, ca: Buffer | undefined, minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined): ServerTlsOptions {
+  return { cert, key, ...(ca !== undefined ? { ca, requestCert: true, rejectUnauthorized: true } : {}), ...(minVersion !== undefined ? { minVersion } : {}) };
 }
 
 /** The client's flags, for `examples/client.ts`. */

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, SourceMap } from 'node:module';
 import * as path from 'node:path';
 import { Handler } from '../core/handler';
 
@@ -63,12 +63,65 @@ function exportedHandler(loaded: unknown): unknown {
 // jiti reports a syntax error as `ParseError: MESSAGE \n FILE:LINE:COLUMN`, the column from 0.
 const parseError = /^(?:\w*Error: )?(.*?)\s*\n\s*(\S.*):(\d+):(\d+)\s*$/s;
 
-/** One line for a module that could not load: `FILE:LINE:COL: MESSAGE` for a syntax error. */
+/**
+ * One line for a module that could not load: `FILE:LINE:COL: MESSAGE` for a syntax error, and for
+ * an error thrown while it ran, at the first place in the user's code the stack names.
+ */
 function loadFailure(nameOrPath: string, err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const syntax = parseError.exec(message);
   if (syntax) return `${syntax[2]}:${syntax[3]}:${Number(syntax[4]) + 1}: ${syntax[1]!.split('\n')[0]}`;
-  return `${nameOrPath}: cannot load: ${message.split('\n')[0]}`;
+  const thrownAt = err instanceof Error ? userFrame(sourceMappedStack(err)) : undefined;
+  return `${thrownAt ?? `${nameOrPath}: cannot load`}: ${message.split('\n')[0]}`;
+}
+
+// A stack frame's place: `    at f (/app/h.ts:9:18)` or `    at /app/h.ts:9:18`.
+const framePlace = /(?<=^\s*at (?:.*\()?)((?:file:\/\/)?\/[^()\s]*?):(\d+):(\d+)(?=\)?$)/gm;
+
+/** `FILE:LINE:COL` of the first frame in a user's module: not Node's own, not under node_modules. */
+function userFrame(stack: string): string | undefined {
+  for (const [place, file] of stack.matchAll(framePlace)) {
+    if (!file!.includes(`${path.sep}node_modules${path.sep}`)) return place;
+  }
+  return undefined;
+}
+
+// The source maps of the modules jiti has compiled, by file. A module is compiled once per
+// process, so this holds one map per module of the user's the server loaded.
+const compiledMaps = new Map<string, SourceMap>();
+
+/**
+ * `err.stack`, its frames in modules jiti compiled given as places in their source. Node 20 does
+ * not map code run by `vm` (jiti's way), even with source maps enabled.
+ */
+export function sourceMappedStack(err: Error): string {
+  const stack = err.stack ?? `${err.name}: ${err.message}`;
+  if (compiledMaps.size === 0) return stack;
+  return stack.replace(framePlace, (place, file: string, line: string, column: string) => {
+    const map = compiledMaps.get(file);
+    if (!map) return place;
+    const entry = map.findEntry(Number(line) - 1 - WRAPPER_LINES, Number(column) - 1) as { originalLine?: number; originalColumn?: number };
+    return entry.originalLine === undefined ? place : `${file}:${entry.originalLine + 1}:${entry.originalColumn! + 1}`;
+  });
+}
+
+const inlineMap = /\n\/\/# sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\s*$/;
+
+// jiti runs a module's code inside a function it opens on the code's first line; the compiled
+// code is given to it a line down, so that no frame's column counts the wrapper's.
+const WRAPPER_LINES = 1;
+
+/** `code`, its inline source map (babel's, when jiti is asked for maps) kept for `file`, a line down. */
+function keepSourceMap(file: string | undefined, code: string): string {
+  const map = inlineMap.exec(code);
+  if (file !== undefined && map) {
+    try {
+      compiledMaps.set(file, new SourceMap(JSON.parse(Buffer.from(map[1]!, 'base64').toString('utf8'))));
+    } catch {
+      // A map that cannot be read leaves that module's frames as they are.
+    }
+  }
+  return `${'\n'.repeat(WRAPPER_LINES)}${code}`;
 }
 
 /**
@@ -100,6 +153,9 @@ async function importModule(file: string): Promise<unknown> {
   const { createJiti } = await import('jiti');
   const dir = path.dirname(file);
   const alias = Object.fromEntries(Object.entries(frameworkCopies()).filter(([name]) => !canResolve(name.split('/')[0]!, dir)));
-  const jiti = createJiti(__filename, { alias, fsCache: false, interopDefault: false });
+  const options = { alias, fsCache: false, interopDefault: false, sourceMaps: true };
+  // jiti's own compiler, wrapped to keep each module's source map, which it would otherwise only inline.
+  const compiler = createJiti(__filename, options);
+  const jiti = createJiti(__filename, { ...options, transform: (opts) => ({ code: keepSourceMap(opts.filename, compiler.transform(opts)) }) });
   return jiti.import(file);
 }

@@ -5,7 +5,7 @@ import { Handler } from '../core/handler';
 import { ClusteredServer, serveClustered } from '../transports/stream/cluster';
 import { serveDatagrams } from '../transports/datagram/server';
 import { serveReliableDatagrams } from '../transports/rdm/server';
-import { Server } from '../transports/hosting';
+import { escapeLine, isHandlerFault, Server } from '../transports/hosting';
 import { logToStderr, logWritten } from '../transports/stderrLog';
 import { serve } from '../transports/stream/server';
 import {
@@ -21,6 +21,7 @@ import {
   serverFlags,
   usage,
 } from './flags';
+import { sourceMappedStack } from './handlerModule';
 
 // What a server program does around its handler: decode the flags (exit 2 with one line naming
 // the flag), serve, print `listening on ADDRESS`, and on SIGINT/SIGTERM stop accepting, give open
@@ -64,7 +65,7 @@ export function serverArgsOrExit<F extends Flags>(
     serveOptionsFromFlags(parsed),
     E.getOrElse((line): AnyServeOptions => exitWith(2, `${program}: ${line}`)),
   );
-  const log = serverLog(parsed.quiet === true);
+  const log = serverLog(parsed.quiet === true, parsed.verbose === true);
   const logged: AnyServeOptions =
     'udp' in options ? { udp: { ...options.udp, log } } : 'rdm' in options ? { rdm: { ...options.rdm, log } } : { ...options, log };
   return { options: logged, flags: parsed };
@@ -155,11 +156,23 @@ export function exitWith(code: number, line: string, stream: NodeJS.WritableStre
 // The server's own lines, a worker's (`worker 2: server: …`) included.
 const SERVER_LINE = /^(worker \d+: )?server: /;
 
-/** Where a server program's log lines go: stderr, each with an ISO timestamp; under `quiet`, only the server's own. */
-function serverLog(quiet: boolean): (line: string) => void {
-  return (line) => {
-    if (!quiet || SERVER_LINE.test(line)) stamped(line);
+/**
+ * Where a server program's log lines go: stderr, each with an ISO timestamp; under `quiet`, only
+ * the server's own; under `verbose`, a handler error's line is followed by its stack, indented,
+ * at the places in a `.ts` module's source.
+ */
+function serverLog(quiet: boolean, verbose: boolean): (line: string, error?: Error) => void {
+  return (line, error) => {
+    if (quiet && !SERVER_LINE.test(line)) return;
+    stamped(line);
+    if (verbose && error !== undefined && isHandlerFault(error)) logToStderr(stackFrames(error));
   };
+}
+
+/** The `at …` lines of an error's stack, each escaped (a message may quote what a peer sent). */
+function stackFrames(error: Error): string {
+  const frames = sourceMappedStack(error).split('\n').filter((line) => /^\s+at /.test(line));
+  return (frames.length > 0 ? frames : ['    (no stack)']).map(escapeLine).join('\n');
 }
 
 /** A line on stderr with an ISO timestamp, through the server's buffered writer (a write(2) per line would block). */
@@ -167,8 +180,14 @@ export function stamped(line: string): void {
   logToStderr(`${new Date().toISOString()} ${line}`);
 }
 
-/** The options as one line, key material and functions left out: `{"host":"127.0.0.1","port":0,"tls":"cert+key"}`. */
+// TLS options whose values are keys, certificates or their passphrase: named, never printed.
+const KEY_MATERIAL = new Set(['cert', 'key', 'ca', 'pfx', 'passphrase', 'crl']);
+
+/**
+ * The options as one line, key material and functions left out: `{"host":"127.0.0.1","port":0,
+ * "tls":{"cert":"(hidden)","key":"(hidden)","ca":"(hidden)","requestCert":true,"minVersion":"TLSv1.3"}}`.
+ */
 function describeOptions(options: AnyServeOptions): string {
   const shown = 'udp' in options ? { udp: true, ...options.udp } : 'rdm' in options ? { rdm: true, ...options.rdm } : options;
-  return JSON.stringify(shown, (key, value: unknown) => (key === 'tls' ? 'cert+key' : typeof value === 'function' ? undefined : value));
+  return JSON.stringify(shown, (key, value: unknown) => (KEY_MATERIAL.has(key) ? '(hidden)' : typeof value === 'function' ? undefined : value));
 }

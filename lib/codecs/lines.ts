@@ -58,6 +58,8 @@ export function linesFrameEncoder(options: Pick<LinesOptions, 'delimiter'> = {})
   return {
     framing: { bytes: delimiter.length, trailer: delimiter, header: undefined },
     encode: (line) => {
+      // Checked here, since lines are the user's values: a number would otherwise fail deep in Buffer.
+      if (typeof line !== 'string' && !(line instanceof Uint8Array)) throw new TypeError(`encodeLines: expected a Buffer or a string, got ${describeValue(line)}`);
       const length = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
       const bytes = Buffer.allocUnsafe(length + delimiter.length);
       if (typeof line === 'string') bytes.write(line);
@@ -201,4 +203,11 @@ class LinesDecoder implements Decoder<Buffer | FrameTooLong> {
     const lineEnd = this.lineEnd(bytes, start, end, delimiterLength);
     return typeof lineEnd === 'number' ? bytes.subarray(start, lineEnd) : lineEnd;
   }
+}
+
+/** What a line was instead of text, for the error: `number 42`, `null`, `object {"a":1}`. */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return `${(value as object).constructor?.name ?? 'object'} ${JSON.stringify(value)?.slice(0, 40) ?? ''}`.trim();
+  return `${typeof value} ${String(value).slice(0, 40)}`;
 }

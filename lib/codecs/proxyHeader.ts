@@ -177,6 +177,7 @@ const V2_FAMILY_BYTE: Readonly<Record<ProxyFamily, number>> = { unknown: 0x00, t
  * address that is not of its family.
  */
 export function encodeProxyHeader(header: ProxyHeader): Buffer {
+  checkHeader(header);
   const { source, destination } = header;
   const addressed = header.command === 'PROXY' && header.family !== 'unknown';
   if (addressed && (!source || !destination)) throw new TypeError(`a ${header.family} PROXY header needs a source and a destination`);
@@ -210,6 +211,23 @@ export function encodeProxyHeader(header: ProxyHeader): Buffer {
   fixed[13] = familyByte;
   fixed.writeUInt16BE(block.length, 14);
   return Buffer.concat([fixed, block]);
+}
+
+/** Throws a TypeError naming what of `header` no PROXY header has: a version, command or family, or a port. */
+function checkHeader(header: ProxyHeader): void {
+  if (header.version !== 1 && header.version !== 2) throw new TypeError(`encodeProxyHeader: version: expected 1 or 2, got ${String(header.version)}`);
+  if (header.command !== 'PROXY' && header.command !== 'LOCAL') throw new TypeError(`encodeProxyHeader: command: expected "PROXY" or "LOCAL", got ${JSON.stringify(header.command)}`);
+  const families = Object.keys(V2_FAMILY_BYTE);
+  if (!families.includes(header.family)) {
+    const meant = families.find((f) => f === String(header.family).toLowerCase());
+    throw new TypeError(`encodeProxyHeader: family: expected ${families.join(', ')}, got ${JSON.stringify(header.family)}${meant ? ` (did you mean "${meant}"?)` : ''}`);
+  }
+  for (const [side, endpoint] of [['source', header.source], ['destination', header.destination]] as const) {
+    const port = endpoint?.port;
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+      throw new TypeError(`encodeProxyHeader: ${side}.port: expected a whole number from 0 to 65535, got ${String(port)}`);
+    }
+  }
 }
 
 function ipBytes(address: string, ipv4: boolean): Buffer {

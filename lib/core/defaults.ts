@@ -50,6 +50,10 @@ export const DEFAULTS = {
   frameTimeoutMs: 120_000,
   /** How long a client waits for a connection (and its TLS handshake), or a UDP reply. */
   connectTimeoutMs: 10_000,
+  /** How long a client waits for a reply (`dial()`: each `request`, each step of `for await`). */
+  replyTimeoutMs: 120_000,
+  /** Requests a `requester()` has sent and not yet had replies to. */
+  maxPendingRequests: 1024,
   /** A UDP peer silent this long is expired. */
   datagramIdleMs: 30_000,
   /** UDP peers served at once. */

@@ -164,6 +164,17 @@ export class NoReply extends RxwireError {
   }
 }
 
+/** A client waited longer than `replyTimeoutMs` for its server's reply; the connection is closed. */
+export class ReplyTimeout extends RxwireError {
+  readonly code = 'ERR_REPLY_TIMEOUT';
+  constructor(
+    readonly remote: string,
+    readonly ms: number,
+  ) {
+    super(`no reply from ${remote} within ${ms} ms`);
+  }
+}
+
 /** A reliable-datagram message the peer never acknowledged, after `retries` retransmissions. */
 export class Undeliverable extends RxwireError {
   readonly code = 'ERR_UNDELIVERABLE';

@@ -114,6 +114,46 @@ export function strictOptions<R extends t.Props, P extends t.Props>(
   );
 }
 
+/**
+ * The options of an API rxwire hands on (Node's `tls.createServer`, `tls.connect`): any of the
+ * `known` names that API documents, whose values it checks itself; `typed` ones checked here too;
+ * the names rxwire sets itself (`owned`, each with what to use instead) refused, as is any other,
+ * with the known name it most likely meant.
+ */
+export function passThroughOptions<P extends t.Props>(
+  typed: P,
+  known: readonly string[],
+  owned: Readonly<Record<string, string>> = {},
+): t.Type<t.TypeOf<t.PartialC<P>> & Record<string, unknown>, unknown, unknown> {
+  type A = t.TypeOf<t.PartialC<P>> & Record<string, unknown>;
+  const names = [...new Set([...Object.keys(typed), ...known])];
+  const shape = t.partial(typed);
+  return new t.Type<A, unknown, unknown>(
+    'options',
+    (u): u is A => typeof u === 'object' && u !== null && shape.is(u),
+    (u, c) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, 'expected an options object');
+      for (const key of Object.keys(u)) {
+        if (Object.prototype.hasOwnProperty.call(owned, key)) return t.failure(u, c, `option "${key}" is rxwire's to set: ${owned[key]}`);
+        if (names.includes(key)) continue;
+        const meant = closestKey(key, names);
+        return t.failure(u, c, `unknown option "${key}"${meant ? ` (did you mean "${meant}"?)` : ''}`);
+      }
+      // The typed keys checked, and the object given back whole: the API takes the rest as it is.
+      const checked = shape.validate(u, t.appendContext(c, '', shape, u));
+      return checked._tag === 'Left' ? checked : t.success(u as A);
+    },
+    (a) => a,
+  );
+}
+
+/** One of a few strings, with one error naming them all. */
+export function oneOfStrings<S extends string>(choices: readonly S[]): t.Type<S, S, unknown> {
+  const expected = `${choices.slice(0, -1).map((c) => JSON.stringify(c)).join(', ')} or ${JSON.stringify(choices[choices.length - 1])}`;
+  const is = (u: unknown): u is S => choices.includes(u as S);
+  return new t.Type<S, S, unknown>(expected, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c, `expected ${expected}`)), (s) => s);
+}
+
 // ---- Values ------------------------------------------------------------------------------------
 
 /** A whole number from `min` to `max`, given as a number. */
@@ -139,5 +179,5 @@ export function oneOf<N extends number>(choices: readonly N[]): t.Type<N, N, unk
   return new t.Type<N, N, unknown>(expected, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c, `expected ${expected}`)), (n) => n);
 }
 
-/** A log sink: a function taking one line, or false for none. */
-export const LogOption = t.union([t.Function, t.literal(false)]) as unknown as t.Type<((line: string) => void) | false, unknown, unknown>;
+/** A log sink: a function taking one line (and, for a connection's failure, the Error), or false for none. */
+export const LogOption = t.union([t.Function, t.literal(false)]) as unknown as t.Type<((line: string, error?: Error) => void) | false, unknown, unknown>;

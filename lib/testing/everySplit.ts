@@ -1,4 +1,4 @@
-import fc from 'fast-check';
+import type * as FastCheck from 'fast-check';
 import { AssertionError } from 'node:assert';
 import { isDeepStrictEqual } from 'node:util';
 import { Decoder, DecoderFactory } from '../codecs/codec';
@@ -125,6 +125,7 @@ export function everySplit(subject: Handler | DecoderFactory<unknown>, input: By
   }
 
   if (bytes.length < 3 || opts.randomSplits === 0) return;
+  const fc = fastCheck();
   const cuts = fc
     .uniqueArray(fc.integer({ min: 1, max: bytes.length - 1 }), { minLength: 2, maxLength: Math.min(MAX_CUTS, bytes.length - 1) })
     .map((offsets) => offsets.sort((a, b) => a - b));
@@ -135,5 +136,18 @@ export function everySplit(subject: Handler | DecoderFactory<unknown>, input: By
   if (details.failed && details.counterexample) {
     const [offsets] = details.counterexample;
     fail(offsets, differs(offsets)!, ` (fast-check seed ${details.seed})`);
+  }
+}
+
+/**
+ * fast-check, an optional peer of rxwire/testing: loaded only for the random splits, so a project
+ * that never asks for them (or a production install) needs none.
+ */
+function fastCheck(): typeof FastCheck {
+  try {
+    return require('fast-check') as typeof FastCheck;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new Error('everySplit: the random splits need fast-check, an optional peer of rxwire/testing: npm install --save-dev fast-check (or pass { randomSplits: 0 })');
   }
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { isObservable, Observable } from 'rxjs';
 import { DEFAULTS } from '../core/defaults';
-import { DatagramTooLarge, IdleTimeout, ProtocolError, RxwireError } from '../core/errors';
+import { DatagramTooLarge, IdleTimeout, InvalidOption, ProtocolError, RxwireError } from '../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
 import { TransportConnection } from './transportConnection';
 import { logToStderr } from './stderrLog';
@@ -26,7 +26,11 @@ export interface Server extends AsyncDisposable {
   close(graceMs?: number): Promise<void>;
 }
 
-export type Log = (line: string) => void;
+/**
+ * Where a server's log lines go. A connection's failure line comes with the Error that ended it,
+ * for a stack or a report; a sink that takes only the line is a Log too.
+ */
+export type Log = (line: string, error?: Error) => void;
 
 // Control characters (C0, DEL, C1) and the Unicode line separators: what could end a log line
 // early or drive a terminal, should a peer's bytes reach a message.
@@ -50,7 +54,8 @@ export function escapeLine(line: string): string {
 export function logger(option: Log | false | undefined): Log {
   if (option === false) return () => {};
   const sink = option ?? logToStderr;
-  return (line) => sink(escapeLine(line));
+  // The error only when there is one: `log: console.log` would print a trailing `undefined`.
+  return (line, error) => (error === undefined ? sink(escapeLine(line)) : sink(escapeLine(line), error));
 }
 
 /**
@@ -106,11 +111,11 @@ export class ConnectionLog {
     private readonly perSecond = DEFAULTS.connectionLogLinesPerSecond,
   ) {}
 
-  write(kind: ConnectionLine, line: string): void {
+  write(kind: ConnectionLine, line: string, error?: Error): void {
     this.window ??= setTimeout(() => this.flush(), 1000).unref();
     if (this.written < this.perSecond) {
       this.written++;
-      return this.log(line);
+      return error === undefined ? this.log(line) : this.log(line, error);
     }
     this.counted[kind]++;
   }
@@ -125,6 +130,18 @@ export class ConnectionLog {
     this.counted.opened = this.counted.closed = this.counted.other = 0;
     this.log(`${opened} more connection(s) opened, ${closed} closed, ${other} other line(s) about them, in the last 1 s: past ${this.perSecond} lines a second they are counted, not written`);
   }
+}
+
+/**
+ * `handler`, checked to be a function when a server starts, in one line, so that a module object
+ * (`require('rxwire/handlers/upper')`) does not fail every connection later. Refused rather than
+ * unwrapped: `serve()` takes a function, and its types say so; only the command loads modules.
+ */
+export function checkHandler<H>(fn: string, handler: H): H {
+  if (typeof handler === 'function') return handler;
+  const exported = (handler as { default?: unknown } | null)?.default;
+  const module = typeof exported === 'function' ? `a module object: pass its default export (require('…').default)` : handler === null ? 'null' : typeof handler;
+  throw new InvalidOption(`${fn}: handler: expected a handler function, got ${module}`);
 }
 
 /** The handler's pipeline for one connection; throws when the handler throws or returns no Observable. */
@@ -161,9 +178,18 @@ export function untilListening(emitter: EventEmitter, start: (listening: () => v
  */
 export function describeFailure(err: unknown): string {
   if (err instanceof ProtocolError) return `protocol error: ${err.message}`;
-  if (err instanceof RxwireError) return err.message;
-  if (err instanceof Error) return isSystemError(err) ? err.message : `handler error: ${err.message}`;
-  return `handler error: ${String(err)}`;
+  if (isHandlerFault(err)) return `handler error: ${err instanceof Error ? err.message : String(err)}`;
+  return (err as Error).message;
+}
+
+/** Whether a connection's failure is its handler's fault: neither one of rxwire's errors nor the network's. */
+export function isHandlerFault(err: unknown): boolean {
+  return !(err instanceof RxwireError) && !(err instanceof Error && isSystemError(err));
+}
+
+/** The Error a failure line is given to the log with, when it is one. */
+export function failureError(err: unknown): Error | undefined {
+  return err instanceof Error ? err : undefined;
 }
 
 /** Node's errors from the OS (ECONNRESET, EPIPE, EMFILE, …) carry the call that failed. */
@@ -198,9 +224,9 @@ export class Hosting<C extends TransportConnection> {
     this.connectionLog.write('closed', `#${conn.info.id} closed ${conn.info.remote}: ${totals}, ${Date.now() - conn.openedAt} ms`);
   }
 
-  /** Logs any other line about one connection (`#3 expired: …`), within the same budget as its open and close. */
-  logAbout(line: string): void {
-    this.connectionLog.write('other', line);
+  /** Logs any other line about one connection (`#3 expired: …`), within the same budget as its open and close; a failure line with its Error. */
+  logAbout(line: string, error?: Error): void {
+    this.connectionLog.write('other', line, error);
   }
 
   close(graceMs: number | undefined, stopAccepting: (done: () => void) => void, cut: (conn: C) => void): Promise<void> {

@@ -3,7 +3,7 @@ import { DEFAULTS } from '../../core/defaults';
 import { ConnectionInfo, Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { formatHost, nextConnectionId } from '../identity';
-import { failureLine, handlerOutput, Hosting, logger, Server, untilListening } from '../hosting';
+import { checkHandler, failureError, failureLine, handlerOutput, Hosting, logger, Server, untilListening } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { DatagramConnection } from './connection';
 import { DatagramServeOptions } from './options';
@@ -30,6 +30,7 @@ export interface DatagramServer extends Server {
  */
 export async function serveDatagrams(options: DatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<DatagramServer> {
   const opts = decodeOptions('serveDatagrams', DatagramServeOptions, options);
+  checkHandler('serveDatagrams', handler);
   const signal = liveSignalOf('serveDatagrams', lifetime);
   const hosting = new Hosting<DatagramConnection>(logger(opts.log), opts.graceMs);
   const log = hosting.log;
@@ -84,7 +85,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     endSession.set(conn, end);
     byPeer.set(key, conn);
     const failed = (err: unknown) => {
-      hosting.logAbout(failureLine(info.id, err));
+      hosting.logAbout(failureLine(info.id, err), failureError(err));
       end();
     };
     let output: { unsubscribe(): void } | undefined;

@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import { Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { serveDatagrams } from '../datagram/server';
-import { handlerOutput, Server } from '../hosting';
+import { checkHandler, handlerOutput, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { ReliableDatagramConnection } from './connection';
 import { ReliableDatagramServeOptions, splitReliability } from './options';
@@ -37,6 +37,7 @@ type Totals = Pick<ReliableDatagramConnection['counts'], 'malformed' | 'duplicat
  */
 export async function serveReliableDatagrams(options: ReliableDatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<ReliableDatagramServer> {
   const { reliability, datagram } = splitReliability(decodeOptions('serveReliableDatagrams', ReliableDatagramServeOptions, options));
+  checkHandler('serveReliableDatagrams', handler);
   const signal = liveSignalOf('serveReliableDatagrams', lifetime);
   const live = new Set<ReliableDatagramConnection>();
   const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0 };

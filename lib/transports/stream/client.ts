@@ -1,12 +1,14 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { Observable, retry, timer } from 'rxjs';
+import { Observable, retry, throwError, timer } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
+import { InvalidOption } from '../../core/errors';
 import { decodeOptions } from '../../core/options';
 import { formatHost, nextConnectionId } from '../identity';
 import { AbortOptions, closeOnAbort, signalOf } from '../lifetime';
 import { Connection } from './connection';
 import { ConnectOptions } from './options';
+import { tlsInfo } from './tlsInfo';
 
 /**
  * Connects on subscribe and emits the Connection once; completes when the socket has closed;
@@ -28,7 +30,11 @@ export function connect(options: ConnectOptions, lifetime?: AbortOptions): Obser
   const untilAborted = closeOnAbort<Connection>(signal, (conn) => void conn.close());
   if (!opts.retry) return attempt.pipe(untilAborted);
   const { count, delayMs } = opts.retry;
-  return attempt.pipe(retry({ count, delay: (_err, attempts) => timer(delayMs * 2 ** (attempts - 1)) }), untilAborted);
+  // Options that Node cannot use fail every attempt alike: they are not tried again.
+  return attempt.pipe(
+    retry({ count, delay: (err, attempts) => (err instanceof InvalidOption ? throwError(() => err) : timer(delayMs * 2 ** (attempts - 1))) }),
+    untilAborted,
+  );
 }
 
 function connectOnce(opts: ConnectOptions): Observable<Connection> {
@@ -38,7 +44,13 @@ function connectOnce(opts: ConnectOptions): Observable<Connection> {
   const target = opts.path !== undefined ? `unix:${opts.path}` : formatHost(host, port);
   return new Observable<Connection>((subscriber) => {
     const where = { ...(opts.path !== undefined ? { path: opts.path } : { host, port, noDelay: true }), allowHalfOpen: true };
-    const socket = opts.tls ? tls.connect({ ...where, ...opts.tls }) : net.connect(where);
+    let socket: net.Socket;
+    try {
+      socket = opts.tls ? tls.connect({ ...where, ...opts.tls }) : net.connect(where);
+    } catch (err) {
+      // Key material Node cannot use (a wrong passphrase, a pfx that is not one) fails here, at once.
+      return subscriber.error(new InvalidOption(`connect: tls: ${(err as { reason?: string }).reason ?? (err as Error).message}`));
+    }
     const timer = setTimeout(() => {
       const err: NodeJS.ErrnoException = new Error(`connect ETIMEDOUT ${target}`);
       err.code = 'ETIMEDOUT';
@@ -60,6 +72,7 @@ function connectOnce(opts: ConnectOptions): Observable<Connection> {
         transport: opts.tls ? 'tls' : opts.path !== undefined ? 'unix' : 'tcp',
         local: opts.path !== undefined ? target : formatHost(socket.localAddress, socket.localPort),
         remote: opts.path !== undefined ? target : formatHost(socket.remoteAddress, socket.remotePort),
+        ...(socket instanceof tls.TLSSocket ? { tls: tlsInfo(socket) } : {}),
       });
       socket.once('close', () => subscriber.complete());
       subscriber.next(conn);

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../../core/defaults';
 import { InvalidOption, WorkerFailed } from '../../core/errors';
 import { Handler, Transport } from '../../core/handler';
 import { decodeOptions, strictOptions, wholeNumber } from '../../core/options';
-import { Log, logger, Server } from '../hosting';
+import { checkHandler, Log, logger, Server } from '../hosting';
 import { bindSharedListener, SharedListener } from '../sharedListener';
 import { logToStderr, logWritten } from '../stderrLog';
 import { serveOptionCodecs, ServeOptions } from './options';
@@ -79,6 +79,7 @@ const WORKER_EXIT_MS = 2000;
  */
 export async function serveClustered(options: ClusteredServeOptions, handler: Handler): Promise<ClusteredServer> {
   const { workers: count = 'auto', ...opts } = decodeOptions('serveClustered', ClusteredServeOptions, options);
+  checkHandler('serveClustered', handler);
   if (opts.path !== undefined) throw new InvalidOption('serveClustered: path: a Unix socket cannot be shared by workers; serve() it from one process');
   const size = count === 'auto' ? Math.min(availableParallelism(), DEFAULTS.maxWorkers) : count;
   if (!cluster.isPrimary) return serveInWorker(opts, handler);
@@ -151,7 +152,7 @@ class Supervisor {
     }
     if (message?.rxwire !== 'listening') return;
     slot.listening = true;
-    if (this.closing) worker.send({ rxwire: 'close', graceMs: 0 } satisfies ToWorker);
+    if (this.closing) tellWorker(worker, { rxwire: 'close', graceMs: 0 });
     if (this.running || !this.slots.every((s) => s.listening)) return;
     this.running = true;
     const supervisor = this;
@@ -201,7 +202,7 @@ class Supervisor {
       const exits = live.map((slot) => new Promise((exited) => slot.worker!.once('exit', exited)));
       const kill = setTimeout(() => live.forEach((slot) => slot.worker?.process.kill('SIGKILL')), graceMs + WORKER_EXIT_MS);
       for (const slot of live) {
-        if (slot.worker!.isConnected()) slot.worker!.send({ rxwire: 'close', graceMs } satisfies ToWorker);
+        if (slot.worker!.isConnected()) tellWorker(slot.worker!, { rxwire: 'close', graceMs });
         else slot.worker!.process.kill('SIGKILL');
       }
       Promise.all(exits).then(() => {
@@ -222,7 +223,7 @@ class Supervisor {
 function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
   const tag = `worker ${process.env[SLOT_ENV] ?? cluster.worker?.id}: `;
   const sink = opts.log;
-  const log = sink === false ? false : (line: string) => (sink ?? logToStderr)(tag + line);
+  const log = sink === false ? false : (line: string, error?: Error) => (sink ?? logToStderr)(tag + line, ...(error ? [error] : []));
   const tell = (message: FromWorker, then?: () => void) => process.send?.(message, undefined, undefined, then);
   let server: Promise<Server | undefined> | undefined;
   let closing = false;
@@ -251,4 +252,13 @@ function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => close());
   tell({ rxwire: 'ready' });
   return new Promise<never>(() => {});
+}
+
+/**
+ * Sends `message` to a worker. A worker may exit between the check that it is connected and the
+ * send: the failed send would be an 'error' event nobody hears, which kills the primary; its
+ * 'exit' tells the rest.
+ */
+function tellWorker(worker: Worker, message: ToWorker): void {
+  worker.send(message, undefined, undefined, () => {});
 }

@@ -1,6 +1,7 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type ServerOpts } from 'node:net';
+import type * as tls from 'node:tls';
 import * as t from 'io-ts';
-import { LogOption, NonEmptyString, Port, strictOptions, wholeNumber } from '../../core/options';
+import { LogOption, NonEmptyString, oneOfStrings, passThroughOptions, Port, strictOptions, wholeNumber } from '../../core/options';
 
 /** PEM text (a certificate, a key, a CA), as a string or as the Buffer `readFileSync` gives. */
 export const Pem = new t.Type<string | Buffer, string | Buffer, unknown>(
@@ -27,24 +28,117 @@ export const UnixSocketPath = new t.Type<string, string, unknown>(
   (s) => s,
 );
 
-/** `serve({ tls })`: the server's certificate and key; `ca` and `requestCert` to ask clients for theirs. */
-export const ServerTlsOptions = strictOptions({ cert: Pem, key: Pem }, { ca: Pem, requestCert: t.boolean });
-export type ServerTlsOptions = t.TypeOf<typeof ServerTlsOptions>;
-
-/** `connect({ tls })`: whom to trust (`ca`; default the system's CAs), and a certificate of our own if asked. */
-export const ClientTlsOptions = strictOptions(
-  {},
-  {
-    ca: Pem,
-    cert: Pem,
-    key: Pem,
-    /** The name the server's certificate must carry; default the host, when it is a name. */
-    servername: NonEmptyString,
-    /** Refuse a server whose certificate is not trusted. Default true. */
-    rejectUnauthorized: t.boolean,
-  },
+/** Key material as Node takes it: PEM text or bytes, or an array of them (a chain; keys as `{ pem, passphrase }` too). */
+const KeyMaterial = new t.Type<unknown, unknown, unknown>(
+  'key material',
+  (u): u is unknown => Pem.is(u) || (Array.isArray(u) && u.length > 0),
+  (u, c) =>
+    Pem.is(u) || (Array.isArray(u) && u.length > 0) ? t.success(u) : t.failure(u, c, 'expected PEM text as a string or Buffer, or an array of them'),
+  (u) => u,
 );
-export type ClientTlsOptions = t.TypeOf<typeof ClientTlsOptions>;
+
+const TlsVersion = oneOfStrings(['TLSv1.3', 'TLSv1.2', 'TLSv1.1', 'TLSv1'] as const);
+
+/** ALPN protocol names in order of preference: `['h2', 'http/1.1']` (or Node's wire-format bytes). */
+const AlpnProtocols = new t.Type<string[] | Uint8Array, unknown, unknown>(
+  'ALPN protocol names',
+  (u): u is string[] | Uint8Array => isAlpnList(u),
+  (u, c) => (isAlpnList(u) ? t.success(u) : t.failure(u, c, "expected an array of protocol names, such as ['h2', 'http/1.1']")),
+  (u) => u,
+);
+
+function isAlpnList(u: unknown): u is string[] | Uint8Array {
+  return u instanceof Uint8Array || (Array.isArray(u) && u.length > 0 && u.every((p) => (typeof p === 'string' && p.length > 0) || p instanceof Uint8Array));
+}
+
+// The names of Node's tls.createSecureContext() options (Node 20), which both ends take.
+const SECURE_CONTEXT = [
+  'ALPNCallback', 'allowPartialTrustChain', 'ca', 'cert', 'sigalgs', 'ciphers', 'clientCertEngine', 'crl', 'dhparam', 'ecdhCurve',
+  'honorCipherOrder', 'key', 'privateKeyEngine', 'privateKeyIdentifier', 'maxVersion', 'minVersion', 'passphrase', 'pfx',
+  'secureOptions', 'secureProtocol', 'sessionIdContext', 'ticketKeys', 'sessionTimeout',
+];
+// tls.createServer()'s own, and tls.connect()'s (with the socket.connect() ones it documents).
+const TLS_SERVER = ['ALPNProtocols', 'enableTrace', 'rejectUnauthorized', 'requestCert', 'SNICallback', 'secureContext', 'pskCallback', 'pskIdentityHint'];
+const TLS_CLIENT = [
+  'ALPNProtocols', 'enableTrace', 'rejectUnauthorized', 'requestCert', 'secureContext', 'pskCallback', 'checkServerIdentity', 'servername',
+  'session', 'minDHSize', 'highWaterMark', 'family', 'hints', 'localAddress', 'localPort', 'lookup', 'keepAlive', 'keepAliveInitialDelay',
+  'autoSelectFamily', 'autoSelectFamilyAttemptTimeout',
+];
+
+// What the TLS options of both ends check themselves: the values Node would take with a less readable error, or none.
+const commonTls = {
+  ca: KeyMaterial,
+  cert: KeyMaterial,
+  key: KeyMaterial,
+  /** PKCS#12 (`.pfx`, `.p12`) holding the key and certificate chain, instead of `key` and `cert`. */
+  pfx: KeyMaterial,
+  crl: KeyMaterial,
+  /** Decrypts `key` or `pfx`. */
+  passphrase: t.string,
+  minVersion: TlsVersion,
+  maxVersion: TlsVersion,
+  ALPNProtocols: AlpnProtocols,
+  rejectUnauthorized: t.boolean,
+  requestCert: t.boolean,
+  ciphers: NonEmptyString,
+  servername: NonEmptyString,
+};
+
+// Options of Node's that rxwire sets itself, with what to use instead.
+const OWNED_BY_SERVE = {
+  handshakeTimeout: 'use serve({ handshakeTimeoutMs })',
+  highWaterMark: 'use serve({ highWaterMark })',
+  allowHalfOpen: 'connections are half-open once their handshake is done',
+  pauseOnConnect: 'connections are read as their handler asks',
+  noDelay: 'Nagle is off on every connection',
+};
+const OWNED_BY_CONNECT = {
+  host: 'use connect({ host })',
+  port: 'use connect({ port })',
+  path: 'use connect({ path })',
+  timeout: 'use connect({ timeoutMs })',
+  socket: 'connect() makes the socket',
+  allowHalfOpen: 'connections are half-open',
+  noDelay: 'Nagle is off on every connection',
+};
+
+/**
+ * `serve({ tls })`: Node's `tls.createServer()` options (`cert` and `key`, or `pfx` and
+ * `passphrase`; `ca` and `requestCert` for mutual TLS; `minVersion`, `ALPNProtocols`, …), but for
+ * the socket options rxwire sets itself.
+ */
+export type ServerTlsOptions = Omit<tls.TlsOptions, keyof typeof OWNED_BY_SERVE | keyof ServerOpts>;
+
+const serverTlsNames = passThroughOptions(commonTls, [...SECURE_CONTEXT, ...TLS_SERVER], OWNED_BY_SERVE);
+
+export const ServerTlsOptions = new t.Type<ServerTlsOptions, unknown, unknown>(
+  'TLS server options',
+  (u): u is ServerTlsOptions => serverTlsNames.is(u),
+  (u, c) => {
+    const named = serverTlsNames.validate(u, c);
+    if (named._tag === 'Left') return named;
+    const opts = named.right;
+    // What makes the server's identity: without one, every handshake would fail, each alone.
+    if (opts.cert !== undefined && opts.key === undefined) return t.failure(undefined, t.appendContext(c, 'key', Pem, undefined), 'expected PEM text as a string or Buffer');
+    const identified = (opts.cert !== undefined && opts.key !== undefined) || ['pfx', 'SNICallback', 'secureContext', 'pskCallback'].some((k) => opts[k] !== undefined);
+    return identified ? t.success(opts as ServerTlsOptions) : t.failure(u, c, 'needs cert and key, or pfx, for the server\'s identity');
+  },
+  (opts) => opts,
+);
+
+/**
+ * `connect({ tls })`: Node's `tls.connect()` options: whom to trust (`ca`; default the system's
+ * CAs), a certificate of our own if asked (`cert` and `key`, or `pfx`), `servername` (default the
+ * host, when it is a name), `rejectUnauthorized` (default true), `minVersion`, `ALPNProtocols`, …
+ * but for where to connect and the socket options rxwire sets itself.
+ */
+export type ClientTlsOptions = Omit<tls.ConnectionOptions, keyof typeof OWNED_BY_CONNECT>;
+
+export const ClientTlsOptions = passThroughOptions(commonTls, [...SECURE_CONTEXT, ...TLS_CLIENT], OWNED_BY_CONNECT) as unknown as t.Type<
+  ClientTlsOptions,
+  unknown,
+  unknown
+>;
 
 /** An IP address (`127.0.0.1`, `::1`) or a subnet in CIDR form (`10.0.0.0/8`, `fd00::/8`). */
 export const AddressOrSubnet = new t.Type<string, string, unknown>(
@@ -136,19 +230,31 @@ export const serveOptionCodecs = {
 export const ServeOptions = strictOptions({}, serveOptionCodecs);
 export type ServeOptions = t.TypeOf<typeof ServeOptions>;
 
-export const ConnectOptions = strictOptions(
+/** `connect()`'s options, each key's codec: `dial()` takes them too. */
+export const connectOptionCodecs = {
+  host: NonEmptyString,
+  port: Port,
+  /** Unix domain socket path, instead of host and port. */
+  path: UnixSocketPath,
+  /** Give up on an attempt when the connection (and TLS handshake) is not made within this long. Default 10 s. */
+  timeoutMs: wholeNumber(1),
+  /** Connect over TLS; `{}` trusts the system's CAs. */
+  tls: ClientTlsOptions,
+  /** Try again after a failed attempt, up to `count` times, waiting `delayMs`, then twice as long each time. */
+  retry: strictOptions({ count: wholeNumber(0), delayMs: wholeNumber(0) }, {}),
+};
+
+export const ConnectOptions = strictOptions({}, connectOptionCodecs);
+export type ConnectOptions = t.TypeOf<typeof ConnectOptions>;
+
+export const DialOptions = strictOptions(
   {},
   {
-    host: NonEmptyString,
-    port: Port,
-    /** Unix domain socket path, instead of host and port. */
-    path: UnixSocketPath,
-    /** Give up on an attempt when the connection (and TLS handshake) is not made within this long. Default 10 s. */
-    timeoutMs: wholeNumber(1),
-    /** Connect over TLS; `{}` trusts the system's CAs. */
-    tls: ClientTlsOptions,
-    /** Try again after a failed attempt, up to `count` times, waiting `delayMs`, then twice as long each time. */
-    retry: strictOptions({ count: wholeNumber(0), delayMs: wholeNumber(0) }, {}),
+    ...connectOptionCodecs,
+    /** How long each `request` and each step of `for await` may wait for the server; 0 = for ever. Default 2 min. */
+    replyTimeoutMs: wholeNumber(0),
+    /** Reply bytes read and not yet taken by `for await` at which reading pauses. Default 64 KiB. */
+    highWaterMark: wholeNumber(1),
   },
 );
-export type ConnectOptions = t.TypeOf<typeof ConnectOptions>;
+export type DialOptions = t.TypeOf<typeof DialOptions>;

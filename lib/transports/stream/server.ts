@@ -10,11 +10,12 @@ import { idleTimeout } from '../../operators/idleTimeout';
 import { formatHost, nextConnectionId } from '../identity';
 import { Admission, descriptorCap } from './admission';
 import { BufferBudget } from '../transportConnection';
-import { EventSummary, failureLine, handlerOutput, Hosting, Log, logger, Server, untilListening } from '../hosting';
+import { checkHandler, EventSummary, failureError, failureLine, handlerOutput, Hosting, Log, logger, Server, untilListening } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
+import { tlsInfo } from './tlsInfo';
 
 // Addresses that take connections to any of the host's addresses.
 const WILDCARDS = new Set(['::', '0.0.0.0', '::ffff:0.0.0.0']);
@@ -46,6 +47,7 @@ export function serveOnSharedSocket(options: ServeOptions, handler: Handler, soc
 
 async function host(options: ServeOptions, handler: Handler, sharedSocket: object | undefined, lifetime?: AbortOptions): Promise<Server> {
   const opts = decodeOptions('serve', ServeOptions, options);
+  checkHandler('serve', handler);
   const signal = liveSignalOf('serve', lifetime);
   if (opts.path !== undefined && (opts.port !== undefined || opts.host !== undefined)) {
     throw new InvalidOption('serve: path cannot be combined with host or port');
@@ -89,14 +91,20 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   const accept = (socket: net.Socket, proxied: ProxiedAddresses | undefined) => {
     if (!admission.admit(socket, hosting.open.size, proxied ? proxied.remoteAddress : socket.remoteAddress)) return;
     socket.allowHalfOpen = true; // already so over TCP; over TLS from now on
-    const info: ConnectionInfo = { id: nextConnectionId(), transport, local: proxied?.local ?? local(socket), remote: proxied?.remote ?? remote(socket) };
+    const info: ConnectionInfo = {
+      id: nextConnectionId(),
+      transport,
+      local: proxied?.local ?? local(socket),
+      remote: proxied?.remote ?? remote(socket),
+      ...(socket instanceof tls.TLSSocket ? { tls: tlsInfo(socket) } : {}),
+    };
     const conn = new Connection(socket, info, limits);
     hosting.opened(conn);
     conn.onClose(() => hosting.closed(conn));
     // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
     // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
-      hosting.logAbout(failureLine(info.id, err));
+      hosting.logAbout(failureLine(info.id, err), failureError(err));
       if (err instanceof RxwireError) conn.end();
       else conn.destroy();
     };
@@ -183,15 +191,18 @@ function guardHandshakes(
   const handshaking = new Map<string, net.Socket>();
   // TCP peers whose handshake is done or whose failure is logged, until their TCP socket closes.
   const settled = new Set<string>();
-  server.on('tlsClientError', (err: Error & { reason?: string }, socket: tls.TLSSocket) => {
+  server.on('tlsClientError', (err: Error & { reason?: string }, socket: tls.TLSSocket & { _parent?: net.Socket }) => {
     // Read before destroy(), which forgets the address: a timed-out handshake still has one.
     const known = socket.remoteAddress !== undefined;
-    const peer = remote(socket);
+    // A client certificate the CA did not sign: Node destroys the socket without a word, and its
+    // close is reported as a hang-up. The TCP socket under it still has the peer's address.
+    const refused = socket.authorizationError;
+    const peer = remote(known || !socket._parent ? socket : socket._parent);
     socket.destroy();
     // Without its address, the TLS socket's failure is logged when the TCP socket under it closes.
-    if (overTcp && !known) return;
+    if (overTcp && !known && !refused) return;
     if (overTcp) settled.add(peer);
-    log(`tls handshake with ${peer} failed: ${err.reason ?? err.message.split('\n')[0]}`);
+    log(`tls handshake with ${peer} failed: ${refused ? `client certificate not trusted (${refused})` : (err.reason ?? err.message.split('\n')[0])}`);
   });
   if (!overTcp) return () => {};
   server.on('secureConnection', (socket: tls.TLSSocket) => {
@@ -204,7 +215,10 @@ function guardHandshakes(
     handshaking.set(peer, raw);
     raw.once('close', () => {
       if (handshaking.get(peer) === raw) handshaking.delete(peer);
-      if (!settled.delete(peer)) log(`tls handshake with ${peer} failed: the client hung up`);
+      // After the TLS socket's own close, which may report why the server ended it.
+      setImmediate(() => {
+        if (!settled.delete(peer)) log(`tls handshake with ${peer} failed: the client hung up`);
+      });
     });
   });
   return () => handshaking.forEach((raw) => raw.destroy());

@@ -21,7 +21,8 @@ describe('flags', () => {
   });
 
   it('refuses unknown flags, missing values, values given to switches, and stray arguments', () => {
-    expect(left(parseArgs(['--prot', '80'], serverFlags))).to.equal('unknown flag --prot (see --help)');
+    expect(left(parseArgs(['--prot', '80'], serverFlags))).to.equal('unknown flag --prot (did you mean --port? see --help)');
+    expect(left(parseArgs(['--max-connection', '5'], serverFlags))).to.equal('unknown flag --max-connection (did you mean --max-connections? see --help)');
     expect(left(parseArgs(['--port'], serverFlags))).to.equal('--port: expected N, got nothing');
     expect(left(parseArgs(['--port', '--host', 'x'], serverFlags))).to.equal('--port: expected N, got nothing');
     expect(left(parseArgs(['--help=yes'], serverFlags))).to.equal('--help: takes no value, got "yes"');
@@ -80,6 +81,20 @@ describe('flags', () => {
     expect(left(serveOptionsFromFlags({ 'tls-key': readFileSync(keyFile) }))).to.equal('--tls-key: needs --tls-cert too');
   });
 
+  it('reads --tls-ca as mutual TLS and --tls-min-version as minVersion, each needing --tls-cert', () => {
+    const { certFile, keyFile } = selfSignedCert();
+    const parsed = parseArgs(['--tls-cert', certFile, '--tls-key', keyFile, '--tls-ca', certFile, '--tls-min-version', 'TLSv1.3'], serverFlags);
+    if (E.isLeft(parsed)) return expect.fail(parsed.left);
+    const options = serveOptionsFromFlags(parsed.right.flags);
+    const cert = readFileSync(certFile);
+    expect(E.isRight(options) ? options.right : undefined).to.deep.include({
+      tls: { cert, key: readFileSync(keyFile), ca: cert, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' },
+    });
+    expect(left(parseArgs(['--tls-min-version', 'TLSv1.1'], serverFlags))).to.equal('--tls-min-version: expected "TLSv1.2" or "TLSv1.3", got "TLSv1.1"');
+    expect(left(serveOptionsFromFlags({ 'tls-ca': cert }))).to.equal('--tls-ca: needs --tls-cert and --tls-key too');
+    expect(left(serveOptionsFromFlags({ 'tls-min-version': 'TLSv1.3' }))).to.equal('--tls-min-version: needs --tls-cert and --tls-key too');
+  });
+
   it('turns client flags into connect() or connectDatagram() options', () => {
     const ca = readFileSync(selfSignedCert().certFile);
     expect(connectOptionsFromFlags({ port: 1, 'timeout-ms': 300 })).to.deep.equal(E.right({ host: undefined, port: 1, timeoutMs: 300 }));
@@ -114,5 +129,14 @@ describe('flags', () => {
     for (const name of Object.keys(serverFlags)) expect(text).to.include(`--${name}`);
     expect(text).to.include('-q, --quiet').and.include('examples:\n  upper --port 0').and.include('exit codes:\n  2  a bad flag');
     expect(text.split('\n')[0]).to.equal('usage: upper [flags]');
+  });
+
+  it('takes the port from PORT in the environment when --port is absent (12-factor); --port and --unix win', () => {
+    expect(serveOptionsFromFlags({}, { PORT: '8080' })).to.deep.include({ right: { host: undefined, port: 8080, idleMs: 300000, maxConnections: undefined, maxConnectionsPerAddress: undefined, graceMs: 5000, backlog: undefined } });
+    expect(serveOptionsFromFlags({ port: 9000 }, { PORT: '8080' })).to.deep.include({ right: { host: undefined, port: 9000, idleMs: 300000, maxConnections: undefined, maxConnectionsPerAddress: undefined, graceMs: 5000, backlog: undefined } });
+    expect(serveOptionsFromFlags({ unix: '/tmp/x.sock' }, { PORT: '8080' })).to.deep.include({ right: { path: '/tmp/x.sock', idleMs: 300000, maxConnections: undefined, maxConnectionsPerAddress: undefined, graceMs: 5000, backlog: undefined } });
+    expect(serveOptionsFromFlags({ udp: true }, { PORT: '8080' })).to.deep.include({ right: { udp: { host: undefined, port: 8080, idleMs: undefined, maxPeers: undefined, graceMs: 5000 } } });
+    expect(left(serveOptionsFromFlags({}, { PORT: 'http' }))).to.equal('PORT (environment): expected a whole number from 0 to 65535, got "http"');
+    expect(usage('x', serverFlags)).to.include('default: the PORT environment variable if set, else 50007');
   });
 });

@@ -86,8 +86,8 @@ describe('handler modules', () => {
     expect(leftOf(await loadHandler('nope'))).to.match(/^--handler: no built-in handler "nope" \(built in: .*echo.*upper.*\)$/);
   });
 
-  it('reports a module that fails to load in one line', async () => {
+  it('reports a module that fails to load in one line, at FILE:LINE:COL where it threw', async () => {
     write('throws.ts', "throw new Error('broken on purpose\\nsecond line');");
-    expect(leftOf(await loadHandler('throws.ts', dir))).to.equal('throws.ts: cannot load: broken on purpose');
+    expect(leftOf(await loadHandler('throws.ts', dir))).to.equal(`${path.join(dir, 'throws.ts')}:1:7: broken on purpose`);
   });
 });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { AssertionError } from 'node:assert';
 import { expectReplay } from 'rxwire/testing';
 import upper from '../../../handlers/upper';
-import { eventually, portOf, root, roundTrip, runProgram, startProgram } from '../../support/net';
+import { closedPort, eventually, listening, portOf, root, roundTrip, runProgram, startProgram } from '../../support/net';
 
 // The command from source, through ts-node; spec/package.spec.ts runs it installed, through npx.
 describe('the rxwire command', function () {
@@ -21,6 +21,17 @@ describe('the rxwire command', function () {
     );
     writeFileSync(path.join(dir, 'wrong.ts'), 'export default 42;');
     writeFileSync(path.join(dir, 'broken.ts'), 'export default (;\n');
+    // Types before the throw on its line, so that a column of the compiled code would differ from the source's.
+    writeFileSync(
+      path.join(dir, 'faulty.ts'),
+      `import { map } from 'rxjs';
+       interface Reading { text: string }
+       export default map((chunk: Buffer): Buffer => {
+         const reading: Reading = { text: chunk.toString() }; if ((reading.text as string).startsWith('boom')) throw new Error('kaboom');
+         return chunk;
+       });`,
+    );
+    writeFileSync(path.join(dir, 'throwsAtLoad.ts'), 'type Settings = { port: number };\nconst config: any = undefined;\nexport const settings: Settings = config.settings;\nexport default settings;\n');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -86,6 +97,54 @@ describe('the rxwire command', function () {
     expect(await program.exit).to.equal(2);
     expect(program.stderr).to.have.length(1);
     expect(program.stderr[0]).to.match(new RegExp(`^rxwire: ${path.join(dir, 'broken.ts')}:1:\\d+: \\S`));
+  });
+
+  it('names FILE:LINE:COL of a module that throws while it loads: one line, exit 2', async () => {
+    const program = runProgram('lib/cli/rxwire.ts', ['--handler', path.join(dir, 'throwsAtLoad.ts'), '--port', '0']);
+    expect(await program.exit).to.equal(2);
+    expect(program.stderr).to.deep.equal([`rxwire: ${path.join(dir, 'throwsAtLoad.ts')}:3:42: Cannot read properties of undefined (reading 'settings')`]);
+  });
+
+  it("-v prints a handler error's stack at the .ts module's own line and column; without -v, the line only", async () => {
+    const verbose = await startProgram('lib/cli/rxwire.ts', ['-v', '--handler', path.join(dir, 'faulty.ts'), '--port', '0', '--host', '127.0.0.1']);
+    const plain = await startProgram('lib/cli/rxwire.ts', ['--handler', path.join(dir, 'faulty.ts'), '--port', '0', '--host', '127.0.0.1']);
+    try {
+      for (const server of [verbose, plain]) await roundTrip({ port: portOf(server.address) }, Buffer.from('boom\n'));
+      for (const server of [verbose, plain]) await eventually(() => server.stderr.some((l) => / #1 closed /.test(l)), 5000, 'the close line');
+      const at = verbose.stderr.findIndex((l) => / #1 handler error: kaboom$/.test(l));
+      expect(verbose.stderr[at + 1]).to.equal(`    at ${path.join(dir, 'faulty.ts')}:4:118`);
+      expect(plain.stderr.filter((l) => / at /.test(l))).to.deep.equal([]);
+      expect(plain.stderr.some((l) => / #1 handler error: kaboom$/.test(l))).to.equal(true);
+    } finally {
+      verbose.child.kill('SIGKILL');
+      plain.child.kill('SIGKILL');
+    }
+  });
+
+  it('listens on PORT from the environment when --port is absent; --port wins; a bad PORT exits 2', async () => {
+    const free = await closedPort();
+    const withPort = async (port: string, args: string[]) => {
+      const before = process.env['PORT'];
+      process.env['PORT'] = port; // the child takes its environment when it is spawned
+      try {
+        return runProgram('lib/cli/rxwire.ts', [...args, '--host', '127.0.0.1']);
+      } finally {
+        if (before === undefined) delete process.env['PORT'];
+        else process.env['PORT'] = before;
+      }
+    };
+    const byEnv = await listening(await withPort(String(free), []));
+    const byFlag = await listening(await withPort(String(free), ['--port', '0']));
+    try {
+      expect(byEnv.address).to.equal(`127.0.0.1:${free}`);
+      expect(portOf(byFlag.address)).to.not.equal(free);
+      const bad = await withPort('http', []);
+      expect(await bad.exit).to.equal(2);
+      expect(bad.stderr).to.deep.equal(['rxwire: PORT (environment): expected a whole number from 0 to 65535, got "http"']);
+    } finally {
+      byEnv.child.kill('SIGKILL');
+      byFlag.child.kill('SIGKILL');
+    }
   });
 
   it('refuses --workers for the redis handler, whose keys live in one process: one line, exit 2', async () => {

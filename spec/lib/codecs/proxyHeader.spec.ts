@@ -138,4 +138,19 @@ describe('proxyHeader', () => {
     expect(() => encodeProxyHeader({ version: 2, command: 'PROXY', family: 'tcp4', source: { address: '::1', port: 1 }, destination: { address: '::1', port: 1 } })).to.throw(TypeError);
     expect(() => encodeProxyHeader({ version: 2, command: 'PROXY', family: 'tcp4' })).to.throw(TypeError);
   });
+
+  it('refuses to write a header with a family, version, command or port no header has, naming it', () => {
+    const endpoints = { source: { address: '::1', port: 1 }, destination: { address: '::1', port: 2 } };
+    expect(() => encodeProxyHeader({ version: 2, command: 'PROXY', family: 'TCP6' as 'tcp6', ...endpoints })).to.throw(
+      TypeError,
+      'encodeProxyHeader: family: expected unknown, tcp4, udp4, tcp6, udp6, unix, unix-dgram, got "TCP6" (did you mean "tcp6"?)',
+    );
+    expect(() => encodeProxyHeader({ version: 3 as 2, command: 'PROXY', family: 'tcp6', ...endpoints })).to.throw(TypeError, 'encodeProxyHeader: version: expected 1 or 2, got 3');
+    expect(() => encodeProxyHeader({ version: 2, command: 'proxy' as 'PROXY', family: 'tcp6', ...endpoints })).to.throw(TypeError, 'encodeProxyHeader: command: expected "PROXY" or "LOCAL", got "proxy"');
+    expect(() => encodeProxyHeader({ version: 2, command: 'PROXY', family: 'tcp6', ...endpoints, source: { address: '::1', port: 70000 } })).to.throw(
+      TypeError,
+      'encodeProxyHeader: source.port: expected a whole number from 0 to 65535, got 70000',
+    );
+    expect(() => encodeProxyHeader({ version: 2, command: 'PROXY', family: 'tcp6', ...endpoints, destination: { address: '10.0.0.1', port: 80 } })).to.throw(TypeError, 'not an IPv6 address: 10.0.0.1');
+  });
 });

@@ -13,6 +13,13 @@ describe('encodeLines', () => {
     expect(collect(of('a').pipe(encodeLines({ delimiter: Buffer.from([0]) }))).values).to.deep.equal([Buffer.from('a\0')]);
   });
 
+  it('fails naming itself and what it got when a line is neither a string nor a Buffer', () => {
+    const outcome = collect(of('fine', 42 as unknown as string).pipe(encodeLines()));
+    expect(outcome.values).to.deep.equal([Buffer.from('fine\n')]);
+    expect((outcome.error as Error).message).to.equal('encodeLines: expected a Buffer or a string, got number 42');
+    expect((collect(of({ n: 1 } as unknown as string).pipe(encodeLines())).error as Error).message).to.equal('encodeLines: expected a Buffer or a string, got Object {"n":1}');
+  });
+
   it('refuses an empty delimiter when it is made', () => {
     expect(() => encodeLines({ delimiter: Buffer.alloc(0) })).to.throw(InvalidOption, /^encodeLines: delimiter: /);
   });

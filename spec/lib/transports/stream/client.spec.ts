@@ -97,7 +97,7 @@ describe('connect', () => {
       InvalidOption,
       'connect: retry.delayMs: expected a whole number ≥ 0, got nothing',
     );
-    expect(() => connect({ tls: { ca: 42 as unknown as string } })).to.throw(InvalidOption, 'connect: tls.ca: expected PEM text as a string or Buffer, got 42');
+    expect(() => connect({ tls: { ca: 42 as unknown as string } })).to.throw(InvalidOption, 'connect: tls.ca: expected PEM text as a string or Buffer, or an array of them, got 42');
   });
 
   describe('with retry', () => {

@@ -122,6 +122,38 @@ describe('serve', () => {
     }
   });
 
+  it("gives the log the Error that ended a connection with its line, and a one-argument log only the line", async () => {
+    const lines: [string, Error | undefined][] = [];
+    const failing: Handler = (input) => input.pipe(map(() => { throw new RangeError('kaboom'); }));
+    const server = await serve({ host: '127.0.0.1', port: 0, log: (line, error) => lines.push([line, error]) }, failing);
+    const oneArgument: unknown[][] = [];
+    const plain = await serve({ host: '127.0.0.1', port: 0, log: (...args: unknown[]) => oneArgument.push(args) }, upper);
+    try {
+      await roundTrip({ port: server.port }, Buffer.from('x')).catch(() => Buffer.alloc(0));
+      await eventually(() => lines.some(([line]) => / closed /.test(line)), 5000, 'the close line');
+      const failure = lines.find(([line]) => /handler error: kaboom$/.test(line));
+      expect(failure?.[1]).to.be.instanceOf(RangeError).and.have.property('stack').that.includes('kaboom');
+      expect(lines.filter(([line]) => !/handler error/.test(line)).every(([, error]) => error === undefined)).to.equal(true);
+      await roundTrip({ port: plain.port }, Buffer.from('y'));
+      await eventually(() => oneArgument.length >= 2, 5000, 'the open and close lines');
+      expect(oneArgument.every((args) => args.length === 1)).to.equal(true);
+    } finally {
+      await Promise.all([server.close(), plain.close()]);
+    }
+  });
+
+  it("refuses a module object for a handler at once, in one line naming its default export", async () => {
+    const module = { default: upper } as unknown as Handler;
+    await serve({ port: 0, log: false }, module).then(
+      () => expect.fail('served a module object'),
+      (err: Error) => expect(err.message).to.equal("serve: handler: expected a handler function, got a module object: pass its default export (require('…').default)"),
+    );
+    await serve({ port: 0, log: false }, 42 as unknown as Handler).then(
+      () => expect.fail('served a number'),
+      (err: Error) => expect(err.message).to.equal('serve: handler: expected a handler function, got number'),
+    );
+  });
+
   it('ends only its connection when a handler returns something other than an Observable', async () => {
     const server = await startServer((() => 'not an observable') as unknown as Handler);
     try {
