@@ -20,6 +20,7 @@ export {
   RawSocketUnavailable,
   RxwireError,
   SendBacklogFull,
+  SessionShed,
   Undeliverable,
   WorkerFailed,
 } from './core/errors';

@@ -120,6 +120,11 @@ export const serverFlags = {
   ),
   'max-connections': option(wholeNumberFromString(1), 'N', 'close connections past N at once, before any reply; per worker with --workers (UDP: drop datagrams from peers past N)'),
   'max-connections-per-address': option(wholeNumberFromString(1), 'N', 'close connections from one address past N at once; per worker with --workers'),
+  'max-buffered-bytes': option(
+    wholeNumberFromString(1),
+    'N',
+    `bytes all connections together may hold in decoders and pending output (--rdm: in inboxes and unacknowledged messages); past it a connection is ended (default ${DEFAULTS.maxBufferedBytes})`,
+  ),
   'grace-ms': option(wholeNumberFromString(0), 'N', `on SIGINT/SIGTERM, let open connections finish for N ms (default ${DEFAULTS.graceMs})`),
   backlog: option(wholeNumberFromString(1), 'N', 'connections the OS may queue before they are accepted'),
   workers: option(
@@ -157,6 +162,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
       [flags['max-connections-per-address'], '--max-connections-per-address'],
       [flags['proxy-protocol'], '--proxy-protocol'],
       [flags.workers, '--workers'],
+      [flags.udp ? flags['max-buffered-bytes'] : undefined, '--max-buffered-bytes'],
     ];
     const other = conflicting.find(([value]) => value !== undefined && value !== false)?.[1];
     if (other) return E.left(`${name}: cannot be combined with ${other}`);
@@ -168,7 +174,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
       maxPeers: flags['max-connections'],
       graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
     };
-    return E.right(flags.udp ? { udp: datagram } : { rdm: datagram });
+    return E.right(flags.udp ? { udp: datagram } : { rdm: { ...datagram, ...maxBufferedBytes(flags) } });
   }
   return E.right({
     ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port ?? DEFAULTS.port }),
@@ -178,9 +184,15 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>): E.
     maxConnectionsPerAddress: flags['max-connections-per-address'],
     graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
     backlog: flags.backlog,
+    ...maxBufferedBytes(flags),
     ...(flags['proxy-protocol'] ? { proxyProtocol: true as const } : {}),
     ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
   });
+}
+
+/** `maxBufferedBytes` when --max-buffered-bytes is given: left out otherwise, so the server's default holds. */
+function maxBufferedBytes(flags: FlagValues<typeof serverFlags>): { maxBufferedBytes?: number } {
+  return flags['max-buffered-bytes'] !== undefined ? { maxBufferedBytes: flags['max-buffered-bytes'] } : {};
 }
 
 /** The client's flags, for `examples/client.ts`. */

@@ -1,12 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { Observable } from 'rxjs';
-import { decodeRdmPacket, encodeRdmAck, encodeRdmData, MAX_ACK_IDS } from '../../codecs/rdmPacket';
+import { decodeRdmPacket, encodeRdmAck, encodeRdmData, encodeRdmProbe, MAX_ACK_IDS, RdmPacket, setRdmFloor } from '../../codecs/rdmPacket';
 import { DEFAULTS } from '../../core/defaults';
-import { MessageTooLarge, SendBacklogFull, Undeliverable } from '../../core/errors';
+import { MessageTooLarge, SendBacklogFull, SessionShed, Undeliverable } from '../../core/errors';
 import { subscribeWithFlow } from '../../core/flow';
 import { ConnectionInfo } from '../../core/handler';
-import { TransportConnection } from '../connection';
-import { ReceivedIds } from './receivedIds';
+import { BufferBudget, TransportConnection } from '../connection';
+import { AmplificationLimit } from './amplificationLimit';
+import { PeerSessions } from './peerSessions';
+import { isBefore, ReceivedIds } from './receivedIds';
 
 export interface Reliability {
   /** Messages sent and not yet acknowledged, at most. */
@@ -16,8 +18,25 @@ export interface Reliability {
   readonly retransmitMs: number;
   readonly maxRetransmitMs: number;
   readonly maxRetries: number;
+  /** Bytes retransmitted since the peer last acknowledged a message, at most. */
+  readonly maxRetransmitBytes: number;
   /** The longest message: one datagram less the header. */
   readonly maxMessage: number;
+}
+
+/** What differs between a server's side of a session and a client's. */
+export interface Side {
+  /**
+   * A server's handler answers what it reads, so a full window holds its reads. A client's
+   * output is its own, and holding its reads too could leave both sides waiting on each other.
+   */
+  readonly holdReadsWhenFull: boolean;
+  /** A client chose its server's address; a server must see a peer's address proved before it sends it more than 3× what it received. */
+  readonly addressValidated: boolean;
+  /** The server-wide budget the inbox and the unacknowledged output count against. */
+  readonly budget?: BufferBudget;
+  /** The id of the first message: 0 unless a test starts near the wrap. */
+  readonly firstId?: number;
 }
 
 /** Ids tracked past the oldest missing one: a sender further ahead than this is made to retransmit. */
@@ -28,6 +47,8 @@ interface InFlight {
   readonly length: number;
   retries: number;
   timer: NodeJS.Timeout;
+  /** Its last send was held back by the amplification limit. */
+  withheld: boolean;
 }
 
 /**
@@ -37,25 +58,31 @@ interface InFlight {
  * On a server, a full window holds the handler's reads (the Flow contract), so a peer that stops
  * acknowledging stops the handler rather than grow a queue.
  *
- * Messages that arrive while reads are held wait in an inbox of `window` messages, acknowledged;
- * past that they are not acknowledged, and the peer retransmits them later.
+ * A message is acknowledged once it is delivered (emitted on the input). Messages that arrive
+ * while reads are held wait in an inbox of `window` messages, unacknowledged; past that they are
+ * refused, and the peer retransmits them later. The README's "Reliable datagrams" states the rules.
  */
 export class ReliableDatagramConnection extends TransportConnection {
   readonly outputHighWaterMark = DEFAULTS.highWaterMark;
   /** This side's session id, in every datagram it sends. */
   readonly session = randomInt(0x1_0000_0000);
-  readonly counts = { messagesRead: 0, bytesRead: 0, messagesWritten: 0, bytesWritten: 0, retransmissions: 0, duplicates: 0, malformed: 0, refused: 0 };
-  private nextId = 0;
+  readonly counts = { messagesRead: 0, bytesRead: 0, messagesWritten: 0, bytesWritten: 0, retransmissions: 0, duplicates: 0, malformed: 0, refused: 0, stale: 0, withheld: 0 };
+  private nextId: number;
   private readonly inFlight = new Map<number, InFlight>();
   private readonly waiting: Buffer[] = [];
-  private readonly inbox: Buffer[] = [];
+  /** Messages taken and not yet delivered, by id, in arrival order; all of the peer's current session. */
+  private readonly inbox = new Map<number, Buffer>();
+  private inboxBytes = 0;
   private readonly received = new ReceivedIds(RECEIVE_SPAN);
-  private peerSession: number | undefined;
+  private readonly peer = new PeerSessions();
+  private readonly limit: AmplificationLimit;
   private acks: number[] = [];
   private ackTimer: NodeJS.Immediate | undefined;
   private sender: { fail(err: Error): void; settle(): void } | undefined;
   private linkEnded = false;
   private pendingBytes = 0;
+  private retransmittedBytes = 0;
+  private lastProbe = -Infinity;
   private readonly windowHolder = {};
 
   constructor(
@@ -63,13 +90,11 @@ export class ReliableDatagramConnection extends TransportConnection {
     private readonly reliability: Reliability,
     /** Sends one datagram to the peer. */
     private readonly transmit: (datagram: Buffer) => void,
-    /**
-     * A server's handler answers what it reads, so a full window holds its reads. A client's
-     * output is its own, and holding its reads too could leave both sides waiting on each other.
-     */
-    private readonly holdReadsWhenFull: boolean,
+    private readonly side: Side,
   ) {
-    super(info);
+    super(info, side.budget);
+    this.nextId = (side.firstId ?? 0) >>> 0;
+    this.limit = new AmplificationLimit(side.addressValidated);
   }
 
   get bytesRead(): number {
@@ -91,8 +116,14 @@ export class ReliableDatagramConnection extends TransportConnection {
   }
 
   protected startReading(): void {
-    while (this.inbox.length > 0 && this.reader && !this.holdingReads) this.emitRead(this.inbox.shift()!);
-    if (this.linkEnded && this.inbox.length === 0) this.endInput();
+    for (const [id, payload] of this.inbox) {
+      if (!this.reader || this.holdingReads) break;
+      this.inbox.delete(id);
+      this.inboxBytes -= payload.length;
+      this.deliver(id, payload);
+    }
+    this.holdBytes(0);
+    if (this.linkEnded && this.inbox.size === 0) this.endInput();
   }
 
   // Messages keep arriving while reads are held: they wait in the inbox.
@@ -100,37 +131,73 @@ export class ReliableDatagramConnection extends TransportConnection {
 
   /** For the transport: one datagram from the peer. A datagram that is not the protocol is dropped and counted. */
   receive(datagram: Buffer): void {
+    this.limit.received(datagram.length);
     const packet = decodeRdmPacket(datagram);
     if (!packet) {
       this.counts.malformed++;
-      return;
-    }
-    if (packet.kind === 'ack') {
+    } else if (packet.kind === 'data') {
+      this.receiveData(packet);
+    } else if (packet.kind === 'probe') {
+      this.sendGated(encodeRdmAck(this.session, packet.session, []));
+    } else if (packet.ackedSession !== this.session) {
+      // For messages of another session of ours: not these.
+      this.counts.stale++;
+    } else {
+      if (this.limit.validate()) for (const [id, message] of this.inFlight) if (message.withheld) this.sendData(id, message);
       for (const id of packet.ids) this.acknowledged(id);
-      return;
     }
-    if (this.peerSession !== packet.session) {
-      // A new session of the peer (it restarted on the same port): its ids start again.
-      if (this.peerSession !== undefined) this.received.reset();
-      this.peerSession = packet.session;
+  }
+
+  private receiveData(packet: Extract<RdmPacket, { kind: 'data' }>): void {
+    const which = this.peer.classify(packet.session);
+    if (which === 'retired') return void this.counts.stale++;
+    if (which === 'new') {
+      // The peer restarted: what waits of its old session is dropped unacknowledged, as its sender is gone.
+      this.flushAcks();
+      this.peer.adopt(packet.session);
+      this.received.startAt(packet.floor);
+      this.dropInbox(() => true);
+    } else {
+      this.received.advance(packet.floor);
+      // Acknowledged to the sender, so delivered: before this side last forgot the peer.
+      this.dropInbox((id) => isBefore(id, packet.floor));
     }
-    const seen = this.received.check(packet.id);
+    const { id, payload } = packet;
+    const seen = this.received.check(id);
     if (seen === 'duplicate') {
-      // Its acknowledgement was lost: acknowledge it again, deliver it not again.
       this.counts.duplicates++;
-      return this.acknowledge(packet.id);
-    }
-    const deliverNow = this.reader !== undefined && !this.holdingReads && this.inbox.length === 0;
-    if (seen === 'beyond' || (!deliverNow && this.inbox.length >= this.reliability.window) || this.inputEnded) {
-      this.counts.refused++;
+      // Delivered, its acknowledgement lost: acknowledge it again. Still waiting: not yet.
+      if (!this.inbox.has(id)) this.acknowledge(id);
       return;
     }
-    this.received.add(packet.id);
-    this.acknowledge(packet.id);
+    const deliverNow = this.reader !== undefined && !this.holdingReads && this.inbox.size === 0;
+    const refused = seen === 'beyond' || this.inputEnded || (!deliverNow && (this.inbox.size >= this.reliability.window || !this.holdBytes(payload.length)));
+    if (refused) return void this.counts.refused++;
+    this.received.add(id);
     this.counts.messagesRead++;
-    this.counts.bytesRead += packet.payload.length;
-    if (deliverNow) this.emitRead(packet.payload);
-    else this.inbox.push(packet.payload);
+    this.counts.bytesRead += payload.length;
+    if (deliverNow) return this.deliver(id, payload);
+    this.inbox.set(id, payload);
+    this.inboxBytes += payload.length;
+  }
+
+  private deliver(id: number, payload: Buffer): void {
+    this.acknowledge(id);
+    this.emitRead(payload);
+  }
+
+  private dropInbox(which: (id: number) => boolean): void {
+    for (const [id, payload] of this.inbox) {
+      if (!which(id)) continue;
+      this.inbox.delete(id);
+      this.inboxBytes -= payload.length;
+    }
+    this.holdBytes(0);
+  }
+
+  /** Counts the inbox, the unacknowledged and waiting output and `more` against the budget; false (nothing counted) past it. */
+  private holdBytes(more: number): boolean {
+    return this.reserveOutput(this.inboxBytes + this.pendingBytes + more);
   }
 
   /**
@@ -144,8 +211,9 @@ export class ReliableDatagramConnection extends TransportConnection {
     this.inFlight.clear();
     this.waiting.length = 0;
     this.pendingBytes = 0;
+    this.holdBytes(0);
     this.releaseReads(this.windowHolder);
-    if (this.inbox.length === 0) this.endInput();
+    if (this.inbox.size === 0) this.endInput();
     this.sender?.settle();
   }
 
@@ -155,7 +223,8 @@ export class ReliableDatagramConnection extends TransportConnection {
     for (const message of this.inFlight.values()) clearTimeout(message.timer);
     this.inFlight.clear();
     this.waiting.length = 0;
-    this.inbox.length = 0;
+    // Never acknowledged: their sender learns they were not delivered.
+    this.inbox.clear();
     this.endInput();
     this.closed();
   }
@@ -163,7 +232,8 @@ export class ReliableDatagramConnection extends TransportConnection {
   /**
    * Sends every Buffer of `output` as one message. Completes once the output has completed and
    * every message is acknowledged; errors with `MessageTooLarge` for a Buffer longer than one
-   * datagram carries, and with `Undeliverable` for a message never acknowledged.
+   * datagram carries, with `Undeliverable` for a message never acknowledged, and with
+   * `SessionShed` for one that would take the server past its budget.
    */
   send(output: Observable<Buffer>): Observable<never> {
     return new Observable<never>((subscriber) => {
@@ -178,6 +248,7 @@ export class ReliableDatagramConnection extends TransportConnection {
           if (subscriber.closed) return;
           if (message.length > this.reliability.maxMessage) return subscriber.error(new MessageTooLarge(message.length, this.reliability.maxMessage));
           if (this.waiting.length >= this.reliability.maxQueued) return subscriber.error(new SendBacklogFull(this.reliability.maxQueued));
+          if (!this.holdBytes(message.length)) return subscriber.error(new SessionShed(this.inboxBytes + this.pendingBytes + message.length, this.side.budget!.limit));
           this.pendingBytes += message.length;
           this.waiting.push(message);
           this.notify('queued');
@@ -200,18 +271,20 @@ export class ReliableDatagramConnection extends TransportConnection {
   private fillWindow(): void {
     while (this.waiting.length > 0 && this.inFlight.size < this.reliability.window) {
       const message = this.waiting.shift()!;
+      const floor = this.floor();
+      const id = this.takeId();
       if (this.linkEnded) {
         // Nothing can acknowledge it any more: it goes once.
         this.pendingBytes -= message.length;
-        this.sent(message.length, encodeRdmData(this.session, this.takeId(), message));
+        this.holdBytes(0);
+        if (this.sendGated(encodeRdmData(this.session, id, floor, message))) this.sent(message.length);
         continue;
       }
-      const id = this.takeId();
-      const datagram = encodeRdmData(this.session, id, message);
-      this.inFlight.set(id, { datagram, length: message.length, retries: 0, timer: setTimeout(() => this.retransmit(id), this.backoff(0)) });
-      this.sent(message.length, datagram);
+      const entry: InFlight = { datagram: encodeRdmData(this.session, id, floor, message), length: message.length, retries: 0, withheld: false, timer: setTimeout(() => this.retransmit(id), this.backoff(0)) };
+      this.inFlight.set(id, entry);
+      if (this.sendData(id, entry)) this.sent(message.length);
     }
-    if (this.holdReadsWhenFull && this.inFlight.size + this.waiting.length >= this.reliability.window && !this.linkEnded) this.holdReads(this.windowHolder);
+    if (this.side.holdReadsWhenFull && this.inFlight.size + this.waiting.length >= this.reliability.window && !this.linkEnded) this.holdReads(this.windowHolder);
     else this.releaseReads(this.windowHolder);
   }
 
@@ -221,11 +294,35 @@ export class ReliableDatagramConnection extends TransportConnection {
     return id;
   }
 
-  private sent(length: number, datagram: Buffer): void {
+  /** Every id of this session before it has been acknowledged: the oldest in flight (the map keeps ids in sending order), or the next. */
+  private floor(): number {
+    for (const id of this.inFlight.keys()) return id;
+    return this.nextId;
+  }
+
+  private sent(length: number): void {
     this.counts.messagesWritten++;
     this.counts.bytesWritten += length;
-    this.transmit(datagram);
     this.notify('flushed');
+  }
+
+  /** Sends a message in flight with the floor of now, unless the amplification limit holds it back. */
+  private sendData(id: number, message: InFlight): boolean {
+    if (id !== this.floor()) setRdmFloor(message.datagram, this.floor());
+    message.withheld = !this.sendGated(message.datagram);
+    if (message.withheld) {
+      this.counts.withheld++;
+      // Ask the peer to name our session back, which validates its address; once per retransmission wait at most.
+      if (Date.now() - this.lastProbe >= this.reliability.retransmitMs && this.sendGated(encodeRdmProbe(this.session))) this.lastProbe = Date.now();
+    }
+    return !message.withheld;
+  }
+
+  private sendGated(datagram: Buffer): boolean {
+    if (!this.limit.allows(datagram.length)) return false;
+    this.limit.sent(datagram.length);
+    this.transmit(datagram);
+    return true;
   }
 
   /** The wait before the next send of a message sent `retries` times before: doubling, capped, with up to 25% jitter. */
@@ -238,9 +335,14 @@ export class ReliableDatagramConnection extends TransportConnection {
     const message = this.inFlight.get(id);
     if (!message) return;
     if (message.retries >= this.reliability.maxRetries) return this.sender?.fail(new Undeliverable(id, this.info.remote, message.retries));
+    if (this.retransmittedBytes + message.datagram.length > this.reliability.maxRetransmitBytes) {
+      return this.sender?.fail(new Undeliverable(id, this.info.remote, message.retries, this.retransmittedBytes));
+    }
     message.retries++;
-    this.counts.retransmissions++;
-    this.transmit(message.datagram);
+    if (this.sendData(id, message)) {
+      this.counts.retransmissions++;
+      this.retransmittedBytes += message.datagram.length;
+    }
     message.timer = setTimeout(() => this.retransmit(id), this.backoff(message.retries));
   }
 
@@ -250,11 +352,13 @@ export class ReliableDatagramConnection extends TransportConnection {
     clearTimeout(message.timer);
     this.inFlight.delete(id);
     this.pendingBytes -= message.length;
+    this.retransmittedBytes = 0;
+    this.holdBytes(0);
     this.fillWindow();
     this.sender?.settle();
   }
 
-  /** Batches acknowledgements: those of one turn of the event loop go in one datagram. */
+  /** Batches acknowledgements of the peer's current session: those of one turn of the event loop go in one datagram. */
   private acknowledge(id: number): void {
     this.acks.push(id);
     if (this.acks.length >= MAX_ACK_IDS) this.flushAcks();
@@ -267,6 +371,9 @@ export class ReliableDatagramConnection extends TransportConnection {
     if (this.acks.length === 0) return;
     const ids = this.acks;
     this.acks = [];
-    this.transmit(encodeRdmAck(this.session, ids));
+    // Smaller than the DATA it answers, so it always goes, and counts towards the amplification limit.
+    const ack = encodeRdmAck(this.session, this.peer.session!, ids);
+    this.limit.sent(ack.length);
+    this.transmit(ack);
   }
 }
