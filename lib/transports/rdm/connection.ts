@@ -1,46 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { Observable } from 'rxjs';
-import { decodeRdmPacket, encodeRdmAck, encodeRdmData, encodeRdmProbe, MAX_ACK_IDS, RdmPacket, setRdmFloor } from '../../codecs/rdmPacket';
+import { decodeRdmPacket, encodeRdmAck, encodeRdmData, MAX_ACK_IDS, RdmPacket, setRdmFloor } from '../../codecs/rdmPacket';
 import { DEFAULTS } from '../../core/defaults';
 import { MessageTooLarge, SendBacklogFull, SessionShed, Undeliverable } from '../../core/errors';
 import { subscribeWithFlow } from '../../core/flow';
 import { ConnectionInfo } from '../../core/handler';
-import { BufferBudget, TransportConnection } from '../connection';
-import { AmplificationLimit } from './amplificationLimit';
-import { PeerSessions } from './peerSessions';
-import { isBefore, ReceivedIds } from './receivedIds';
-
-export interface Reliability {
-  /** Messages sent and not yet acknowledged, at most. */
-  readonly window: number;
-  /** Messages waiting for the window, at most. */
-  readonly maxQueued: number;
-  readonly retransmitMs: number;
-  readonly maxRetransmitMs: number;
-  readonly maxRetries: number;
-  /** Bytes retransmitted since the peer last acknowledged a message, at most. */
-  readonly maxRetransmitBytes: number;
-  /** The longest message: one datagram less the header. */
-  readonly maxMessage: number;
-}
-
-/** What differs between a server's side of a session and a client's. */
-export interface Side {
-  /**
-   * A server's handler answers what it reads, so a full window holds its reads. A client's
-   * output is its own, and holding its reads too could leave both sides waiting on each other.
-   */
-  readonly holdReadsWhenFull: boolean;
-  /** A client chose its server's address; a server must see a peer's address proved before it sends it more than 3× what it received. */
-  readonly addressValidated: boolean;
-  /** The server-wide budget the inbox and the unacknowledged output count against. */
-  readonly budget?: BufferBudget;
-  /** The id of the first message: 0 unless a test starts near the wrap. */
-  readonly firstId?: number;
-}
-
-/** Ids tracked past the oldest missing one: a sender further ahead than this is made to retransmit. */
-const RECEIVE_SPAN = 8192;
+import { TransportConnection } from '../connection';
+import { Arrivals } from './arrivals';
+import { GatedLink } from './gatedLink';
+import { Reliability, Side } from './options';
 
 interface InFlight {
   readonly datagram: Buffer;
@@ -54,13 +22,9 @@ interface InFlight {
 /**
  * One peer of a reliable-datagram session as a connection: the input is each message the peer
  * sent, once, in the order they arrived; `send` sends each Buffer as one message, retransmitted
- * until acknowledged. At most `window` messages are unacknowledged, the rest wait (`maxQueued`).
- * On a server, a full window holds the handler's reads (the Flow contract), so a peer that stops
- * acknowledging stops the handler rather than grow a queue.
- *
- * A message is acknowledged once it is delivered (emitted on the input). Messages that arrive
- * while reads are held wait in an inbox of `window` messages, unacknowledged; past that they are
- * refused, and the peer retransmits them later. The README's "Reliable datagrams" states the rules.
+ * until acknowledged. At most `window` messages are unacknowledged, the rest wait (`maxQueued`);
+ * on a server, a full window holds the handler's reads, so a peer that stops acknowledging stops
+ * the handler rather than grow a queue. The README's "Reliable datagrams" states the rules.
  */
 export class ReliableDatagramConnection extends TransportConnection {
   readonly outputHighWaterMark = DEFAULTS.highWaterMark;
@@ -70,31 +34,26 @@ export class ReliableDatagramConnection extends TransportConnection {
   private nextId: number;
   private readonly inFlight = new Map<number, InFlight>();
   private readonly waiting: Buffer[] = [];
-  /** Messages taken and not yet delivered, by id, in arrival order; all of the peer's current session. */
-  private readonly inbox = new Map<number, Buffer>();
-  private inboxBytes = 0;
-  private readonly received = new ReceivedIds(RECEIVE_SPAN);
-  private readonly peer = new PeerSessions();
-  private readonly limit: AmplificationLimit;
+  private readonly arrivals = new Arrivals();
+  private readonly link: GatedLink;
   private acks: number[] = [];
   private ackTimer: NodeJS.Immediate | undefined;
   private sender: { fail(err: Error): void; settle(): void } | undefined;
   private linkEnded = false;
   private pendingBytes = 0;
   private retransmittedBytes = 0;
-  private lastProbe = -Infinity;
   private readonly windowHolder = {};
 
   constructor(
     info: ConnectionInfo,
     private readonly reliability: Reliability,
     /** Sends one datagram to the peer. */
-    private readonly transmit: (datagram: Buffer) => void,
+    transmit: (datagram: Buffer) => void,
     private readonly side: Side,
   ) {
     super(info, side.budget);
     this.nextId = (side.firstId ?? 0) >>> 0;
-    this.limit = new AmplificationLimit(side.addressValidated);
+    this.link = new GatedLink(transmit, side.addressValidated);
   }
 
   get bytesRead(): number {
@@ -116,14 +75,9 @@ export class ReliableDatagramConnection extends TransportConnection {
   }
 
   protected startReading(): void {
-    for (const [id, payload] of this.inbox) {
-      if (!this.reader || this.holdingReads) break;
-      this.inbox.delete(id);
-      this.inboxBytes -= payload.length;
-      this.deliver(id, payload);
-    }
+    while (this.arrivals.waiting > 0 && this.reader && !this.holdingReads) this.deliver(...this.arrivals.next()!);
     this.holdBytes(0);
-    if (this.linkEnded && this.inbox.size === 0) this.endInput();
+    if (this.linkEnded && this.arrivals.waiting === 0) this.endInput();
   }
 
   // Messages keep arriving while reads are held: they wait in the inbox.
@@ -131,54 +85,44 @@ export class ReliableDatagramConnection extends TransportConnection {
 
   /** For the transport: one datagram from the peer. A datagram that is not the protocol is dropped and counted. */
   receive(datagram: Buffer): void {
-    this.limit.received(datagram.length);
+    this.link.received(datagram.length);
     const packet = decodeRdmPacket(datagram);
     if (!packet) {
       this.counts.malformed++;
     } else if (packet.kind === 'data') {
       this.receiveData(packet);
     } else if (packet.kind === 'probe') {
-      this.sendGated(encodeRdmAck(this.session, packet.session, []));
+      this.link.send(encodeRdmAck(this.session, packet.session, []));
     } else if (packet.ackedSession !== this.session) {
       // For messages of another session of ours: not these.
       this.counts.stale++;
     } else {
-      if (this.limit.validate()) for (const [id, message] of this.inFlight) if (message.withheld) this.sendData(id, message);
+      if (this.link.validate()) for (const [id, message] of this.inFlight) if (message.withheld) this.sendData(id, message);
       for (const id of packet.ids) this.acknowledged(id);
     }
   }
 
-  private receiveData(packet: Extract<RdmPacket, { kind: 'data' }>): void {
-    const which = this.peer.classify(packet.session);
-    if (which === 'retired') return void this.counts.stale++;
-    if (which === 'new') {
-      // The peer restarted: what waits of its old session is dropped unacknowledged, as its sender is gone.
-      this.flushAcks();
-      this.peer.adopt(packet.session);
-      this.received.startAt(packet.floor);
-      this.dropInbox(() => true);
-    } else {
-      this.received.advance(packet.floor);
-      // Acknowledged to the sender, so delivered: before this side last forgot the peer.
-      this.dropInbox((id) => isBefore(id, packet.floor));
-    }
-    const { id, payload } = packet;
-    const seen = this.received.check(id);
-    if (seen === 'duplicate') {
+  private receiveData({ session, id, floor, payload }: Extract<RdmPacket, { kind: 'data' }>): void {
+    // A new session of the peer: the acknowledgements batched name its old one.
+    const seen = this.arrivals.sort(session, id, floor, () => this.flushAcks());
+    this.holdBytes(0);
+    if (seen === 'stale') return void this.counts.stale++;
+    if (seen === 'delivered' || seen === 'waiting') {
       this.counts.duplicates++;
       // Delivered, its acknowledgement lost: acknowledge it again. Still waiting: not yet.
-      if (!this.inbox.has(id)) this.acknowledge(id);
+      if (seen === 'delivered') this.acknowledge(id);
       return;
     }
-    const deliverNow = this.reader !== undefined && !this.holdingReads && this.inbox.size === 0;
-    const refused = seen === 'beyond' || this.inputEnded || (!deliverNow && (this.inbox.size >= this.reliability.window || !this.holdBytes(payload.length)));
+    const deliverNow = this.reader !== undefined && !this.holdingReads && this.arrivals.waiting === 0;
+    const refused = seen === 'beyond' || this.inputEnded || (!deliverNow && (this.arrivals.waiting >= this.reliability.window || !this.holdBytes(payload.length)));
     if (refused) return void this.counts.refused++;
-    this.received.add(id);
     this.counts.messagesRead++;
     this.counts.bytesRead += payload.length;
-    if (deliverNow) return this.deliver(id, payload);
-    this.inbox.set(id, payload);
-    this.inboxBytes += payload.length;
+    if (deliverNow) {
+      this.arrivals.take(id);
+      return this.deliver(id, payload);
+    }
+    this.arrivals.take(id, payload);
   }
 
   private deliver(id: number, payload: Buffer): void {
@@ -186,18 +130,9 @@ export class ReliableDatagramConnection extends TransportConnection {
     this.emitRead(payload);
   }
 
-  private dropInbox(which: (id: number) => boolean): void {
-    for (const [id, payload] of this.inbox) {
-      if (!which(id)) continue;
-      this.inbox.delete(id);
-      this.inboxBytes -= payload.length;
-    }
-    this.holdBytes(0);
-  }
-
   /** Counts the inbox, the unacknowledged and waiting output and `more` against the budget; false (nothing counted) past it. */
   private holdBytes(more: number): boolean {
-    return this.reserveOutput(this.inboxBytes + this.pendingBytes + more);
+    return this.reserveOutput(this.arrivals.bytes + this.pendingBytes + more);
   }
 
   /**
@@ -213,7 +148,7 @@ export class ReliableDatagramConnection extends TransportConnection {
     this.pendingBytes = 0;
     this.holdBytes(0);
     this.releaseReads(this.windowHolder);
-    if (this.inbox.size === 0) this.endInput();
+    if (this.arrivals.waiting === 0) this.endInput();
     this.sender?.settle();
   }
 
@@ -223,8 +158,7 @@ export class ReliableDatagramConnection extends TransportConnection {
     for (const message of this.inFlight.values()) clearTimeout(message.timer);
     this.inFlight.clear();
     this.waiting.length = 0;
-    // Never acknowledged: their sender learns they were not delivered.
-    this.inbox.clear();
+    this.arrivals.drop();
     this.endInput();
     this.closed();
   }
@@ -248,7 +182,7 @@ export class ReliableDatagramConnection extends TransportConnection {
           if (subscriber.closed) return;
           if (message.length > this.reliability.maxMessage) return subscriber.error(new MessageTooLarge(message.length, this.reliability.maxMessage));
           if (this.waiting.length >= this.reliability.maxQueued) return subscriber.error(new SendBacklogFull(this.reliability.maxQueued));
-          if (!this.holdBytes(message.length)) return subscriber.error(new SessionShed(this.inboxBytes + this.pendingBytes + message.length, this.side.budget!.limit));
+          if (!this.holdBytes(message.length)) return subscriber.error(new SessionShed(this.arrivals.bytes + this.pendingBytes + message.length, this.side.budget!.limit));
           this.pendingBytes += message.length;
           this.waiting.push(message);
           this.notify('queued');
@@ -272,12 +206,13 @@ export class ReliableDatagramConnection extends TransportConnection {
     while (this.waiting.length > 0 && this.inFlight.size < this.reliability.window) {
       const message = this.waiting.shift()!;
       const floor = this.floor();
-      const id = this.takeId();
+      const id = this.nextId;
+      this.nextId = (id + 1) >>> 0;
       if (this.linkEnded) {
         // Nothing can acknowledge it any more: it goes once.
         this.pendingBytes -= message.length;
         this.holdBytes(0);
-        if (this.sendGated(encodeRdmData(this.session, id, floor, message))) this.sent(message.length);
+        if (this.link.send(encodeRdmData(this.session, id, floor, message))) this.sent(message.length);
         continue;
       }
       const entry: InFlight = { datagram: encodeRdmData(this.session, id, floor, message), length: message.length, retries: 0, withheld: false, timer: setTimeout(() => this.retransmit(id), this.backoff(0)) };
@@ -286,12 +221,6 @@ export class ReliableDatagramConnection extends TransportConnection {
     }
     if (this.side.holdReadsWhenFull && this.inFlight.size + this.waiting.length >= this.reliability.window && !this.linkEnded) this.holdReads(this.windowHolder);
     else this.releaseReads(this.windowHolder);
-  }
-
-  private takeId(): number {
-    const id = this.nextId;
-    this.nextId = (this.nextId + 1) >>> 0;
-    return id;
   }
 
   /** Every id of this session before it has been acknowledged: the oldest in flight (the map keeps ids in sending order), or the next. */
@@ -309,20 +238,11 @@ export class ReliableDatagramConnection extends TransportConnection {
   /** Sends a message in flight with the floor of now, unless the amplification limit holds it back. */
   private sendData(id: number, message: InFlight): boolean {
     if (id !== this.floor()) setRdmFloor(message.datagram, this.floor());
-    message.withheld = !this.sendGated(message.datagram);
-    if (message.withheld) {
-      this.counts.withheld++;
-      // Ask the peer to name our session back, which validates its address; once per retransmission wait at most.
-      if (Date.now() - this.lastProbe >= this.reliability.retransmitMs && this.sendGated(encodeRdmProbe(this.session))) this.lastProbe = Date.now();
-    }
-    return !message.withheld;
-  }
-
-  private sendGated(datagram: Buffer): boolean {
-    if (!this.limit.allows(datagram.length)) return false;
-    this.limit.sent(datagram.length);
-    this.transmit(datagram);
-    return true;
+    message.withheld = !this.link.send(message.datagram);
+    if (!message.withheld) return true;
+    this.counts.withheld++;
+    this.link.probe(this.session, this.reliability.retransmitMs);
+    return false;
   }
 
   /** The wait before the next send of a message sent `retries` times before: doubling, capped, with up to 25% jitter. */
@@ -371,9 +291,6 @@ export class ReliableDatagramConnection extends TransportConnection {
     if (this.acks.length === 0) return;
     const ids = this.acks;
     this.acks = [];
-    // Smaller than the DATA it answers, so it always goes, and counts towards the amplification limit.
-    const ack = encodeRdmAck(this.session, this.peer.session!, ids);
-    this.limit.sent(ack.length);
-    this.transmit(ack);
+    this.link.answer(encodeRdmAck(this.session, this.arrivals.peerSession!, ids));
   }
 }

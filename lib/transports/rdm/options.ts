@@ -3,7 +3,7 @@ import { RDM_DATA_HEADER } from '../../codecs/rdmPacket';
 import { DEFAULTS } from '../../core/defaults';
 import { strictOptions, wholeNumber } from '../../core/options';
 import { connectDatagramKeys, datagramServeKeys } from '../datagram/options';
-import { Reliability } from './connection';
+import { BufferBudget } from '../connection';
 
 const reliabilityKeys = {
   /** Messages sent and not yet acknowledged, per peer; past it the handler's reads are held. Default 64. */
@@ -50,4 +50,33 @@ export function splitReliability<O extends ReliabilityOptions>(
     maxMessage: (options.maxDatagram ?? DEFAULTS.maxDatagram) - RDM_DATA_HEADER,
   };
   return { reliability, datagram };
+}
+
+export interface Reliability {
+  /** Messages sent and not yet acknowledged, at most. */
+  readonly window: number;
+  /** Messages waiting for the window, at most. */
+  readonly maxQueued: number;
+  readonly retransmitMs: number;
+  readonly maxRetransmitMs: number;
+  readonly maxRetries: number;
+  /** Bytes retransmitted since the peer last acknowledged a message, at most. */
+  readonly maxRetransmitBytes: number;
+  /** The longest message: one datagram less the header. */
+  readonly maxMessage: number;
+}
+
+/** What differs between a server's side of a session and a client's. */
+export interface Side {
+  /**
+   * A server's handler answers what it reads, so a full window holds its reads. A client's
+   * output is its own, and holding its reads too could leave both sides waiting on each other.
+   */
+  readonly holdReadsWhenFull: boolean;
+  /** A client chose its server's address; a server must see a peer's address proved before it sends it more than 3× what it received. */
+  readonly addressValidated: boolean;
+  /** The server-wide budget the inbox and the unacknowledged output count against. */
+  readonly budget?: BufferBudget;
+  /** The id of the first message: 0 unless a test starts near the wrap. */
+  readonly firstId?: number;
 }
