@@ -114,7 +114,9 @@ export class ReliableDatagramConnection extends TransportConnection {
       return;
     }
     const deliverNow = this.reader !== undefined && !this.holdingReads && this.arrivals.waiting === 0;
-    const refused = seen === 'beyond' || this.inputEnded || (!deliverNow && (this.arrivals.waiting >= this.reliability.window || !this.holdBytes(payload.length)));
+    // With the budget full, a message is not taken (its sender retransmits it later): its answer would not fit either.
+    const room = deliverNow ? this.roomFor(payload.length) : this.arrivals.waiting < this.reliability.window && this.holdBytes(payload.length);
+    const refused = seen === 'beyond' || this.inputEnded || !room;
     if (refused) return void this.counts.refused++;
     this.counts.messagesRead++;
     this.counts.bytesRead += payload.length;
@@ -128,6 +130,11 @@ export class ReliableDatagramConnection extends TransportConnection {
   private deliver(id: number, payload: Buffer): void {
     this.acknowledge(id);
     this.emitRead(payload);
+  }
+
+  private roomFor(bytes: number): boolean {
+    const budget = this.side.budget;
+    return !budget || budget.used + bytes <= budget.limit;
   }
 
   /** Counts the inbox, the unacknowledged and waiting output and `more` against the budget; false (nothing counted) past it. */
