@@ -1,16 +1,17 @@
 // The wire format of reliable datagrams (rxwire's SOCK_RDM over UDP), version 2. Every field is
 // big-endian; `session` is the sender's, chosen at random when its session starts.
 //
-//   DATA  | 1 version | 1 kind=1 | 4 session | 4 message id | 4 floor         | payload …
+//   DATA  | 1 version | 1 kind=1 | 4 session | 4 to session | 4 message id | 4 floor | payload …
 //   ACK   | 1 version | 1 kind=2 | 4 session | 4 acked session | 2 count N    | N × 4 message id
 //   PROBE | 1 version | 1 kind=3 | 4 session
 //
-// A DATA's floor: every id of its session before it has been acknowledged to the sender. An ACK
+// A DATA's `to session` is the receiver's session it is for (0 before the sender has heard one);
+// its floor: every id of its session before it has been acknowledged to the sender. An ACK
 // names ids of the messages of `acked session` its sender received; one with no ids answers a
 // PROBE, whose sender asks to hear its session named back (it proves the address receives).
 
 export const RDM_VERSION = 2;
-export const RDM_DATA_HEADER = 14;
+export const RDM_DATA_HEADER = 18;
 const ACK_HEADER = 12;
 const PROBE_LENGTH = 6;
 /** Ids one ACK datagram carries at most: 1 KiB of ids keeps it far under any path's MTU. */
@@ -21,24 +22,25 @@ const KIND_ACK = 2;
 const KIND_PROBE = 3;
 
 export type RdmPacket =
-  | { readonly kind: 'data'; readonly session: number; readonly id: number; readonly floor: number; readonly payload: Buffer }
+  | { readonly kind: 'data'; readonly session: number; readonly to: number; readonly id: number; readonly floor: number; readonly payload: Buffer }
   | { readonly kind: 'ack'; readonly session: number; readonly ackedSession: number; readonly ids: readonly number[] }
   | { readonly kind: 'probe'; readonly session: number };
 
-export function encodeRdmData(session: number, id: number, floor: number, payload: Buffer): Buffer {
+export function encodeRdmData(session: number, to: number, id: number, floor: number, payload: Buffer): Buffer {
   const datagram = Buffer.allocUnsafe(RDM_DATA_HEADER + payload.length);
   datagram[0] = RDM_VERSION;
   datagram[1] = KIND_DATA;
   datagram.writeUInt32BE(session, 2);
-  datagram.writeUInt32BE(id, 6);
-  datagram.writeUInt32BE(floor, 10);
+  datagram.writeUInt32BE(to, 6);
+  datagram.writeUInt32BE(id, 10);
+  datagram.writeUInt32BE(floor, 14);
   payload.copy(datagram, RDM_DATA_HEADER);
   return datagram;
 }
 
 /** The floor of a DATA datagram encoded here, rewritten in place: a retransmission carries the floor of when it goes. */
 export function setRdmFloor(datagram: Buffer, floor: number): void {
-  datagram.writeUInt32BE(floor, 10);
+  datagram.writeUInt32BE(floor, 14);
 }
 
 /** One ACK for up to MAX_ACK_IDS ids of `ackedSession`'s messages; none answers a PROBE. */
@@ -69,7 +71,7 @@ export function decodeRdmPacket(datagram: Buffer): RdmPacket | undefined {
   switch (datagram[1]) {
     case KIND_DATA:
       if (datagram.length < RDM_DATA_HEADER) return undefined;
-      return { kind: 'data', session, id: datagram.readUInt32BE(6), floor: datagram.readUInt32BE(10), payload: datagram.subarray(RDM_DATA_HEADER) };
+      return { kind: 'data', session, to: datagram.readUInt32BE(6), id: datagram.readUInt32BE(10), floor: datagram.readUInt32BE(14), payload: datagram.subarray(RDM_DATA_HEADER) };
     case KIND_ACK: {
       if (datagram.length < ACK_HEADER) return undefined;
       const count = datagram.readUInt16BE(10);

@@ -34,6 +34,7 @@ export function connectReliableDatagramFrom(options: ConnectReliableDatagramOpti
         conn = new ReliableDatagramConnection({ ...udp.info, transport: 'rdm' }, reliability, (bytes) => toSocket?.next(bytes), {
           holdReadsWhenFull: false,
           addressValidated: true,
+          onlyAddressedToIt: true,
           firstId,
         });
         const connected = conn;

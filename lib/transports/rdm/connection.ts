@@ -8,16 +8,10 @@ import { ConnectionInfo } from '../../core/handler';
 import { TransportConnection } from '../connection';
 import { Arrivals } from './arrivals';
 import { GatedLink } from './gatedLink';
-import { Reliability, Side } from './options';
+import { backoff, Reliability, Side } from './options';
 
-interface InFlight {
-  readonly datagram: Buffer;
-  readonly length: number;
-  retries: number;
-  timer: NodeJS.Timeout;
-  /** Its last send was held back by the amplification limit. */
-  withheld: boolean;
-}
+/** A message sent and not acknowledged; `withheld` when its last send was held back by the amplification limit. */
+type InFlight = { readonly datagram: Buffer; readonly length: number; retries: number; timer: NodeJS.Timeout; withheld: boolean };
 
 /**
  * One peer of a reliable-datagram session as a connection: the input is each message the peer
@@ -69,7 +63,7 @@ export class ReliableDatagramConnection extends TransportConnection {
     return this.pendingBytes;
   }
 
-  /** Messages sent and not yet acknowledged: never more than `window`. */
+  /** Messages sent and not yet acknowledged: at most `window`. */
   get unacknowledged(): number {
     return this.inFlight.size;
   }
@@ -102,29 +96,33 @@ export class ReliableDatagramConnection extends TransportConnection {
     }
   }
 
-  private receiveData({ session, id, floor, payload }: Extract<RdmPacket, { kind: 'data' }>): void {
-    // A new session of the peer: the acknowledgements batched name its old one.
-    const seen = this.arrivals.sort(session, id, floor, () => this.flushAcks());
+  private receiveData({ session, to, id, floor, payload }: Extract<RdmPacket, { kind: 'data' }>): void {
+    // For a client's previous session on the same port: not this one's to take.
+    if (this.side.onlyAddressedToIt && to !== this.session) return void this.counts.stale++;
+    const seen = this.arrivals.sort(session, id, floor, () => this.peerRestarted());
     this.holdBytes(0);
     if (seen === 'stale') return void this.counts.stale++;
-    if (seen === 'delivered' || seen === 'waiting') {
-      this.counts.duplicates++;
-      // Delivered, its acknowledgement lost: acknowledge it again. Still waiting: not yet.
-      if (seen === 'delivered') this.acknowledge(id);
-      return;
-    }
+    // Delivered, its acknowledgement lost: acknowledge it again. Still waiting: not yet.
+    if (seen === 'delivered') this.acknowledge(id);
+    if (seen === 'delivered' || seen === 'waiting') return void this.counts.duplicates++;
     const deliverNow = this.reader !== undefined && !this.holdingReads && this.arrivals.waiting === 0;
     // With the budget full, a message is not taken (its sender retransmits it later): its answer would not fit either.
     const room = deliverNow ? this.roomFor(payload.length) : this.arrivals.waiting < this.reliability.window && this.holdBytes(payload.length);
-    const refused = seen === 'beyond' || this.inputEnded || !room;
-    if (refused) return void this.counts.refused++;
+    if (seen === 'beyond' || this.inputEnded || !room) return void this.counts.refused++;
     this.counts.messagesRead++;
     this.counts.bytesRead += payload.length;
-    if (deliverNow) {
-      this.arrivals.take(id);
-      return this.deliver(id, payload);
-    }
-    this.arrivals.take(id, payload);
+    this.arrivals.take(id, deliverNow ? undefined : payload);
+    if (deliverNow) this.deliver(id, payload);
+  }
+
+  /** Acknowledgements batched name the peer's old session. A server's messages in flight were for it, and a new
+   *  client will not take them; a client's go on to the server, which forgot it. */
+  private peerRestarted(): void {
+    this.flushAcks();
+    if (this.side.onlyAddressedToIt) return;
+    this.dropInFlight();
+    this.fillWindow();
+    this.sender?.settle();
   }
 
   private deliver(id: number, payload: Buffer): void {
@@ -133,8 +131,7 @@ export class ReliableDatagramConnection extends TransportConnection {
   }
 
   private roomFor(bytes: number): boolean {
-    const budget = this.side.budget;
-    return !budget || budget.used + bytes <= budget.limit;
+    return !this.side.budget || this.side.budget.used + bytes <= this.side.budget.limit;
   }
 
   /** Counts the inbox, the unacknowledged and waiting output and `more` against the budget; false (nothing counted) past it. */
@@ -143,14 +140,12 @@ export class ReliableDatagramConnection extends TransportConnection {
   }
 
   /**
-   * For the transport: no more datagrams will come (the session expired, the server is closing).
-   * The input completes once the inbox is read; no acknowledgement can come, so nothing is
-   * retransmitted, and `send` completes once the output has.
+   * For the transport: no more datagrams will come (the session expired, the server is closing). The input completes
+   * once the inbox is read; no acknowledgement can come, so nothing is retransmitted; `send` completes with the output.
    */
   endLink(): void {
     this.linkEnded = true;
-    for (const message of this.inFlight.values()) clearTimeout(message.timer);
-    this.inFlight.clear();
+    this.dropInFlight();
     this.waiting.length = 0;
     this.pendingBytes = 0;
     this.holdBytes(0);
@@ -162,8 +157,7 @@ export class ReliableDatagramConnection extends TransportConnection {
   /** Sends the acknowledgements still batched, stops every timer, and tells the Flow's listeners. */
   dispose(): void {
     this.flushAcks();
-    for (const message of this.inFlight.values()) clearTimeout(message.timer);
-    this.inFlight.clear();
+    this.dropInFlight();
     this.waiting.length = 0;
     this.arrivals.drop();
     this.endInput();
@@ -208,6 +202,14 @@ export class ReliableDatagramConnection extends TransportConnection {
     });
   }
 
+  private dropInFlight(): void {
+    for (const message of this.inFlight.values()) {
+      clearTimeout(message.timer);
+      this.pendingBytes -= message.length;
+    }
+    this.inFlight.clear();
+  }
+
   /** Sends waiting messages while the window has room; holds reads while it has none. */
   private fillWindow(): void {
     while (this.waiting.length > 0 && this.inFlight.size < this.reliability.window) {
@@ -215,14 +217,15 @@ export class ReliableDatagramConnection extends TransportConnection {
       const floor = this.floor();
       const id = this.nextId;
       this.nextId = (id + 1) >>> 0;
+      const datagram = encodeRdmData(this.session, this.arrivals.peerSession ?? 0, id, floor, message);
       if (this.linkEnded) {
         // Nothing can acknowledge it any more: it goes once.
         this.pendingBytes -= message.length;
         this.holdBytes(0);
-        if (this.link.send(encodeRdmData(this.session, id, floor, message))) this.sent(message.length);
+        if (this.link.send(datagram)) this.sent(message.length);
         continue;
       }
-      const entry: InFlight = { datagram: encodeRdmData(this.session, id, floor, message), length: message.length, retries: 0, withheld: false, timer: setTimeout(() => this.retransmit(id), this.backoff(0)) };
+      const entry: InFlight = { datagram, length: message.length, retries: 0, withheld: false, timer: setTimeout(() => this.retransmit(id), backoff(this.reliability, 0)) };
       this.inFlight.set(id, entry);
       if (this.sendData(id, entry)) this.sent(message.length);
     }
@@ -252,25 +255,18 @@ export class ReliableDatagramConnection extends TransportConnection {
     return false;
   }
 
-  /** The wait before the next send of a message sent `retries` times before: doubling, capped, with up to 25% jitter. */
-  private backoff(retries: number): number {
-    const { retransmitMs, maxRetransmitMs } = this.reliability;
-    return Math.min(retransmitMs * 2 ** retries, maxRetransmitMs) * (1 + Math.random() / 4);
-  }
-
   private retransmit(id: number): void {
     const message = this.inFlight.get(id);
     if (!message) return;
     if (message.retries >= this.reliability.maxRetries) return this.sender?.fail(new Undeliverable(id, this.info.remote, message.retries));
-    if (this.retransmittedBytes + message.datagram.length > this.reliability.maxRetransmitBytes) {
-      return this.sender?.fail(new Undeliverable(id, this.info.remote, message.retries, this.retransmittedBytes));
-    }
+    const bytesCapped = this.retransmittedBytes + message.datagram.length > this.reliability.maxRetransmitBytes;
+    if (bytesCapped) return this.sender?.fail(new Undeliverable(id, this.info.remote, message.retries, this.retransmittedBytes));
     message.retries++;
     if (this.sendData(id, message)) {
       this.counts.retransmissions++;
       this.retransmittedBytes += message.datagram.length;
     }
-    message.timer = setTimeout(() => this.retransmit(id), this.backoff(message.retries));
+    message.timer = setTimeout(() => this.retransmit(id), backoff(this.reliability, message.retries));
   }
 
   private acknowledged(id: number): void {

@@ -75,8 +75,15 @@ export interface Side {
   readonly holdReadsWhenFull: boolean;
   /** A client chose its server's address; a server must see a peer's address proved before it sends it more than 3× what it received. */
   readonly addressValidated: boolean;
+  /** A client takes only DATA for its own session: a server's messages to a previous client on the same port are not for it. */
+  readonly onlyAddressedToIt: boolean;
   /** The server-wide budget the inbox and the unacknowledged output count against. */
   readonly budget?: BufferBudget;
   /** The id of the first message: 0 unless a test starts near the wrap. */
   readonly firstId?: number;
+}
+
+/** The wait before the next send of a message sent `retries` times before: doubling, capped, with up to 25% jitter. */
+export function backoff({ retransmitMs, maxRetransmitMs }: Reliability, retries: number): number {
+  return Math.min(retransmitMs * 2 ** retries, maxRetransmitMs) * (1 + Math.random() / 4);
 }

@@ -53,7 +53,12 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
   const udp = await serveDatagrams(datagram, (datagrams, udpInfo) => {
     const info = { ...udpInfo, transport: 'rdm' as const };
     return new Observable<Buffer>((out) => {
-      const conn = new ReliableDatagramConnection(info, reliability, (bytes) => out.next(bytes), { holdReadsWhenFull: true, addressValidated: false, budget });
+      const conn = new ReliableDatagramConnection(info, reliability, (bytes) => out.next(bytes), {
+        holdReadsWhenFull: true,
+        addressValidated: false,
+        onlyAddressedToIt: false,
+        budget,
+      });
       live.add(conn);
       // The session lasts until the UDP session's input has ended too: till then, a retransmission
       // of a message already delivered must still be acknowledged, not delivered again.

@@ -19,7 +19,7 @@ const bytesOf = (datagrams: Buffer[]) => datagrams.reduce((sum, d) => sum + d.le
 async function sendData(socket: dgram.Socket, port: number, session: number, count: number, size: number): Promise<number> {
   let sent = 0;
   for (let id = 0; id < count; id++) {
-    const datagram = encodeRdmData(session, id, 0, Buffer.alloc(size, 'x'));
+    const datagram = encodeRdmData(session, 0, id, 0, Buffer.alloc(size, 'x'));
     socket.send(datagram, port, '127.0.0.1');
     sent += datagram.length;
     if (id % 8 === 7) await delay(1);

@@ -19,7 +19,7 @@ async function memoryOf(server: Program): Promise<number> {
 async function flood(peers: dgram.Socket[], port: number, count: number, size: number): Promise<void> {
   for (const [p, socket] of peers.entries()) {
     for (let id = 0; id < count; id++) {
-      socket.send(encodeRdmData(p + 1, id, 0, Buffer.alloc(size, 'x')), port, '127.0.0.1');
+      socket.send(encodeRdmData(p + 1, 0, id, 0, Buffer.alloc(size, 'x')), port, '127.0.0.1');
       if (id % 8 === 7) await delay(1);
     }
   }
@@ -59,7 +59,7 @@ describe('serveReliableDatagrams maxBufferedBytes', () => {
     );
     const peer = await udpClient();
     try {
-      for (let id = 0; id < 40; id++) peer.send(encodeRdmData(5, id, 0, Buffer.alloc(4000, 'y')), server.port!, '127.0.0.1');
+      for (let id = 0; id < 40; id++) peer.send(encodeRdmData(5, 0, id, 0, Buffer.alloc(4000, 'y')), server.port!, '127.0.0.1');
       await eventually(() => logs.some((l) => /^#\d+ shed: holding \d+ bytes of messages would pass the server's budget of 100000 bytes \(maxBufferedBytes\)$/.test(l)), 5000, 'the shed line');
       expect(server.bufferedBytes).to.be.at.most(100_000);
       expect(new SessionShed(1, 2)).to.include({ code: 'ERR_SESSION_SHED' }).and.be.instanceOf(RxwireError);

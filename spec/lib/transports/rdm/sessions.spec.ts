@@ -29,7 +29,7 @@ describe('reliable datagrams across sessions and id wrap', () => {
   it('delivers nothing twice when a datagram of a previous session of the peer arrives late', async () => {
     const server = await recordingServer();
     const peer = await udpClient();
-    const send = (session: number, id: number, text: string) => peer.send(encodeRdmData(session, id, 0, Buffer.from(text)), server.port!, '127.0.0.1');
+    const send = (session: number, id: number, text: string) => peer.send(encodeRdmData(session, 0, id, 0, Buffer.from(text)), server.port!, '127.0.0.1');
     try {
       for (let id = 0; id < 4; id++) send(0xa, id, `A${id}`);
       await eventually(() => server.seen.length === 4, 5000, 'session A');
@@ -53,7 +53,7 @@ describe('reliable datagrams across sessions and id wrap', () => {
     try {
       const ids = [0x9000_0000, 0xffff_fffe, 0xffff_ffff, 0, 1];
       for (const [i, id] of ids.entries()) {
-        peer.send(encodeRdmData(i < 1 ? 0xc : 0xd, id, i < 1 ? id : 0xffff_fffe, Buffer.from(`m${i}`)), server.port!, '127.0.0.1');
+        peer.send(encodeRdmData(i < 1 ? 0xc : 0xd, 0, id, i < 1 ? id : 0xffff_fffe, Buffer.from(`m${i}`)), server.port!, '127.0.0.1');
         await delay(5);
       }
       await eventually(() => server.seen.length === 5, 5000, 'every message');
@@ -69,10 +69,10 @@ describe('reliable datagrams across sessions and id wrap', () => {
     const server = await recordingServer({ idleMs: 100 });
     const peer = await udpClient();
     try {
-      peer.send(encodeRdmData(0xe, 8199, 8199, Buffer.from('before')), server.port!, '127.0.0.1');
+      peer.send(encodeRdmData(0xe, 0, 8199, 8199, Buffer.from('before')), server.port!, '127.0.0.1');
       await eventually(() => server.seen.length === 1, 5000, 'the first message');
       await delay(350); // the server expires the peer and forgets its session
-      peer.send(encodeRdmData(0xe, 8200, 8200, Buffer.from('after')), server.port!, '127.0.0.1');
+      peer.send(encodeRdmData(0xe, 0, 8200, 8200, Buffer.from('after')), server.port!, '127.0.0.1');
       await eventually(() => acknowledged(peer.received).has(8200), 5000, 'the acknowledgement of 8200');
       expect(server.seen).to.deep.equal(['before', 'after']);
     } finally {
