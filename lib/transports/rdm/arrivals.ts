@@ -36,13 +36,13 @@ export class Arrivals {
    * Sorts a DATA: `stale` for a session the peer has left; `delivered` for a message delivered
    * before (acknowledge it again); `waiting` for one in the inbox (not acknowledged yet); `beyond`
    * for one too far ahead to track; `new` for one to take. `restarted` is called first when the
-   * DATA starts a new session of the peer, whose old session's inbox is dropped unacknowledged.
+   * DATA starts a new session of a peer that had one, whose inbox is dropped unacknowledged.
    */
   sort(session: number, id: number, floor: number, restarted: () => void): Arrival {
     const which = this.peer.classify(session);
     if (which === 'retired') return 'stale';
     if (which === 'new') {
-      restarted();
+      if (this.peer.session !== undefined) restarted();
       this.peer.adopt(session);
       this.received.startAt(floor);
       this.drop(() => true);

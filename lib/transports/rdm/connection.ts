@@ -97,8 +97,8 @@ export class ReliableDatagramConnection extends TransportConnection {
   }
 
   private receiveData({ session, to, id, floor, payload }: Extract<RdmPacket, { kind: 'data' }>): void {
-    // For a client's previous session on the same port: not this one's to take.
-    if (this.side.onlyAddressedToIt && to !== this.session) return void this.counts.stale++;
+    // For a client's previous session on the same port: not this one's to take (0: sent before the server heard from any).
+    if (this.side.onlyAddressedToIt && to !== this.session && to !== 0) return void this.counts.stale++;
     const seen = this.arrivals.sort(session, id, floor, () => this.peerRestarted());
     this.holdBytes(0);
     if (seen === 'stale') return void this.counts.stale++;

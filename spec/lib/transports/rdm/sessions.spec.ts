@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { ignoreElements, tap } from 'rxjs';
-import { serveReliableDatagrams } from 'rxwire';
+import { concat, ignoreElements, lastValueFrom, mergeMap, of, take, tap, toArray } from 'rxjs';
+import { connectReliableDatagram, serveReliableDatagrams } from 'rxwire';
 import { decodeRdmPacket, encodeRdmData } from '../../../../lib/codecs/rdmPacket';
 import { delay, eventually, steady, udpClient } from '../../../support/net';
 
@@ -61,6 +61,23 @@ describe('reliable datagrams across sessions and id wrap', () => {
       expect([...acknowledged(peer.received)].sort()).to.deep.equal([...ids].sort());
     } finally {
       peer.close();
+      await server.close(0);
+    }
+  });
+
+  it("takes a greeting the server sent before it heard the client's first message", async () => {
+    const server = await serveReliableDatagrams({ host: '127.0.0.1', port: 0, log: false, retransmitMs: 10 }, (input) => concat(of(Buffer.from('hello')), input));
+    try {
+      const replies = await lastValueFrom(
+        connectReliableDatagram({ port: server.port!, retransmitMs: 10 }).pipe(
+          mergeMap((conn) => conn.exchange(of(Buffer.from('hi')))),
+          take(2),
+          toArray(),
+        ),
+      );
+      // Any order: the greeting waits until the client's first message lets the server send that far (3×).
+      expect(replies.map(String).sort()).to.deep.equal(['hello', 'hi']);
+    } finally {
       await server.close(0);
     }
   });
