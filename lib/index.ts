@@ -18,6 +18,7 @@ export {
   ProxyHeaderError,
   ProxyHeaderTimeout,
   RawSocketUnavailable,
+  RespLimitExceeded,
   RxwireError,
   SendBacklogFull,
   SessionShed,
@@ -42,7 +43,14 @@ export type { IPv4Header } from './codecs/ipv4';
 export { encodeProxyHeader, ProxyHeaderReader } from './codecs/proxyHeader';
 export type { ProxyEndpoint, ProxyFamily, ProxyHeader, ProxyHeaderRead } from './codecs/proxyHeader';
 export { linesDecoder, linesEncoder } from './codecs/lines';
+export { upperBytes, upperInPlace } from './codecs/asciiUpper';
 export type { LinesOptions } from './codecs/lines';
+export { respDecoder } from './codecs/resp';
+export { respEncoder } from './codecs/respEncoder';
+export { splitInline } from './codecs/respInline';
+export type { FailOnError, OnError, SkipOnError } from './codecs/skipping';
+export type { RespOptions } from './codecs/resp';
+export type { RespValue } from './codecs/respValue';
 
 // operators
 export { backpressure } from './operators/backpressure';
@@ -52,24 +60,36 @@ export { decode } from './operators/decode';
 export type { FrameOptions } from './operators/decode';
 export { dropWhileBackedUp } from './operators/dropWhileBackedUp';
 export type { DropWhileBackedUpOptions } from './operators/dropWhileBackedUp';
+export { eachChunk } from './operators/eachChunk';
+export type { EachChunkOptions } from './operators/eachChunk';
 export { encode } from './operators/encode';
 export { encodeJson } from './operators/encodeJson';
 export { encodeLengthPrefixed } from './operators/encodeLengthPrefixed';
 export { encodeLines } from './operators/encodeLines';
+export { encodeResp } from './operators/encodeResp';
 export { fixedSize } from './operators/fixedSize';
+export { fromAsyncGenerator } from './operators/fromAsyncGenerator';
+export type { AsyncGeneratorHandler } from './operators/fromAsyncGenerator';
+export { fromTransform } from './operators/fromTransform';
 export { idleTimeout } from './operators/idleTimeout';
 export { json } from './operators/json';
 export { lengthPrefixed } from './operators/lengthPrefixed';
 export { lines } from './operators/lines';
 export { mergeMapBounded } from './operators/mergeMapBounded';
+export { resp } from './operators/resp';
+export { toDuplex } from './operators/toDuplex';
+export type { DuplexSource, ToDuplexOptions } from './operators/toDuplex';
 
 // transports
 export type { Server } from './transports/hosting';
+export type { AbortOptions } from './transports/lifetime';
+export { sharedChannel } from './transports/pubsub/sharedChannel';
+export type { SharedChannel, SharedChannelOptions } from './transports/pubsub/sharedChannel';
 export type { ConnectionLimits } from './transports/stream/connection';
 export { Connection } from './transports/stream/connection';
 export { serve } from './transports/stream/server';
-export { serveClustered } from './transports/cluster';
-export type { ClusteredServeOptions, ClusteredServer } from './transports/cluster';
+export { serveClustered } from './transports/stream/cluster';
+export type { ClusteredServeOptions, ClusteredServer } from './transports/stream/cluster';
 export { connect } from './transports/stream/client';
 export type { ClientTlsOptions, ConnectOptions, ProxyProtocolOptions, ServeOptions, ServerTlsOptions } from './transports/stream/options';
 export { DatagramConnection } from './transports/datagram/connection';

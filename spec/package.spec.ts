@@ -188,7 +188,7 @@ describe('the npm package, installed from its tarball', function () {
     // raw-socket (its native build is most of an install's time): rxwire must work without it.
     mustRun('npm', ['install', '--prefer-offline', '--omit=optional', '--no-audit', '--no-fund', '--no-package-lock', tarball, 'rxjs@7.5.7', 'io-ts@2.2.22', 'fp-ts@2.10.0', '@types/node@20'], app);
     snippets = readmeSnippets();
-    const entrypoints = ['handlers/upper', 'handlers/echo', 'handlers/reverse-lines', 'handlers/json-calc'];
+    const entrypoints = ['handlers/upper', 'handlers/echo', 'handlers/reverse-lines', 'handlers/json-calc', 'handlers/redis'];
     checks = {
       // node16 profile: nodenext and bundler resolution; node10 predates `exports` and cannot see subpaths.
       attw: runInBackground(bin('attw'), [tarball, '--profile', 'node16', '--include-entrypoints', ...entrypoints, '--format', 'table-flipped'], work),

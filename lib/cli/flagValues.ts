@@ -3,7 +3,8 @@ import * as t from 'io-ts';
 import { readFileSync } from 'node:fs';
 import { DEFAULTS } from '../core/defaults';
 import { wholeNumber } from '../core/options';
-import { WorkerCount } from '../transports/cluster';
+import { recordDirProblem } from '../testing/recordDir';
+import { WorkerCount } from '../transports/stream/cluster';
 
 // Codecs for values as the command line gives them: strings, decoded into what the options take.
 
@@ -58,3 +59,15 @@ export function pemFile(block: 'CERTIFICATE' | 'PRIVATE KEY'): t.Type<Buffer, Bu
     (pem) => pem,
   );
 }
+
+/** `--record DIR`: a directory that is, or can be made, for session files; checked before anything is made. */
+export const recordDir = new t.Type<string, string, unknown>(
+  'a directory for session files',
+  (u): u is string => typeof u === 'string' && u.length > 0,
+  (u, c) => {
+    if (typeof u !== 'string' || u.length === 0) return t.failure(u, c, 'expected a non-empty string');
+    const problem = recordDirProblem(u);
+    return problem === undefined ? t.success(u) : t.failure(u, c, problem);
+  },
+  (dir) => dir,
+);

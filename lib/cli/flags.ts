@@ -3,10 +3,10 @@ import * as t from 'io-ts';
 import * as util from 'node:util';
 import { DEFAULTS } from '../core/defaults';
 import { formatErrors, NonEmptyString } from '../core/options';
-import type { ClusteredServeOptions } from '../transports/cluster';
+import type { ClusteredServeOptions } from '../transports/stream/cluster';
 import type { ConnectDatagramOptions, DatagramServeOptions } from '../transports/datagram/options';
 import type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from '../transports/rdm/options';
-import type { ConnectOptions, ServeOptions } from '../transports/stream/options';
+import { ConnectOptions, ServeOptions, UnixSocketPath } from '../transports/stream/options';
 import { pemFile, wholeNumberFromString, workerCountFromString } from './flagValues';
 
 /** One command-line flag: how its value decodes, and its line in `--help`. */
@@ -108,7 +108,7 @@ export function usage(synopsis: string, flags: Flags, text: HelpText = {}): stri
 export const serverFlags = {
   port: option(wholeNumberFromString(0, 65535), 'N', `TCP (or UDP) port; 0 = any free port (default ${DEFAULTS.port})`),
   host: option(NonEmptyString, 'HOST', 'interface to bind (default: all interfaces, IPv6 and IPv4)'),
-  unix: option(NonEmptyString, 'PATH', 'serve on a Unix domain socket instead of TCP'),
+  unix: option(UnixSocketPath, 'PATH', 'serve on a Unix domain socket instead of TCP'),
   udp: toggle('serve UDP instead: each peer a session, each datagram answered to its sender'),
   rdm: toggle('serve reliable datagrams over UDP instead: each message delivered once, acknowledged, retransmitted until it is'),
   'tls-cert': option(pemFile('CERTIFICATE'), 'FILE', 'serve TLS with this PEM certificate (with --tls-key)'),
@@ -199,7 +199,7 @@ function maxBufferedBytes(flags: FlagValues<typeof serverFlags>): { maxBufferedB
 export const clientFlags = {
   host: option(NonEmptyString, 'HOST', `server to connect to (default ${DEFAULTS.clientHost})`),
   port: option(wholeNumberFromString(0, 65535), 'N', `server port (default ${DEFAULTS.port})`),
-  unix: option(NonEmptyString, 'PATH', 'connect to a Unix domain socket instead of TCP'),
+  unix: option(UnixSocketPath, 'PATH', 'connect to a Unix domain socket instead of TCP'),
   udp: toggle('send MESSAGE as one datagram and print the first reply'),
   rdm: toggle('send each MESSAGE as one reliable datagram and print each reply as it comes'),
   tls: toggle("connect over TLS, trusting the system's CAs"),

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import { readFileSync } from 'node:fs';
 import { pipe } from 'fp-ts/function';
 import { Handler } from '../core/handler';
-import { ClusteredServer, serveClustered } from '../transports/cluster';
+import { ClusteredServer, serveClustered } from '../transports/stream/cluster';
 import { serveDatagrams } from '../transports/datagram/server';
 import { serveReliableDatagrams } from '../transports/rdm/server';
 import { Server } from '../transports/hosting';

@@ -4,7 +4,10 @@
 import * as E from 'fp-ts/Either';
 import { NonEmptyString } from '../core/options';
 import { record } from '../testing/record';
+import { DEFAULTS } from '../core/defaults';
+import { Handler } from '../core/handler';
 import { option, toggle } from './flags';
+import { recordDir, wholeNumberFromString } from './flagValues';
 import { builtInHandlers, loadHandler } from './handlerModule';
 import { exitWith, serverArgsOrExit, serveUntilSignalled, stamped } from './program';
 
@@ -13,7 +16,13 @@ const { options, flags } = serverArgsOrExit(
   process.argv.slice(2),
   {
     handler: option(NonEmptyString, 'NAME|PATH', `a built-in handler (${builtInHandlers().join(', ')}) or a module whose default export is a handler (default: upper)`),
-    record: option(NonEmptyString, 'DIR', 'write each connection to a file in DIR (every chunk in and out, timed), for replay() and expectReplay() in tests'),
+    record: option(recordDir, 'DIR', 'write each connection to a file in DIR (every chunk in and out, timed), for replay() and expectReplay() in tests'),
+    'record-max-total-bytes': option(
+      wholeNumberFromString(1024),
+      'N',
+      `with --record, stop recording once DIR's session files take N bytes together (default ${DEFAULTS.recordMaxTotalBytes}; each file at most ${DEFAULTS.recordMaxBytes})`,
+    ),
+    'record-max-files': option(wholeNumberFromString(1), 'N', `with --record, stop recording once DIR holds N session files (default ${DEFAULTS.recordMaxFiles})`),
     version: toggle("print rxwire's version and exit"),
   },
   {
@@ -34,10 +43,29 @@ const { options, flags } = serverArgsOrExit(
   },
 );
 
+if (flags.record === undefined) {
+  if (flags['record-max-total-bytes'] !== undefined) exitWith(2, 'rxwire: --record-max-total-bytes: needs --record too');
+  if (flags['record-max-files'] !== undefined) exitWith(2, 'rxwire: --record-max-files: needs --record too');
+}
+
+/** The handler, recorded into --record DIR if asked; exits 2 when DIR cannot be made. */
+function recorded(handler: Handler): Handler {
+  if (flags.record === undefined) return handler;
+  try {
+    return record(flags.record, { maxTotalBytes: flags['record-max-total-bytes'], maxFiles: flags['record-max-files'], log: stamped })(handler);
+  } catch (err) {
+    return exitWith(2, `rxwire: --record: ${(err as Error).message.replace(/^record: dir: /, '')}`);
+  }
+}
+
 const name = flags.handler ?? 'upper';
 loadHandler(name).then((handler) => {
   if (E.isLeft(handler)) return exitWith(2, `rxwire: ${handler.left}`);
+  // A handler whose state lives in one process (its `singleProcess` says why) would split it across workers.
+  const singleProcess = (handler.right as { singleProcess?: unknown }).singleProcess;
+  if (flags.workers !== undefined && typeof singleProcess === 'string') {
+    return exitWith(2, `rxwire: --workers: cannot serve ${name} from several processes: ${singleProcess}`);
+  }
   if (flags.verbose) stamped(`handler: ${name}`);
-  const served = flags.record === undefined ? handler.right : record(flags.record)(handler.right);
-  return serveUntilSignalled('rxwire', options, served, { verbose: flags.verbose });
+  return serveUntilSignalled('rxwire', options, recorded(handler.right), { verbose: flags.verbose });
 });

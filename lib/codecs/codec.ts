@@ -1,9 +1,8 @@
 import * as E from 'fp-ts/Either';
-import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
-import { emitting } from './frameOrigin';
+import { DecodeError, FrameTooLong, IncompleteFrame, RespLimitExceeded } from '../core/errors';
 
 /** What can go wrong turning bytes into frames, or frames into bytes. */
-export type FrameError = FrameTooLong | IncompleteFrame | DecodeError;
+export type FrameError = FrameTooLong | IncompleteFrame | DecodeError | RespLimitExceeded;
 
 /** What one step of decoding gives: the frames it completed, then an error if the input broke the protocol. */
 export interface Decoded<F> {
@@ -23,14 +22,6 @@ export interface Decoder<F> {
   end(): Decoded<F>;
   /** Bytes held for a frame that has not fully arrived. */
   readonly buffered: number;
-  /**
-   * For a decoder that drops bytes around each frame it cuts straight from a chunk: how many
-   * always come right before such a frame (a header) and right after it (a delimiter). Encoders
-   * may then answer a frame handed back unchanged in length with a view that takes them in.
-   */
-  readonly separators?: { readonly before: number; readonly after: number };
-  /** With `separators`: from which index the frames of the last step are views cut straight from its chunk; undefined for none. */
-  readonly cutFrom?: number;
 }
 
 /** Makes a fresh decoder, with its own buffer, for each connection. */
@@ -40,25 +31,40 @@ export type DecoderFactory<F> = () => Decoder<F>;
 export type Encoder<F> = (frame: F) => E.Either<FrameError, Buffer>;
 
 /**
- * An encoder that can answer a frame its decoder cut from the chunk being handed on with bytes
- * already there (lib/codecs/frameOrigin.ts), for `encodeLines()` and `encodeLengthPrefixed()`.
+ * How many bytes a decoder drops before and after every frame it cuts from a chunk (a header, a
+ * delimiter), and its promise that every frame of a step after the first is such a view of the
+ * chunk. Plain data about the wire format: what lib/operators/internal/answerInPlace.ts needs to
+ * answer a frame with the bytes it came in.
  */
-export interface FrameEncoder<F> {
-  /** Where the frame's answer starts in `emitting.source`, `frame.length + framingBytes` long; -1 when it must be encoded. */
-  answerInPlace(frame: F): number;
-  readonly framingBytes: number;
-  /** The frame's bytes, in a Buffer of their own, or why it cannot be sent. */
-  encode(frame: F): Buffer | FrameError;
+export interface Separators {
+  readonly before: number;
+  readonly after: number;
 }
 
-/** `encoder` as an `Encoder`: a frame it finds in place is answered with a view of its chunk, any other is encoded. */
+/** Reads the number in a header that starts at `at` and lies whole in `bytes`. */
+export type HeaderReader = (bytes: Buffer, at: number) => number;
+
+/** The bytes an encoder puts around a frame: a fixed trailer (a delimiter) or a header holding the frame's length. */
+export interface FrameFraming {
+  /** How many bytes it adds to a frame. */
+  readonly bytes: number;
+  readonly trailer?: Buffer;
+  readonly header?: { readonly bytes: number; readonly overhead: number; readonly maxLength: number; readonly read: HeaderReader };
+}
+
+/** An encoder for `encodeFrames()`: its bytes, and what it puts around a frame. */
+export interface FrameEncoder<F> {
+  /** The frame's bytes, in a Buffer of their own, or why it cannot be sent. */
+  encode(frame: F): Buffer | FrameError;
+  readonly framing: FrameFraming;
+}
+
+/** `encoder` as an `Encoder`. */
 export function encoderOf<F>(encoder: FrameEncoder<F>): Encoder<F> {
   return (frame) => {
-    const start = encoder.answerInPlace(frame);
-    // Only a Buffer is ever found in place.
-    const bytes = start < 0 ? encoder.encode(frame) : emitting.source!.subarray(start, start + (frame as Buffer).length + encoder.framingBytes);
+    const bytes = encoder.encode(frame);
     return Buffer.isBuffer(bytes) ? E.right(bytes) : E.left(bytes);
   };
 }
 
-export const nothingDecoded: Decoded<never> = { frames: [] };
+export const nothingDecoded: Decoded<never> = Object.freeze({ frames: Object.freeze([]) });

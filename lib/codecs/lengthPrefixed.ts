@@ -1,10 +1,11 @@
+import { Either } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { DEFAULTS } from '../core/defaults';
 import { DecodeError, FrameTooLong, IncompleteFrame } from '../core/errors';
 import { decodeOptions, oneOf, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
-import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded } from './codec';
-import { HeaderReader, headerStart } from './frameOrigin';
+import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, HeaderReader, nothingDecoded, Separators } from './codec';
+import { FailOnError, OnError, skipping, SkipOnError } from './skipping';
 
 export interface LengthPrefixedOptions {
   /** Size of the length header. */
@@ -19,16 +20,17 @@ export interface LengthPrefixedOptions {
 
 const LengthPrefixedOptions = strictOptions(
   { headerBytes: oneOf([1, 2, 4] as const) },
-  { endian: t.keyof({ big: null, little: null }), maxLength: wholeNumber(1), lengthIncludesHeader: t.boolean },
+  { endian: t.keyof({ big: null, little: null }), maxLength: wholeNumber(1), lengthIncludesHeader: t.boolean, onError: OnError },
 );
 
 /** The options checked, with their defaults, and the longest payload the header can also express. */
-function framing(codecName: string, options: LengthPrefixedOptions) {
+function framing(codecName: string, options: LengthPrefixedOptions & { onError?: OnError }) {
   const {
     headerBytes,
     endian = 'big',
     maxLength = DEFAULTS.maxLengthPrefixed,
     lengthIncludesHeader = false,
+    onError = 'fail',
   } = decodeOptions(codecName, LengthPrefixedOptions, options);
   const headerOverhead = lengthIncludesHeader ? headerBytes : 0;
   const bigEndian = endian === 'big';
@@ -38,6 +40,7 @@ function framing(codecName: string, options: LengthPrefixedOptions) {
     readHeader: headerReader(headerBytes, bigEndian),
     headerOverhead,
     maxLength: Math.min(maxLength, 2 ** (8 * headerBytes) - 1 - headerOverhead),
+    skip: onError === 'skip',
   };
 }
 type Framing = ReturnType<typeof framing>;
@@ -53,9 +56,25 @@ function headerReader(headerBytes: 1 | 2 | 4, bigEndian: boolean): HeaderReader 
  * Reads frames that start with their length as a binary number. A header past `maxLength` is
  * `FrameTooLong` before any of the payload is buffered; input that ends inside a frame is `IncompleteFrame`.
  */
-export function lengthPrefixedDecoder(options: LengthPrefixedOptions): DecoderFactory<Buffer> {
+export function lengthPrefixedDecoder(options: LengthPrefixedOptions & FailOnError): DecoderFactory<Buffer>;
+/**
+ * With `onError: 'skip'`: a payload past `maxLength` is dropped as it arrives (its header says
+ * where it ends; nothing of it is held), and it, or a frame cut short by the end of input, comes as
+ * a Left; the frames after it are read. A header that cannot be a length still fails.
+ */
+export function lengthPrefixedDecoder(options: LengthPrefixedOptions & SkipOnError): DecoderFactory<Either<FrameTooLong | IncompleteFrame, Buffer>>;
+export function lengthPrefixedDecoder(
+  options: LengthPrefixedOptions & { onError?: OnError },
+): DecoderFactory<Buffer> | DecoderFactory<Either<FrameTooLong | IncompleteFrame, Buffer>> {
   const checked = framing('lengthPrefixed', options);
-  return () => new LengthPrefixedDecoder(checked);
+  const newDecoder = () => new LengthPrefixedDecoder(checked);
+  // Told not to skip, it never gives an error as a frame.
+  return checked.skip ? skipping<Buffer, FrameTooLong | IncompleteFrame>(newDecoder) : (newDecoder as DecoderFactory<Buffer>);
+}
+
+/** What `lengthPrefixedDecoder(options)` drops around each payload it cuts from a chunk: its header, before it. */
+export function lengthPrefixedSeparators(options: LengthPrefixedOptions): Separators {
+  return { before: framing('lengthPrefixed', options).headerBytes, after: 0 };
 }
 
 /**
@@ -63,16 +82,14 @@ export function lengthPrefixedDecoder(options: LengthPrefixedOptions): DecoderFa
  * for `maxLength` is `FrameTooLong`.
  */
 export function lengthPrefixedEncoder(options: LengthPrefixedOptions): Encoder<Buffer> {
-  // A payload that lengthPrefixed() cut from this read behind the same header costs no copy.
   return encoderOf(lengthPrefixedFrameEncoder(options));
 }
 
-/** `lengthPrefixedEncoder` for `encodeLengthPrefixed()`, which answers in place itself, with no Either per frame. */
+/** `lengthPrefixedEncoder` for `encodeLengthPrefixed()`, which may answer a payload with the bytes it came in, with no Either per frame. */
 export function lengthPrefixedFrameEncoder(options: LengthPrefixedOptions): FrameEncoder<Buffer> {
   const { headerBytes, bigEndian, readHeader, headerOverhead, maxLength } = framing('encodeLengthPrefixed', options);
   return {
-    framingBytes: headerBytes,
-    answerInPlace: (payload) => (payload.length > maxLength ? -1 : headerStart(payload, headerBytes, payload.length + headerOverhead, readHeader)),
+    framing: { bytes: headerBytes, trailer: undefined, header: { bytes: headerBytes, overhead: headerOverhead, maxLength, read: readHeader } },
     encode: (payload) => {
       if (payload.length > maxLength) return new FrameTooLong(payload.length, maxLength);
       const length = payload.length + headerOverhead;
@@ -85,27 +102,25 @@ export function lengthPrefixedFrameEncoder(options: LengthPrefixedOptions): Fram
   };
 }
 
-class LengthPrefixedDecoder implements Decoder<Buffer> {
+/** Payloads; told to skip, the errors of payloads it dropped among them. */
+class LengthPrefixedDecoder implements Decoder<Buffer | FrameTooLong> {
   private readonly received = new ChunkQueue();
   /** The length of the payload being read; undefined while reading a header. */
   private payloadLength: number | undefined;
-  /** A payload cut from a chunk has its header right before it there. */
-  readonly separators: Decoder<Buffer>['separators'];
-  cutFrom: number | undefined;
+  /** Bytes still to drop of a payload past the limit, when skipping. */
+  private discarding = 0;
 
-  constructor(private readonly framing: Framing) {
-    this.separators = { before: framing.headerBytes, after: 0 };
-  }
+  constructor(private readonly framing: Framing) {}
 
   get buffered(): number {
     return this.received.length;
   }
 
-  decode(chunk: Buffer): Decoded<Buffer> {
-    this.cutFrom = undefined;
-    const payloads: Buffer[] = [];
+  decode(chunk: Buffer): Decoded<Buffer | FrameTooLong> {
+    const payloads: (Buffer | FrameTooLong)[] = [];
     const { headerBytes, maxLength } = this.framing;
-    let from = 0;
+    let from = this.discard(chunk, 0);
+    if (this.discarding > 0) return { frames: payloads };
     if (this.received.length > 0 || this.payloadLength !== undefined) {
       // The frame begun in an earlier chunk takes from this one only the bytes it lacks.
       if (this.payloadLength === undefined) {
@@ -114,25 +129,38 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
         this.received.push(chunk.subarray(0, from));
         const length = this.readHeader(this.received.take(headerBytes), 0);
         if (typeof length !== 'number') return { frames: payloads, error: length };
-        if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
-        this.payloadLength = length;
+        if (length > maxLength) {
+          if (!this.framing.skip) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
+          payloads.push(new FrameTooLong(length, maxLength));
+          this.discarding = length;
+          from = this.discard(chunk, from);
+          if (this.discarding > 0) return { frames: payloads };
+        } else this.payloadLength = length;
       }
-      const missing = this.payloadLength - this.received.length;
-      if (chunk.length - from < missing) return this.hold(from === 0 ? chunk : chunk.subarray(from), payloads);
-      this.received.push(chunk.subarray(from, from + missing));
-      from += missing;
-      payloads.push(this.received.take(this.payloadLength));
-      this.payloadLength = undefined;
+      if (this.payloadLength !== undefined) {
+        const missing = this.payloadLength - this.received.length;
+        if (chunk.length - from < missing) return this.hold(from === 0 ? chunk : chunk.subarray(from), payloads);
+        this.received.push(chunk.subarray(from, from + missing));
+        from += missing;
+        payloads.push(this.received.take(this.payloadLength));
+        this.payloadLength = undefined;
+      }
     }
     // Frames that lie whole in the chunk are views of it, with no queue between, made from its
     // ArrayBuffer and offset, read once: subarray() reads both through getters for every frame.
-    const cutFrom = payloads.length;
+    // Only the first, when it began in an earlier chunk, is not (see `Separators`).
     const buffer = chunk.buffer;
     const base = chunk.byteOffset;
     while (chunk.length - from >= headerBytes) {
       const length = this.readHeader(chunk, from);
       if (typeof length !== 'number') return { frames: payloads, error: length };
-      if (length > maxLength) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
+      if (length > maxLength) {
+        if (!this.framing.skip) return { frames: payloads, error: new FrameTooLong(length, maxLength) };
+        payloads.push(new FrameTooLong(length, maxLength));
+        this.discarding = length;
+        from = this.discard(chunk, from + headerBytes);
+        continue;
+      }
       const end = from + headerBytes + length;
       if (end > chunk.length) {
         this.payloadLength = length;
@@ -142,19 +170,26 @@ class LengthPrefixedDecoder implements Decoder<Buffer> {
       payloads.push(Buffer.from(buffer, base + from + headerBytes, length));
       from = end;
     }
-    this.cutFrom = cutFrom;
     return this.hold(from === 0 ? chunk : chunk.subarray(from), payloads);
   }
 
+  /** Drops what is left to drop of a skipped payload from `chunk` at `from`; returns where the rest starts. */
+  private discard(chunk: Buffer, from: number): number {
+    const dropped = Math.min(this.discarding, chunk.length - from);
+    this.discarding -= dropped;
+    return from + dropped;
+  }
+
   /** Keeps `bytes`, the start of a frame, for the next chunk. */
-  private hold(bytes: Buffer, payloads: Buffer[]): Decoded<Buffer> {
+  private hold(bytes: Buffer, payloads: (Buffer | FrameTooLong)[]): Decoded<Buffer | FrameTooLong> {
     this.received.push(bytes);
     this.received.settle();
     return { frames: payloads };
   }
 
-  end(): Decoded<Buffer> {
+  end(): Decoded<Buffer | FrameTooLong> {
     const received = this.received.length;
+    if (this.discarding > 0) return { frames: [], error: new IncompleteFrame(0, this.discarding) };
     if (this.payloadLength !== undefined) return { frames: [], error: new IncompleteFrame(received, this.payloadLength) };
     if (received > 0) return { frames: [], error: new IncompleteFrame(received, this.framing.headerBytes, 'length header') };
     return nothingDecoded;

@@ -1,11 +1,12 @@
+import { Either } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { DEFAULTS } from '../core/defaults';
 import { FrameTooLong } from '../core/errors';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { ChunkQueue } from './chunkQueue';
-import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded } from './codec';
+import { Decoded, Decoder, DecoderFactory, Encoder, encoderOf, FrameEncoder, nothingDecoded, Separators } from './codec';
 import { Delimiter } from './delimiter';
-import { trailerStart } from './frameOrigin';
+import { FailOnError, OnError, skipping, SkipOnError } from './skipping';
 
 export interface LinesOptions {
   /** Longest line, in bytes, not counting its delimiter. Default 64 KiB. */
@@ -16,7 +17,7 @@ export interface LinesOptions {
   keepDelimiter?: boolean;
 }
 
-const LinesOptions = strictOptions({}, { maxLength: wholeNumber(1), delimiter: Delimiter, keepDelimiter: t.boolean });
+const LinesOptions = strictOptions({}, { maxLength: wholeNumber(1), delimiter: Delimiter, keepDelimiter: t.boolean, onError: OnError });
 const EncodeLinesOptions = strictOptions({}, { delimiter: Delimiter });
 
 const NEWLINE = Buffer.from('\n');
@@ -26,23 +27,36 @@ const CR = 0x0d;
  * Splits bytes into lines. A last line with no delimiter is a line too, at the end of input.
  * A line past `maxLength` is `FrameTooLong`, found as soon as the buffered bytes pass the limit.
  */
-export function linesDecoder(options: LinesOptions = {}): DecoderFactory<Buffer> {
-  const { maxLength = DEFAULTS.maxLineLength, delimiter, keepDelimiter = false } = decodeOptions('lines', LinesOptions, options);
-  return () => new LinesDecoder(delimiter ?? NEWLINE, delimiter === undefined, maxLength, keepDelimiter);
+export function linesDecoder(options?: LinesOptions & FailOnError): DecoderFactory<Buffer>;
+/** With `onError: 'skip'`, tokio's discard mode: a line past the limit is dropped up to its delimiter, its error a Left, and the next line read. */
+export function linesDecoder(options: LinesOptions & SkipOnError): DecoderFactory<Either<FrameTooLong, Buffer>>;
+export function linesDecoder(options: LinesOptions & { onError?: OnError } = {}): DecoderFactory<Buffer> | DecoderFactory<Either<FrameTooLong, Buffer>> {
+  const { maxLength = DEFAULTS.maxLineLength, delimiter, keepDelimiter = false, onError = 'fail' } = decodeOptions('lines', LinesOptions, options);
+  const skip = onError === 'skip';
+  const newDecoder = () => new LinesDecoder(delimiter ?? NEWLINE, delimiter === undefined, maxLength, keepDelimiter, skip);
+  // Told not to skip, it never gives an error as a frame.
+  return skip ? skipping<Buffer, FrameTooLong>(newDecoder) : (newDecoder as DecoderFactory<Buffer>);
+}
+
+/**
+ * What `linesDecoder(options)` drops around each line it cuts from a chunk: its delimiter after
+ * it, unless it keeps it (then nothing may be taken in, and undefined).
+ */
+export function linesSeparators(options: LinesOptions = {}): Separators | undefined {
+  const { delimiter, keepDelimiter = false } = decodeOptions('lines', LinesOptions, options);
+  return keepDelimiter ? undefined : { before: 0, after: (delimiter ?? NEWLINE).length };
 }
 
 /** Ends each line with the delimiter (default `\n`), as one Buffer. */
 export function linesEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): Encoder<Buffer | string> {
-  // A line that lines() cut from this read and that its delimiter still follows costs no copy.
   return encoderOf(linesFrameEncoder(options));
 }
 
-/** `linesEncoder` for `encodeLines()`, which answers in place itself. */
+/** `linesEncoder` for `encodeLines()`, which may answer a line with the bytes it came in. */
 export function linesFrameEncoder(options: Pick<LinesOptions, 'delimiter'> = {}): FrameEncoder<Buffer | string> {
   const delimiter = decodeOptions('encodeLines', EncodeLinesOptions, options).delimiter ?? NEWLINE;
   return {
-    framingBytes: delimiter.length,
-    answerInPlace: (line) => (typeof line === 'string' ? -1 : trailerStart(line, delimiter)),
+    framing: { bytes: delimiter.length, trailer: delimiter, header: undefined },
     encode: (line) => {
       const length = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
       const bytes = Buffer.allocUnsafe(length + delimiter.length);
@@ -55,33 +69,36 @@ export function linesFrameEncoder(options: Pick<LinesOptions, 'delimiter'> = {})
   };
 }
 
-class LinesDecoder implements Decoder<Buffer> {
-  /** The start of a line whose delimiter has not arrived; it holds no whole delimiter. */
+/** Lines; told to skip, the errors of lines it dropped among them. */
+class LinesDecoder implements Decoder<Buffer | FrameTooLong> {
+  /** The start of a line whose delimiter has not arrived; it holds no whole delimiter. While discarding, only a delimiter's possible start. */
   private readonly pending = new ChunkQueue();
+  /** Skipping the rest of a line past the limit, up to its delimiter. */
+  private discarding = false;
   /** Bytes past `maxLength` an unfinished line may hold: the start of a delimiter, or a `\r`. */
   private readonly slack: number;
-  readonly separators: Decoder<Buffer>['separators'];
-  cutFrom: number | undefined;
 
   constructor(
     private readonly delimiter: Buffer,
     private readonly dropCarriageReturn: boolean,
     private readonly maxLength: number,
     private readonly keepDelimiter: boolean,
+    private readonly skip: boolean,
   ) {
     this.slack = dropCarriageReturn ? 1 : delimiter.length - 1;
-    // A line cut from a chunk is followed there by its delimiter, unless it keeps it.
-    this.separators = keepDelimiter ? undefined : { before: 0, after: delimiter.length };
   }
 
   get buffered(): number {
     return this.pending.length;
   }
 
-  decode(chunk: Buffer): Decoded<Buffer> {
-    const lines: Buffer[] = [];
-    // Only a line that began in an earlier chunk is not a view of this one.
-    this.cutFrom = this.pending.length > 0 ? 1 : 0;
+  decode(chunk: Buffer): Decoded<Buffer | FrameTooLong> {
+    const lines: (Buffer | FrameTooLong)[] = [];
+    if (this.discarding) {
+      const end = this.discardedUpTo(chunk);
+      if (end < 0) return { frames: lines };
+      chunk = chunk.subarray(end);
+    }
     // Each byte is scanned once: the pending bytes hold no delimiter, so only one that began in
     // their tail and ends in this chunk needs a look back.
     let start = 0;
@@ -92,36 +109,63 @@ class LinesDecoder implements Decoder<Buffer> {
       const bytes = this.pending.takeAll();
       const line = this.line(bytes, 0, bytes.length, this.delimiter.length);
       // Checked as a Buffer: the error family's instanceof looks further than its own chain.
-      if (!Buffer.isBuffer(line)) return { frames: lines, error: line };
+      if (!Buffer.isBuffer(line) && !this.skip) return { frames: lines, error: line };
       lines.push(line);
       start = end;
       end = this.delimiterEnd(chunk, start);
     }
     // The lines that lie whole in the chunk are views made from its ArrayBuffer and offset, read
-    // once: subarray() reads both through getters for every line (~9 ns each here).
+    // once: subarray() reads both through getters for every line (~9 ns each here). Only a line
+    // that began in an earlier chunk is not a view of this one (see `Separators`).
     const buffer = chunk.buffer;
     const base = chunk.byteOffset;
     while (end >= 0) {
       const lineEnd = this.lineEnd(chunk, start, end, this.delimiter.length);
-      if (typeof lineEnd !== 'number') return { frames: lines, error: lineEnd };
-      lines.push(Buffer.from(buffer, base + start, lineEnd - start));
+      if (typeof lineEnd !== 'number' && !this.skip) return { frames: lines, error: lineEnd };
+      lines.push(typeof lineEnd === 'number' ? Buffer.from(buffer, base + start, lineEnd - start) : lineEnd);
       start = end;
       end = this.delimiterEnd(chunk, start);
     }
     const unfinished = this.pending.length + chunk.length - start;
     if (unfinished > this.maxLength + this.slack) {
-      return { frames: lines, error: new FrameTooLong(unfinished - this.slack, this.maxLength, true) };
+      const error = new FrameTooLong(unfinished - this.slack, this.maxLength, true);
+      if (!this.skip) return { frames: lines, error };
+      lines.push(error);
+      this.pending.takeAll();
+      this.discarding = true;
+      this.discardedUpTo(chunk.subarray(start));
+      return { frames: lines };
     }
     this.pending.push(chunk.subarray(start));
     this.pending.settle();
     return { frames: lines };
   }
 
-  end(): Decoded<Buffer> {
-    if (this.pending.length === 0) return nothingDecoded;
+  end(): Decoded<Buffer | FrameTooLong> {
+    if (this.pending.length === 0 || this.discarding) return nothingDecoded;
     const bytes = this.pending.takeAll();
     const line = this.line(bytes, 0, bytes.length, 0);
     return Buffer.isBuffer(line) ? { frames: [line] } : { frames: [], error: line };
+  }
+
+  /**
+   * While discarding: where in `chunk` the delimiter that ends the dropped line ends, after which
+   * lines are read again; or -1, keeping only what may be the start of a delimiter.
+   */
+  private discardedUpTo(chunk: Buffer): number {
+    let end = this.delimiterEndAcrossBoundary(chunk);
+    if (end < 0) end = this.delimiterEnd(chunk, 0);
+    if (end >= 0) {
+      this.pending.takeAll();
+      this.discarding = false;
+      return end;
+    }
+    this.pending.push(chunk);
+    const keep = Math.min(this.delimiter.length - 1, this.pending.length);
+    const tail = keep > 0 ? this.pending.lastBytes(keep) : undefined;
+    this.pending.takeAll();
+    if (tail) this.pending.push(tail);
+    return -1;
   }
 
   /** Where the first delimiter at or after `from` in `chunk` ends, or -1. */

@@ -169,7 +169,7 @@ function unixPath(block: Buffer, at: number): string {
 
 // ---- Writing ----------------------------------------------------------------------------------
 
-const V2_FAMILY_BYTE: Record<ProxyFamily, number> = { unknown: 0x00, tcp4: 0x11, udp4: 0x12, tcp6: 0x21, udp6: 0x22, unix: 0x31, 'unix-dgram': 0x32 };
+const V2_FAMILY_BYTE: Readonly<Record<ProxyFamily, number>> = { unknown: 0x00, tcp4: 0x11, udp4: 0x12, tcp6: 0x21, udp6: 0x22, unix: 0x31, 'unix-dgram': 0x32 };
 
 /**
  * The bytes of `header`, as a proxy sends them (for tests, and for proxies written with rxwire).

@@ -34,6 +34,14 @@ export const DEFAULTS = {
   workerMaxRestartMs: 10_000,
   /** A worker that served this long before it died is restarted after the first wait again. */
   workerStableMs: 10_000,
+  /** Lines about single connections (open, closed, expired, failed) a server logs a second; past them they are counted and summed up. */
+  connectionLogLinesPerSecond: 100,
+  /** `record()`: bytes a session file may take. */
+  recordMaxBytes: 64 * MiB,
+  /** `record()` (`--record`): bytes the session files of its directory may take together. */
+  recordMaxTotalBytes: 1024 * MiB,
+  /** `record()` (`--record`): session files its directory may hold. */
+  recordMaxFiles: 10_000,
   /** The command's idle timeout (the library's `serve()` has none unless asked). */
   commandIdleMs: 300_000,
   /** Deepest nesting `json()` takes. */
@@ -64,4 +72,12 @@ export const DEFAULTS = {
   maxLineLength: 64 * KiB,
   /** Longest payload `lengthPrefixed()` takes. */
   maxLengthPrefixed: 16 * MiB,
+  /** Longest bulk string `resp()` takes (Redis's own limit is 512 MB). */
+  maxRespBulkLength: 16 * MiB,
+  /** Most elements in one RESP aggregate. */
+  maxRespArrayLength: 1024 * 1024,
+  /** Deepest nesting of RESP aggregates. */
+  maxRespDepth: 64,
+  /** Longest RESP line (header, simple string, inline command): Redis's inline limit. */
+  maxRespLineLength: 64 * KiB,
 } as const;

@@ -91,6 +91,22 @@ export class DecodeError extends ProtocolError {
   }
 }
 
+/**
+ * A RESP value past one of `resp()`'s limits other than a length in bytes: an aggregate with more
+ * elements than `maxArrayLength`, or nested deeper than `maxDepth`. Found from the header, before
+ * any element is read.
+ */
+export class RespLimitExceeded extends ProtocolError {
+  readonly code = 'ERR_RESP_LIMIT';
+  constructor(
+    readonly limit: 'maxArrayLength' | 'maxDepth',
+    readonly value: number,
+    readonly max: number,
+  ) {
+    super(limit === 'maxArrayLength' ? `aggregate of ${value} elements exceeds the ${max}-element limit` : `nested deeper than ${max} levels`);
+  }
+}
+
 /** A frame that began arriving did not complete within its deadline: a peer trickling bytes. */
 export class FrameTimeout extends ProtocolError {
   readonly code = 'ERR_FRAME_TIMEOUT';

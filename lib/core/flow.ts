@@ -1,4 +1,4 @@
-import { Observable, Observer, Subscriber, Subscription } from 'rxjs';
+import { Observable, Subscriber, Subscription } from 'rxjs';
 import { FlowUnavailable } from './errors';
 
 /**
@@ -39,29 +39,21 @@ const context: { subscribing: Flow | undefined } = ((globalThis as Record<symbol
   subscribing: undefined,
 }) as { subscribing: Flow | undefined };
 
-/** The subscriber a transport subscribes a pipeline with: every operator's subscriber chain ends here. */
-class FlowSubscriber<T> extends Subscriber<T> {
-  readonly [FLOW]: Flow;
-  constructor(flow: Flow, observer: Observer<T>) {
-    super(observer);
-    this[FLOW] = flow;
-  }
-}
-
 /**
- * For transports: subscribes a connection's pipeline so that its operators find `flow`, the
- * connection's, with `flowOf`, like Reactor's Context travels with the subscriber.
+ * For transports, through `subscribeWithFlow` (lib/operators/internal/operate.ts): subscribes a
+ * connection's pipeline with `sink` as the end of its subscriber chain, so that its operators find
+ * `flow`, the connection's, with `flowOf`, like Reactor's Context travels with the subscriber.
  */
-export function subscribeWithFlow<T>(flow: Flow, source: Observable<T>, observer: Observer<T>): Subscription {
-  const subscriber = new FlowSubscriber(flow, observer);
+export function subscribeUnder<T>(flow: Flow, source: Observable<T>, sink: Subscriber<T>): Subscription {
+  (sink as { [FLOW]?: Flow })[FLOW] = flow;
   const outer = context.subscribing;
   context.subscribing = flow;
   try {
-    source.subscribe(subscriber);
+    source.subscribe(sink);
   } finally {
     context.subscribing = outer;
   }
-  return subscriber;
+  return sink;
 }
 
 const JOINS = Symbol.for('rxwire.joins-writes@1');

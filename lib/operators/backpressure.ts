@@ -1,7 +1,8 @@
-import { MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { MonoTypeOperatorFunction } from 'rxjs';
 import { InvalidOption } from '../core/errors';
 import { flowOf } from '../core/flow';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
+import { createOperatorSubscriber, operate } from './internal/operate';
 
 export interface BackpressureOptions {
   /** Hold reads once this many bytes of output wait to be flushed. Default: the connection's own (`serve({ highWaterMark })`, 64 KiB). */
@@ -26,30 +27,28 @@ export function backpressure(options: BackpressureOptions = {}): MonoTypeOperato
   if (opts.highWaterMark !== undefined && opts.lowWaterMark !== undefined && opts.lowWaterMark >= opts.highWaterMark) {
     throw new InvalidOption(`backpressure: lowWaterMark: expected less than highWaterMark (${opts.highWaterMark}), got ${opts.lowWaterMark}`);
   }
-  return (source) =>
-    new Observable<Buffer>((subscriber) => {
-      const flow = flowOf(subscriber, 'backpressure()');
-      if (!flow) return source.subscribe(subscriber);
-      const high = opts.highWaterMark ?? flow.outputHighWaterMark;
-      const low = opts.lowWaterMark ?? Math.floor(high / 2);
-      const holder = {};
-      let holding = false;
-      const stopWatching = flow.onActivity((event) => {
-        if (event === 'read') return;
-        const pending = flow.pendingOutput;
-        if (!holding && pending > high) {
-          holding = true;
-          flow.holdReads(holder);
-        } else if (holding && pending <= low) {
-          holding = false;
-          flow.releaseReads(holder);
-        }
-      });
-      const subscription = source.subscribe(subscriber);
-      return () => {
-        stopWatching();
-        subscription.unsubscribe();
-        if (holding) flow.releaseReads(holder);
-      };
+  return operate((source, subscriber) => {
+    const flow = flowOf(subscriber, 'backpressure()');
+    if (!flow) return source.subscribe(createOperatorSubscriber(subscriber));
+    const high = opts.highWaterMark ?? flow.outputHighWaterMark;
+    const low = opts.lowWaterMark ?? Math.floor(high / 2);
+    const holder = {};
+    let holding = false;
+    const stopWatching = flow.onActivity((event) => {
+      if (event === 'read') return;
+      const pending = flow.pendingOutput;
+      if (!holding && pending > high) {
+        holding = true;
+        flow.holdReads(holder);
+      } else if (holding && pending <= low) {
+        holding = false;
+        flow.releaseReads(holder);
+      }
     });
+    subscriber.add(() => {
+      stopWatching();
+      if (holding) flow.releaseReads(holder);
+    });
+    return source.subscribe(createOperatorSubscriber(subscriber));
+  });
 }

@@ -1,7 +1,8 @@
 import * as t from 'io-ts';
-import { MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { MonoTypeOperatorFunction } from 'rxjs';
 import { flowOf } from '../core/flow';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
+import { createOperatorSubscriber, operate } from './internal/operate';
 
 export interface DropWhileBackedUpOptions {
   /** Drop while more than this many bytes of output wait to be flushed. Default: the connection's own. */
@@ -24,19 +25,17 @@ const DropWhileBackedUpOptions = strictOptions({}, { highWaterMark: wholeNumber(
  */
 export function dropWhileBackedUp<T>(options: DropWhileBackedUpOptions = {}): MonoTypeOperatorFunction<T> {
   decodeOptions('dropWhileBackedUp', DropWhileBackedUpOptions, options);
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      const flow = flowOf(subscriber, 'dropWhileBackedUp()');
-      if (!flow) return source.subscribe(subscriber);
-      const high = options.highWaterMark ?? flow.outputHighWaterMark;
-      let dropped = 0;
-      return source.subscribe({
-        next: (value) => {
-          if (flow.pendingOutput <= high) return subscriber.next(value);
-          options.onDrop?.(++dropped);
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
-    });
+  return operate((source, subscriber) => {
+    const flow = flowOf(subscriber, 'dropWhileBackedUp()');
+    if (!flow) return source.subscribe(createOperatorSubscriber(subscriber));
+    const high = options.highWaterMark ?? flow.outputHighWaterMark;
+    let dropped = 0;
+    // A throwing onDrop errors this connection, through the operator subscriber.
+    return source.subscribe(
+      createOperatorSubscriber(subscriber, (value: T) => {
+        if (flow.pendingOutput <= high) return subscriber.next(value);
+        options.onDrop?.(++dropped);
+      }),
+    );
+  });
 }

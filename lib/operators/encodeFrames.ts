@@ -1,7 +1,8 @@
-import { Observable, OperatorFunction, Subscriber } from 'rxjs';
+import { OperatorFunction } from 'rxjs';
 import { FrameEncoder } from '../codecs/codec';
-import { emitting, HeldAnswer, holdUntilHandedOn } from '../codecs/frameOrigin';
 import { joinsWrites } from '../core/flow';
+import { answerStart, HeldAnswer, holdUntilHandedOn, readInPlaceOf } from './internal/answerInPlace';
+import { createOperatorSubscriber, operate } from './internal/operate';
 
 /**
  * Runs a `FrameEncoder` over a stream of frames: one Buffer out per frame, or, when its output
@@ -10,74 +11,57 @@ import { joinsWrites } from '../core/flow';
  * decoder has handed on the read's last frame. A frame that cannot be sent errors the stream.
  */
 export function encodeFrames<F>(encoder: FrameEncoder<F>): OperatorFunction<F, Buffer> {
-  return (source) => new Observable<Buffer>((subscriber) => source.subscribe(new EncodingSubscriber(subscriber, encoder)));
-}
-
-/** Subscribed under its destination, as RxJS's own operators are (see decode.ts). */
-class EncodingSubscriber<F> extends Subscriber<F> implements HeldAnswer {
-  private readonly joins: boolean;
-  /** The read the held run of answers lies in, and where in it. */
-  private heldSource: Buffer | undefined;
-  private heldStart = 0;
-  private heldEnd = 0;
-
-  constructor(
-    private readonly output: Subscriber<Buffer>,
-    private readonly encoder: FrameEncoder<F>,
-  ) {
-    super(output as Subscriber<unknown>);
-    this.joins = joinsWrites(output);
-  }
-
-  protected _next(frame: F): void {
-    let bytes: Buffer | undefined;
-    let failure: unknown;
-    // A throw is the stream's error, as map() makes it (a number given to encodeLines()).
-    try {
-      const start = this.encoder.answerInPlace(frame);
-      if (start >= 0) {
-        const end = start + (frame as Buffer).length + this.encoder.framingBytes;
-        return this.joins ? this.hold(start, end) : this.output.next(emitting.source!.subarray(start, end));
+  const { framing } = encoder;
+  return operate((source, output) => {
+    const joins = joinsWrites(output);
+    const read = readInPlaceOf(output);
+    // The read the held run of answers lies in, and where in it.
+    let heldSource: Buffer | undefined;
+    let heldStart = 0;
+    let heldEnd = 0;
+    const held: HeldAnswer = {
+      sendHeld() {
+        const source = heldSource;
+        heldSource = undefined;
+        if (source === undefined || output.closed) return;
+        // A read answered whole (one message per read) goes out as it is, with no view of it.
+        output.next(heldStart === 0 && heldEnd === source.length ? source : source.subarray(heldStart, heldEnd));
+      },
+    };
+    const hold = (source: Buffer, start: number, end: number) => {
+      if (source === heldSource && start === heldEnd) {
+        heldEnd = end;
+        return;
       }
-      const encoded = this.encoder.encode(frame);
-      if (Buffer.isBuffer(encoded)) bytes = encoded;
-      else failure = encoded;
-    } catch (err) {
-      failure = err;
-    }
-    this.sendHeld();
-    if (bytes) this.output.next(bytes);
-    else this.error(failure);
-  }
-
-  protected _error(err: unknown): void {
-    this.sendHeld();
-    super._error(err);
-  }
-
-  protected _complete(): void {
-    this.sendHeld();
-    super._complete();
-  }
-
-  private hold(start: number, end: number): void {
-    const source = emitting.source!;
-    if (source === this.heldSource && start === this.heldEnd) {
-      this.heldEnd = end;
-      return;
-    }
-    this.sendHeld();
-    this.heldSource = source;
-    this.heldStart = start;
-    this.heldEnd = end;
-    holdUntilHandedOn(this);
-  }
-
-  sendHeld(): void {
-    const source = this.heldSource;
-    this.heldSource = undefined;
-    if (source === undefined || this.closed) return;
-    // A read answered whole (one message per read) goes out as it is, with no view of it.
-    this.output.next(this.heldStart === 0 && this.heldEnd === source.length ? source : source.subarray(this.heldStart, this.heldEnd));
-  }
+      held.sendHeld();
+      heldSource = source;
+      heldStart = start;
+      heldEnd = end;
+      holdUntilHandedOn(read, held);
+    };
+    const encoding = createOperatorSubscriber<F>(
+      output,
+      (frame) => {
+        const start = answerStart(read, frame, framing);
+        if (start >= 0) {
+          const end = start + (frame as Buffer).length + framing.bytes;
+          return joins ? hold(read.source!, start, end) : output.next(read.source!.subarray(start, end));
+        }
+        // What it cannot encode (a number given to encodeLines()), or a throw, errors the stream, after what it holds.
+        const encoded = encoder.encode(frame);
+        if (!Buffer.isBuffer(encoded)) throw encoded;
+        held.sendHeld();
+        output.next(encoded);
+      },
+      () => {
+        held.sendHeld();
+        output.complete();
+      },
+      (err) => {
+        held.sendHeld();
+        output.error(err);
+      },
+    );
+    source.subscribe(encoding);
+  });
 }

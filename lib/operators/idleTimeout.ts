@@ -1,7 +1,8 @@
-import { asyncScheduler, MonoTypeOperatorFunction, Observable, SchedulerAction, SchedulerLike, Subscriber } from 'rxjs';
+import { asyncScheduler, MonoTypeOperatorFunction, SchedulerAction, SchedulerLike } from 'rxjs';
 import { IdleTimeout } from '../core/errors';
 import { flowOf, forwardsWritesTo } from '../core/flow';
 import { decodeOptions, wholeNumber } from '../core/options';
+import { createOperatorSubscriber, operate } from './internal/operate';
 
 const Ms = wholeNumber(1);
 
@@ -17,38 +18,27 @@ const Ms = wholeNumber(1);
  */
 export function idleTimeout<T>(ms: number, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<T> {
   decodeOptions('idleTimeout: ms', Ms, ms);
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      // Activity only notes the time; the one timer re-arms itself for the rest when it fires
-      // early, so a busy connection costs no timer work per read.
-      let lastActivity = scheduler.now();
-      const touch = () => {
-        lastActivity = scheduler.now();
-      };
-      subscriber.add(
-        scheduler.schedule(function (this: SchedulerAction<undefined>) {
-          const idle = scheduler.now() - lastActivity;
-          if (idle >= ms) subscriber.error(new IdleTimeout(ms));
-          else this.schedule(undefined, ms - idle);
-        }, ms),
-      );
-      const stopWatching = flowOf(subscriber, 'idleTimeout()')?.onActivity(touch);
-      if (stopWatching) subscriber.add(stopWatching);
-      return source.subscribe(forwardsWritesTo(new Touching(subscriber, touch), subscriber));
+  return operate((source, subscriber) => {
+    // Activity only notes the time; the one timer re-arms itself for the rest when it fires
+    // early, so a busy connection costs no timer work per read.
+    let lastActivity = scheduler.now();
+    const touch = () => {
+      lastActivity = scheduler.now();
+    };
+    subscriber.add(
+      scheduler.schedule(function (this: SchedulerAction<undefined>) {
+        const idle = scheduler.now() - lastActivity;
+        if (idle >= ms) subscriber.error(new IdleTimeout(ms));
+        else this.schedule(undefined, ms - idle);
+      }, ms),
+    );
+    const stopWatching = flowOf(subscriber, 'idleTimeout()')?.onActivity(touch);
+    if (stopWatching) subscriber.add(stopWatching);
+    // Hands every value on unchanged, noting the time first.
+    const touching = createOperatorSubscriber(subscriber, (value: T) => {
+      touch();
+      subscriber.next(value);
     });
-}
-
-/** Hands every value on unchanged, noting the time first; subscribed under its destination, as RxJS's own operators are. */
-class Touching<T> extends Subscriber<T> {
-  constructor(
-    destination: Subscriber<T>,
-    private readonly touch: () => void,
-  ) {
-    super(destination);
-  }
-
-  protected _next(value: T): void {
-    this.touch();
-    super._next(value);
-  }
+    source.subscribe(forwardsWritesTo(touching, subscriber));
+  });
 }

@@ -1,6 +1,7 @@
-import { finalize, from, mergeMap, Observable, ObservableInput, OperatorFunction, tap } from 'rxjs';
+import { finalize, from, mergeMap, ObservableInput, OperatorFunction, tap } from 'rxjs';
 import { flowOf } from '../core/flow';
 import { decodeOptions, wholeNumber } from '../core/options';
+import { createOperatorSubscriber, operate } from './internal/operate';
 
 const Concurrency = wholeNumber(1);
 
@@ -18,23 +19,22 @@ export function mergeMapBounded<T, R>(
   concurrency: number,
 ): OperatorFunction<T, R> {
   decodeOptions('mergeMapBounded: concurrency', Concurrency, concurrency);
-  return (source) =>
-    new Observable<R>((subscriber) => {
-      const flow = flowOf(subscriber, 'mergeMapBounded()');
-      const holder = {};
-      // Values taken from the source whose work has not finished: running or queued in mergeMap.
-      let unfinished = 0;
-      const settle = () => {
-        if (--unfinished < concurrency) flow?.releaseReads(holder);
-      };
-      return source
-        .pipe(
-          tap(() => {
-            if (++unfinished >= concurrency) flow?.holdReads(holder);
-          }),
-          mergeMap((value, index) => from(project(value, index)).pipe(finalize(settle)), concurrency),
-          finalize(() => flow?.releaseReads(holder)),
-        )
-        .subscribe(subscriber);
-    });
+  return operate((source, subscriber) => {
+    const flow = flowOf(subscriber, 'mergeMapBounded()');
+    const holder = {};
+    // Values taken from the source whose work has not finished: running or queued in mergeMap.
+    let unfinished = 0;
+    const settle = () => {
+      if (--unfinished < concurrency) flow?.releaseReads(holder);
+    };
+    source
+      .pipe(
+        tap(() => {
+          if (++unfinished >= concurrency) flow?.holdReads(holder);
+        }),
+        mergeMap((value, index) => from(project(value, index)).pipe(finalize(settle)), concurrency),
+        finalize(() => flow?.releaseReads(holder)),
+      )
+      .subscribe(createOperatorSubscriber(subscriber));
+  });
 }

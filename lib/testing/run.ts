@@ -1,7 +1,9 @@
-import { defer, Observable, ObservableNotification, tap } from 'rxjs';
+import { defer, MonoTypeOperatorFunction, Observable, ObservableNotification } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DEFAULTS } from '../core/defaults';
+import { forwardsWritesTo } from '../core/flow';
 import { ConnectionInfo, Handler } from '../core/handler';
+import { createOperatorSubscriber, operate } from '../operators/internal/operate';
 import { PeerReads, VirtualConnection } from './virtualConnection';
 
 /** One notification at a frame (a virtual millisecond): RxJS's `TestMessage`, for values of any type. */
@@ -68,7 +70,9 @@ export function runHandler(handler: Handler, input: readonly Message[], options:
     throw new Error('rxwire/testing compares timelines itself');
   });
   let overflowed = false;
+  let emitted = 0;
   scheduler.run(() => {
+    const record = (notification: ObservableNotification<unknown>) => output.push({ frame: scheduler.now(), notification });
     const sizes = options.peerReadSizes ?? {};
     const peerReads = options.peerReads ?? true;
     const readFrames =
@@ -87,6 +91,8 @@ export function runHandler(handler: Handler, input: readonly Message[], options:
           frame: scheduler.now(),
           notification: chunk === 'end' ? { kind: 'C' } : { kind: 'N', value: chunk },
         }),
+      // What the handler writes is recorded as the connection writes it: a read's answer joined, as a socket's.
+      (chunk) => record({ kind: 'N', value: chunk }),
     );
     for (const { frame, notification } of input) {
       scheduler.schedule(() => {
@@ -98,26 +104,20 @@ export function runHandler(handler: Handler, input: readonly Message[], options:
         }
       }, frame);
     }
-    const record = (notification: ObservableNotification<unknown>) => output.push({ frame: scheduler.now(), notification });
     // A handler that throws as it is called fails its connection, as it does under a server.
     const pipeline: Observable<Buffer> = defer(() => handler(connection.input, connection.info));
     const subscription = connection
       .send(
         pipeline.pipe(
-          tap({
-            next: (value) => {
-              record({ kind: 'N', value });
-              if (output.length > MAX_OUTPUT_MESSAGES) {
-                overflowed = true;
-                throw new Error('too many values'); // tap turns it into an error, which stops the handler
-              }
-            },
-            error: (error) => record({ kind: 'E', error }),
-            complete: () => record({ kind: 'C' }),
+          counted(() => {
+            if (++emitted > MAX_OUTPUT_MESSAGES) {
+              overflowed = true;
+              throw new Error('too many values'); // an error, which stops the handler
+            }
           }),
         ),
       )
-      .subscribe({ error: () => {} });
+      .subscribe({ error: (error) => record({ kind: 'E', error }), complete: () => record({ kind: 'C' }) });
     scheduler.maxFrames = lastScriptedFrame + (options.maxFrames ?? DEFAULT_RUN_FOR);
     scheduler.flush();
     // Torn down inside run(), so the operators' timers are cancelled on the virtual clock, not a real one.
@@ -126,6 +126,17 @@ export function runHandler(handler: Handler, input: readonly Message[], options:
   });
   if (overflowed) throw new Error(`rxwire/testing: the handler emitted more than ${MAX_OUTPUT_MESSAGES} values; is something emitting in a loop?`);
   return { output, reads };
+}
+
+/** Calls `count` for every value and hands it on, joining writes as the connection does (unlike `tap`). */
+function counted<T>(count: () => void): MonoTypeOperatorFunction<T> {
+  return operate((source, subscriber) => {
+    const counting = createOperatorSubscriber(subscriber, (value: T) => {
+      count();
+      subscriber.next(value);
+    });
+    source.subscribe(forwardsWritesTo(counting, subscriber));
+  });
 }
 
 /** The last frame a diagram mentions. */

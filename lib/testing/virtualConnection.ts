@@ -1,7 +1,8 @@
 import { Observable, SchedulerLike } from 'rxjs';
-import { subscribeWithFlow } from '../core/flow';
+import { subscribeWithFlow } from '../operators/internal/operate';
 import { ConnectionInfo } from '../core/handler';
-import { TransportConnection } from '../transports/connection';
+import { TransportConnection } from '../transports/transportConnection';
+import { ReadAnswer } from '../transports/stream/readAnswer';
 
 /** How the virtual peer reads what the handler writes. */
 export type PeerReads =
@@ -24,10 +25,14 @@ type Received = Buffer | 'end';
 /**
  * A connection whose peer lives in virtual time: it sends what the test scripts, when the test
  * scripts it, and reads the handler's output at a scripted pace. It is a real Flow, so
- * `backpressure()`, `idleTimeout()`, `mergeMapBounded()` act on it as on a socket.
+ * `backpressure()`, `idleTimeout()`, `mergeMapBounded()` act on it as on a socket. It joins
+ * writes as a stream socket does: what the pipeline writes while handling one read is held and
+ * written when it has been, or before the pipeline's failure (lib/transports/stream/readAnswer.ts),
+ * so encoders answer in place here as they do in production, and a test sees the bytes a socket sends.
  */
 export class VirtualConnection extends TransportConnection {
   readonly outputHighWaterMark: number;
+  readonly joinsWrites = true;
   pendingOutput = 0;
   bytesRead = 0;
   bytesWritten = 0;
@@ -35,6 +40,7 @@ export class VirtualConnection extends TransportConnection {
   private readonly received: Received[] = [];
   private drainScheduled = false;
   private flushScheduled = false;
+  private readonly answer = new ReadAnswer();
 
   constructor(
     info: ConnectionInfo,
@@ -43,6 +49,8 @@ export class VirtualConnection extends TransportConnection {
     private readonly plan: PeerReadPlan,
     /** Told of each chunk the pipeline reads, and of the input's end. */
     private readonly onRead: (chunk: Buffer | 'end') => void,
+    /** Told of each write, as the socket would make it. */
+    private readonly onWrite: (chunk: Buffer) => void = () => {},
   ) {
     super(info);
     this.outputHighWaterMark = highWaterMark;
@@ -99,16 +107,28 @@ export class VirtualConnection extends TransportConnection {
       this.bytesRead += next.length;
       // A copy, as a socket's read is: the pipeline owns what it reads and may change it in place
       // (the default handler does), and the script's Buffers and the recorded reads stay as written.
-      this.emitRead(Buffer.from(next));
+      this.answer.begin();
+      try {
+        this.emitRead(Buffer.from(next));
+      } finally {
+        this.answer.end(this.sendAnswer);
+      }
     }
   }
 
   send(output: Observable<Buffer>): Observable<never> {
     return new Observable<never>((subscriber) => {
+      // Ended or failed while a read is being handled: its answer so far goes out first, as over a socket.
       const subscription = subscribeWithFlow(this, output, {
         next: (chunk) => this.write(chunk),
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
+        error: (err) => {
+          this.answer.end(this.sendAnswer);
+          subscriber.error(err);
+        },
+        complete: () => {
+          this.answer.end(this.sendAnswer);
+          subscriber.complete();
+        },
       });
       return () => subscription.unsubscribe();
     });
@@ -116,6 +136,15 @@ export class VirtualConnection extends TransportConnection {
 
   private write(chunk: Buffer): void {
     if (!(chunk instanceof Uint8Array) || chunk.length === 0) return;
+    if (!this.answer.hold(chunk)) this.queue(chunk);
+  }
+
+  private readonly sendAnswer = (parts: readonly Buffer[]) => {
+    for (const part of parts) this.queue(part);
+  };
+
+  private queue(chunk: Buffer): void {
+    this.onWrite(chunk);
     this.pendingOutput += chunk.length;
     this.notify('queued');
     if (this.plan.peerReads === true && !this.flushScheduled) {

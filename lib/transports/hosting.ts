@@ -1,14 +1,15 @@
+import { EventEmitter } from 'node:events';
 import { isObservable, Observable } from 'rxjs';
 import { DEFAULTS } from '../core/defaults';
-import { ProtocolError, RxwireError } from '../core/errors';
+import { DatagramTooLarge, IdleTimeout, ProtocolError, RxwireError } from '../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
-import { TransportConnection } from './connection';
+import { TransportConnection } from './transportConnection';
 import { logToStderr } from './stderrLog';
 
 // What every server does the same way, whatever its socket type: count and log connections,
 // run the handler on each, tell whose fault a failure was, and close with a grace period.
 
-export interface Server {
+export interface Server extends AsyncDisposable {
   /** What it serves: `tcp`, `unix`, `tls` (over TCP or a Unix socket) or `udp`. */
   readonly transport: Transport;
   /** Where it listens: `[::]:50007`, `127.0.0.1:41234`, `unix:/tmp/rxwire.sock`. */
@@ -20,6 +21,7 @@ export interface Server {
   /**
    * Stops accepting at once, lets open connections finish for up to `graceMs` (default: the
    * `graceMs` option, else 5 s), then ends what is left. Resolves once every socket is closed.
+   * `await using` and an aborted `signal` close it so.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -86,9 +88,43 @@ export class EventSummary {
   }
 }
 
-let lastId = 0;
-export function nextConnectionId(): number {
-  return ++lastId;
+type ConnectionLine = 'opened' | 'closed' | 'other';
+
+/**
+ * Lines about single connections, at most `perSecond` in a second; past that they are counted by
+ * kind, and the count is logged when the second is over (`2871 more connection(s) opened, 2850
+ * closed, 12 other line(s) about them …`). A flood of peers, each costing a datagram or a
+ * handshake, cannot then cost more than `perSecond` + 1 lines a second of log.
+ */
+export class ConnectionLog {
+  private written = 0;
+  private readonly counted: Record<ConnectionLine, number> = { opened: 0, closed: 0, other: 0 };
+  private window: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly log: Log,
+    private readonly perSecond = DEFAULTS.connectionLogLinesPerSecond,
+  ) {}
+
+  write(kind: ConnectionLine, line: string): void {
+    this.window ??= setTimeout(() => this.flush(), 1000).unref();
+    if (this.written < this.perSecond) {
+      this.written++;
+      return this.log(line);
+    }
+    this.counted[kind]++;
+  }
+
+  /** Logs what has been counted and not yet said; the next line opens a new second. */
+  flush(): void {
+    clearTimeout(this.window);
+    this.window = undefined;
+    this.written = 0;
+    const { opened, closed, other } = this.counted;
+    if (opened + closed + other === 0) return;
+    this.counted.opened = this.counted.closed = this.counted.other = 0;
+    this.log(`${opened} more connection(s) opened, ${closed} closed, ${other} other line(s) about them, in the last 1 s: past ${this.perSecond} lines a second they are counted, not written`);
+  }
 }
 
 /** The handler's pipeline for one connection; throws when the handler throws or returns no Observable. */
@@ -96,6 +132,26 @@ export function handlerOutput(handler: Handler, input: Observable<Buffer>, info:
   const output = handler(input, info);
   if (!isObservable(output)) throw new TypeError(`the handler must return an Observable, got ${typeof output}`);
   return output;
+}
+
+/**
+ * The one log line for connection `id` failing with `err`. A timeout, or a datagram too large to
+ * answer, is expected of a peer: its line says the connection is closing.
+ */
+export function failureLine(id: number, err: unknown): string {
+  const closing = err instanceof IdleTimeout || err instanceof DatagramTooLarge;
+  return `#${id} ${describeFailure(err)}${closing ? ', closing' : ''}`;
+}
+
+/** Resolves once `start` calls back (listening, bound), or rejects with the first 'error' `emitter` emits before. */
+export function untilListening(emitter: EventEmitter, start: (listening: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    emitter.once('error', reject);
+    start(() => {
+      emitter.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /**
@@ -122,21 +178,29 @@ function isSystemError(err: Error): boolean {
 export class Hosting<C extends TransportConnection> {
   readonly open = new Set<C>();
   private closing: Promise<void> | undefined;
+  private readonly connectionLog: ConnectionLog;
 
   constructor(
     readonly log: Log,
     private readonly graceMs: number = DEFAULTS.graceMs,
-  ) {}
+  ) {
+    this.connectionLog = new ConnectionLog(log);
+  }
 
   opened(conn: C): void {
     this.open.add(conn);
-    this.log(`#${conn.info.id} open ${conn.info.remote}`);
+    this.connectionLog.write('opened', `#${conn.info.id} open ${conn.info.remote}`);
   }
 
   /** Forgets `conn`, and logs its totals: `#3 closed 127.0.0.1:41234: 12 bytes in, 12 bytes out, 4 ms`. */
   closed(conn: C, totals = `${conn.bytesRead} bytes in, ${conn.bytesWritten} bytes out`): void {
     this.open.delete(conn);
-    this.log(`#${conn.info.id} closed ${conn.info.remote}: ${totals}, ${Date.now() - conn.openedAt} ms`);
+    this.connectionLog.write('closed', `#${conn.info.id} closed ${conn.info.remote}: ${totals}, ${Date.now() - conn.openedAt} ms`);
+  }
+
+  /** Logs any other line about one connection (`#3 expired: …`), within the same budget as its open and close. */
+  logAbout(line: string): void {
+    this.connectionLog.write('other', line);
   }
 
   close(graceMs: number | undefined, stopAccepting: (done: () => void) => void, cut: (conn: C) => void): Promise<void> {
@@ -148,6 +212,7 @@ export class Hosting<C extends TransportConnection> {
       }, ms);
       stopAccepting(() => {
         clearTimeout(timer);
+        this.connectionLog.flush();
         resolve();
       });
     });

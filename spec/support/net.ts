@@ -245,13 +245,27 @@ export function portOf(address: string): number {
   return Number(address.slice(address.lastIndexOf(':') + 1));
 }
 
-/** Whether a process, or for a negative number a process group, still exists. */
+/**
+ * Whether a process, or for a negative number a process group, still exists. A process that has
+ * exited and waits to be reaped (a zombie) does not: an orphan's new parent, PID 1 of a container
+ * or VM, may take seconds to reap it.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  return pid < 0 || !isZombie(pid);
+}
+
+/** Whether `pid` has exited and not yet been reaped: state Z in /proc/PID/stat, after the name in parentheses. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
   }
 }
 

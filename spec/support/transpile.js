@@ -13,6 +13,16 @@ const options = { transforms: ['imports', 'typescript'], disableESTransforms: tr
 const salt = `${require('sucrase/package.json').version} ${JSON.stringify(options)}`;
 const sha1 = (text) => createHash('sha1').update(text).digest('hex');
 
+// Node 20 runs no `using` declarations and sucrase keeps them: a file with one is compiled by
+// TypeScript instead, which lowers them (its line numbers may then differ from the source's).
+const USING = /^\s*(await\s+)?using\s+[A-Za-z_$]/m;
+
+function lowerUsing(source, file) {
+  const ts = require('typescript');
+  const compilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true };
+  return ts.transpileModule(source, { compilerOptions, fileName: file }).outputText;
+}
+
 function transpile(source, file) {
   const prefix = sha1(file);
   const entry = path.join(cacheDir, `${prefix}-${sha1(salt + source)}.js`);
@@ -21,7 +31,7 @@ function transpile(source, file) {
   } catch {
     // Not cached yet: compile, and replace this file's older entry.
   }
-  const { code } = require('sucrase').transform(source, { ...options, filePath: file });
+  const code = USING.test(source) ? lowerUsing(source, file) : require('sucrase').transform(source, { ...options, filePath: file }).code;
   fs.mkdirSync(cacheDir, { recursive: true });
   for (const old of fs.readdirSync(cacheDir)) if (old.startsWith(prefix) && old.endsWith('.js')) fs.rmSync(path.join(cacheDir, old), { force: true });
   // Renamed into place whole, for processes that start at the same time.

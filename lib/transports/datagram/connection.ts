@@ -1,9 +1,9 @@
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { DatagramTooLarge } from '../../core/errors';
-import { subscribeWithFlow } from '../../core/flow';
+import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
-import { TransportConnection } from '../connection';
+import { TransportConnection } from '../transportConnection';
 
 /**
  * One UDP peer as a connection: what it sends, one Buffer per datagram (`input`), and a sink that

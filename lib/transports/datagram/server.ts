@@ -1,10 +1,10 @@
 import * as dgram from 'node:dgram';
 import { DEFAULTS } from '../../core/defaults';
-import { DatagramTooLarge, IdleTimeout } from '../../core/errors';
 import { ConnectionInfo, Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
-import { formatHost } from '../address';
-import { describeFailure, handlerOutput, Hosting, nextConnectionId, logger, Server } from '../hosting';
+import { formatHost, nextConnectionId } from '../identity';
+import { failureLine, handlerOutput, Hosting, logger, Server, untilListening } from '../hosting';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { DatagramConnection } from './connection';
 import { DatagramServeOptions } from './options';
 import { socketTypeFor } from './socketType';
@@ -22,25 +22,21 @@ export interface DatagramServer extends Server {
  * completes or errors (a handler error, `DatagramTooLarge`), which touches no other peer; a later
  * datagram from the same peer starts a new one. A peer silent for `idleMs` is expired: its input
  * completes, and its output gets another `idleMs` to finish.
+ * Aborting `signal` closes it as `close()` does.
  *
  * ```ts
  * const server = await serveDatagrams({ port: 50007 }, pipe(closeOnEmptyRead(), upper()));
  * ```
  */
-export async function serveDatagrams(options: DatagramServeOptions, handler: Handler): Promise<DatagramServer> {
+export async function serveDatagrams(options: DatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<DatagramServer> {
   const opts = decodeOptions('serveDatagrams', DatagramServeOptions, options);
+  const signal = liveSignalOf('serveDatagrams', lifetime);
   const hosting = new Hosting<DatagramConnection>(logger(opts.log), opts.graceMs);
   const log = hosting.log;
   const idleMs = opts.idleMs ?? DEFAULTS.datagramIdleMs;
   const maxPeers = opts.maxPeers ?? DEFAULTS.maxPeers;
   const socket = dgram.createSocket(opts.type ?? (await socketTypeFor(opts.host)));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ address: opts.host, port: opts.port ?? 0 }, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
+  await untilListening(socket, (listening) => socket.bind({ address: opts.host, port: opts.port ?? 0 }, listening));
   // Errors after binding are the OS's word on one datagram; the server goes on.
   socket.on('error', (err) => log(`server: ${err.message}`));
   const bound = socket.address();
@@ -79,7 +75,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     // idle another idleMs (an output that never completes): the session ends.
     const expiry = setTimeout(function expire() {
       if (conn.inputEnded) return end();
-      log(`#${info.id} expired: silent for ${idleMs} ms`);
+      hosting.logAbout(`#${info.id} expired: silent for ${idleMs} ms`);
       if (byPeer.get(key) === conn) byPeer.delete(key);
       conn.endInput();
       expiry.refresh();
@@ -88,8 +84,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     endSession.set(conn, end);
     byPeer.set(key, conn);
     const failed = (err: unknown) => {
-      const expected = err instanceof DatagramTooLarge || err instanceof IdleTimeout;
-      log(`#${info.id} ${expected ? `${(err as Error).message}, closing` : describeFailure(err)}`);
+      hosting.logAbout(failureLine(info.id, err));
       end();
     };
     let output: { unsubscribe(): void } | undefined;
@@ -127,7 +122,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     conn.deliver(datagram);
   });
 
-  return {
+  return withLifetime<DatagramServer>({
     transport: 'udp',
     address,
     port: bound.port,
@@ -158,5 +153,5 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
         },
         (conn) => endSession.get(conn)?.(),
       ),
-  };
+  }, signal);
 }

@@ -3,7 +3,7 @@ import { RDM_DATA_HEADER } from '../../codecs/rdmPacket';
 import { DEFAULTS } from '../../core/defaults';
 import { strictOptions, wholeNumber } from '../../core/options';
 import { connectDatagramKeys, datagramServeKeys } from '../datagram/options';
-import { BufferBudget } from '../connection';
+import { BufferBudget } from '../transportConnection';
 
 const reliabilityKeys = {
   /** Messages sent and not yet acknowledged, per peer; past it the handler's reads are held. Default 64. */

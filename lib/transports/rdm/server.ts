@@ -3,8 +3,9 @@ import { DEFAULTS } from '../../core/defaults';
 import { Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { serveDatagrams } from '../datagram/server';
-import { BufferBudget } from '../connection';
+import { BufferBudget } from '../transportConnection';
 import { handlerOutput, Server } from '../hosting';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { ReliableDatagramConnection } from './connection';
 import { ReliableDatagramServeOptions, splitReliability } from './options';
 
@@ -38,14 +39,16 @@ type Totals = Pick<ReliableDatagramConnection['counts'], 'malformed' | 'duplicat
  * unacknowledged output count against `maxBufferedBytes`; a session whose handler would pass it is
  * shed with `SessionShed`. Takes `serveDatagrams`' options and `window`, `maxQueued`,
  * `retransmitMs`, `maxRetransmitMs`, `maxRetries`, `maxRetransmitBytes`, `maxBufferedBytes`.
+ * Aborting `signal` closes it as `close()` does.
  *
  * ```ts
  * const server = await serveReliableDatagrams({ port: 50007 }, upper);
  * ```
  */
-export async function serveReliableDatagrams(options: ReliableDatagramServeOptions, handler: Handler): Promise<ReliableDatagramServer> {
+export async function serveReliableDatagrams(options: ReliableDatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<ReliableDatagramServer> {
   const { reliability, datagram: { maxBufferedBytes, ...datagram } } = splitReliability(decodeOptions('serveReliableDatagrams', ReliableDatagramServeOptions, options));
   const budget = new BufferBudget(maxBufferedBytes ?? DEFAULTS.maxBufferedBytes);
+  const signal = liveSignalOf('serveReliableDatagrams', lifetime);
   const live = new Set<ReliableDatagramConnection>();
   const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0, withheld: 0 };
   const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);
@@ -95,7 +98,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
     });
   });
 
-  return {
+  return withLifetime<ReliableDatagramServer>({
     transport: 'rdm',
     address: udp.address,
     port: udp.port,
@@ -124,5 +127,5 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
       return total('withheld');
     },
     close: (graceMs) => udp.close(graceMs),
-  };
+  }, signal);
 }

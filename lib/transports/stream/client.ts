@@ -3,8 +3,8 @@ import * as tls from 'node:tls';
 import { Observable, retry, timer } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { decodeOptions } from '../../core/options';
-import { formatHost } from '../address';
-import { nextConnectionId } from '../hosting';
+import { formatHost, nextConnectionId } from '../identity';
+import { AbortOptions, closeOnAbort, signalOf } from '../lifetime';
 import { Connection } from './connection';
 import { ConnectOptions } from './options';
 
@@ -14,18 +14,21 @@ import { ConnectOptions } from './options';
  * (`connect ETIMEDOUT 127.0.0.1:50007`), is refused (`connect ECONNREFUSED 127.0.0.1:50007`) or
  * its TLS handshake fails (`tls handshake with 127.0.0.1:50007 failed: self-signed certificate`).
  * With `retry`, only failures to connect are retried: once emitted, the connection's own errors
- * reach its `input` and `send`, never this Observable.
+ * reach its `input` and `send`, never this Observable. Aborting `signal` errors with its reason
+ * while connecting (no more retries), and closes the connection gracefully once made (`conn.close()`).
  *
  * ```ts
  * connect({ port: 50007 }).pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('hi')))))
  * ```
  */
-export function connect(options: ConnectOptions): Observable<Connection> {
+export function connect(options: ConnectOptions, lifetime?: AbortOptions): Observable<Connection> {
   const opts = decodeOptions('connect', ConnectOptions, options);
+  const signal = signalOf('connect', lifetime);
   const attempt = connectOnce(opts);
-  if (!opts.retry) return attempt;
+  const untilAborted = closeOnAbort<Connection>(signal, (conn) => void conn.close());
+  if (!opts.retry) return attempt.pipe(untilAborted);
   const { count, delayMs } = opts.retry;
-  return attempt.pipe(retry({ count, delay: (_err, attempts) => timer(delayMs * 2 ** (attempts - 1)) }));
+  return attempt.pipe(retry({ count, delay: (_err, attempts) => timer(delayMs * 2 ** (attempts - 1)) }), untilAborted);
 }
 
 function connectOnce(opts: ConnectOptions): Observable<Connection> {

@@ -3,9 +3,10 @@ import { TLSSocket } from 'node:tls';
 import { Observable, Subscription } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { BufferBudgetExceeded } from '../../core/errors';
-import { subscribeWithFlow } from '../../core/flow';
+import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
-import { BufferBudget, TransportConnection } from '../connection';
+import { BufferBudget, TransportConnection } from '../transportConnection';
+import { ReadAnswer } from './readAnswer';
 
 /** What a connection is given besides its socket; every field has a default. */
 export interface ConnectionLimits {
@@ -25,9 +26,8 @@ export interface ConnectionLimits {
 export class Connection extends TransportConnection {
   /** Who hears that the socket failed or closed while output was being sent. */
   private sender: { error(err: unknown): void; complete(): void } | undefined;
-  /** Output written while a read is being handled, sent when it has been; one array, reused. */
-  private readonly answer: Buffer[] = [];
-  private answering = false;
+  /** Output written while a read is being handled, sent as one write when it has been. */
+  private readonly answer = new ReadAnswer();
   private failure: Error | undefined;
   /** Our side has ended: what the peer still sends is read and dropped, within the linger deadline. */
   private ending = false;
@@ -123,6 +123,9 @@ export class Connection extends TransportConnection {
     const fail = (err: unknown) => {
       if (settled) return;
       settle();
+      // The replies to what was read before the failure go out first (a handler that throws on
+      // the second line of a read still answers the first), then the connection ends.
+      this.answer.end(this.sendAnswer);
       failed(err);
     };
     const finish = () => {
@@ -151,7 +154,7 @@ export class Connection extends TransportConnection {
   end(flushed?: () => void): void {
     const socket = this.socket;
     if (socket.destroyed) return flushed?.();
-    this.writeAnswer(); // the handler may complete while a read is being answered
+    this.answer.end(this.sendAnswer); // the handler may complete while a read is being answered
     this.ending = true;
     socket.end(flushed);
     if (!this.reader) this.stopReading();
@@ -160,6 +163,28 @@ export class Connection extends TransportConnection {
   /** Closes both sides at once, dropping pending output. */
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * Closes gracefully: ends our side once pending output is flushed, gives the peer `graceMs`
+   * (default 5 s) to end its own, then destroys the socket. Resolves once it has closed.
+   */
+  close(graceMs: number = DEFAULTS.graceMs): Promise<void> {
+    const socket = this.socket;
+    if (socket.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => socket.destroy(), graceMs);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.end();
+    });
+  }
+
+  /** `await using conn = …` closes it at the end of the block, as `close()` does. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   private linger(): void {
@@ -184,14 +209,14 @@ export class Connection extends TransportConnection {
 
   private readonly read = (chunk: Buffer) => {
     // What the pipeline writes in answer to one read goes out as one write, not one per frame.
-    this.answering = true;
+    this.answer.begin();
     try {
       this.emitRead(chunk);
     } catch (err) {
       // Operators report errors downstream; only a faulty subscriber throws this far. Contain it.
       this.sender?.error(err);
     } finally {
-      this.writeAnswer();
+      this.answer.end(this.sendAnswer);
     }
   };
 
@@ -203,18 +228,10 @@ export class Connection extends TransportConnection {
 
   private write(chunk: Buffer): void {
     if (chunk.length === 0 || !this.socket.writable) return;
-    if (this.answering) {
-      this.answer.push(chunk);
-      return;
-    }
-    this.queue(chunk);
+    if (!this.answer.hold(chunk)) this.queue(chunk);
   }
 
-  private writeAnswer(): void {
-    this.answering = false;
-    const answer = this.answer;
-    if (answer.length === 0) return;
-    if (answer.length > 1) joinAdjacent(answer);
+  private readonly sendAnswer = (answer: readonly Buffer[]) => {
     const socket = this.socket;
     if (answer.length === 1) {
       if (socket.writable) this.queue(answer[0]!);
@@ -227,10 +244,7 @@ export class Connection extends TransportConnection {
       // Many small frames are cheaper copied into one Buffer than queued one by one.
       this.queue(Buffer.concat(answer));
     }
-    // Emptied by pop(): setting the length to 0 frees the array's store, which the next read's
-    // push would allocate again, garbage on every read.
-    while (answer.length > 0) answer.pop();
-  }
+  };
 
   /**
    * Hands `bytes` to the socket, unless the output waiting would pass the server's budget: then
@@ -277,31 +291,6 @@ const NOTHING = Buffer.alloc(0);
 
 // Above this many separate parts in one read's answer, they are copied into one Buffer instead.
 const MAX_GATHERED_PARTS = 8;
-
-/**
- * Joins runs of parts that lie end to end in one ArrayBuffer (frames an encoder answered with
- * views of their read) into one view each, in place.
- */
-function joinAdjacent(parts: Buffer[]): void {
-  let runs = 0;
-  let first = parts[0]!;
-  let firstBuffer: ArrayBufferLike | undefined;
-  let runLength = first.length;
-  for (let i = 1; i < parts.length; i++) {
-    const part = parts[i]!;
-    // Offsets first: the buffer getter costs more, and most parts that are not adjacent fail here.
-    if (part.byteOffset === first.byteOffset + runLength && part.buffer === (firstBuffer ??= first.buffer)) {
-      runLength += part.length;
-      continue;
-    }
-    parts[runs++] = runLength === first.length ? first : Buffer.from(first.buffer, first.byteOffset, runLength);
-    first = part;
-    firstBuffer = undefined;
-    runLength = part.length;
-  }
-  parts[runs++] = runLength === first.length ? first : Buffer.from(first.buffer, first.byteOffset, runLength);
-  parts.length = runs;
-}
 
 /** What a handler emitted instead of a Buffer, for its error line: `number`, `string`, `null`, `Array`. */
 function kindOf(value: unknown): string {

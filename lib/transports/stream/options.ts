@@ -11,6 +11,22 @@ export const Pem = new t.Type<string | Buffer, string | Buffer, unknown>(
   (pem) => pem,
 );
 
+/** The longest Unix socket path, in bytes: Linux's `sun_path` holds 108 with the closing NUL; a longer path would be silently truncated. */
+export const MAX_UNIX_PATH_BYTES = 107;
+
+/** A Unix domain socket path that fits `sun_path` as it is. */
+export const UnixSocketPath = new t.Type<string, string, unknown>(
+  `a Unix socket path of at most ${MAX_UNIX_PATH_BYTES} bytes`,
+  (u): u is string => typeof u === 'string' && u.length > 0 && Buffer.byteLength(u) <= MAX_UNIX_PATH_BYTES,
+  (u, c) => {
+    if (typeof u !== 'string' || u.length === 0) return t.failure(u, c, 'expected a non-empty string');
+    const bytes = Buffer.byteLength(u);
+    if (bytes <= MAX_UNIX_PATH_BYTES) return t.success(u);
+    return t.failure(u, c, `a Unix socket path of ${bytes} bytes is too long: at most ${MAX_UNIX_PATH_BYTES} (the OS's sun_path limit)`);
+  },
+  (s) => s,
+);
+
 /** `serve({ tls })`: the server's certificate and key; `ca` and `requestCert` to ask clients for theirs. */
 export const ServerTlsOptions = strictOptions({ cert: Pem, key: Pem }, { ca: Pem, requestCert: t.boolean });
 export type ServerTlsOptions = t.TypeOf<typeof ServerTlsOptions>;
@@ -87,7 +103,7 @@ export const serveOptionCodecs = {
   /** TCP port; 0 = any free port. */
   port: Port,
   /** Unix domain socket path, instead of host and port. */
-  path: NonEmptyString,
+  path: UnixSocketPath,
   /** Connections the OS may queue before they are accepted. */
   backlog: wholeNumber(1),
   /** End a connection once no bytes have moved either way for this long; 0 = never (the default). */
@@ -126,7 +142,7 @@ export const ConnectOptions = strictOptions(
     host: NonEmptyString,
     port: Port,
     /** Unix domain socket path, instead of host and port. */
-    path: NonEmptyString,
+    path: UnixSocketPath,
     /** Give up on an attempt when the connection (and TLS handshake) is not made within this long. Default 10 s. */
     timeoutMs: wholeNumber(1),
     /** Connect over TLS; `{}` trusts the system's CAs. */

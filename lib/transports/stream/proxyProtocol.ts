@@ -2,8 +2,8 @@ import { BlockList, Socket } from 'node:net';
 import { ProxyHeader, ProxyHeaderReader } from '../../codecs/proxyHeader';
 import { DEFAULTS } from '../../core/defaults';
 import { ProxyHeaderError, ProxyHeaderTimeout } from '../../core/errors';
-import { formatHost } from '../address';
-import { Admission } from '../admission';
+import { formatHost } from '../identity';
+import { Admission } from './admission';
 import { describeFailure, Log } from '../hosting';
 import { addressList, ProxyProtocolOptions } from './options';
 

@@ -3,14 +3,15 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
-import { IdleTimeout, InvalidOption, RxwireError } from '../../core/errors';
+import { InvalidOption, RxwireError } from '../../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { idleTimeout } from '../../operators/idleTimeout';
-import { formatHost } from '../address';
-import { Admission, descriptorCap } from '../admission';
-import { BufferBudget } from '../connection';
-import { describeFailure, EventSummary, handlerOutput, Hosting, Log, logger, nextConnectionId, Server } from '../hosting';
+import { formatHost, nextConnectionId } from '../identity';
+import { Admission, descriptorCap } from './admission';
+import { BufferBudget } from '../transportConnection';
+import { EventSummary, failureLine, handlerOutput, Hosting, Log, logger, Server, untilListening } from '../hosting';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
@@ -25,13 +26,27 @@ const UNIX_PROBE_MS = 1000;
  * order; when it completes our side is ended after flushing; when it errors, only its own
  * connection is closed. With `tls`, connections are TLS sockets, the same Observable to the
  * handler; a client whose handshake fails is logged and affects no other. Resolves once listening.
+ * Aborting `signal` closes it as `close()` does; so does the end of an `await using` block.
  *
  * ```ts
  * const server = await serve({ port: 50007 }, pipe(backpressure(), closeOnEmptyRead(), upper()));
  * ```
  */
-export async function serve(options: ServeOptions, handler: Handler): Promise<Server> {
+export function serve(options: ServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<Server> {
+  return host(options, handler, undefined, lifetime);
+}
+
+/**
+ * `serve()` accepting on a socket another process bound and handed over (a cluster supervisor's,
+ * passed over IPC: see sharedListener.ts) instead of binding its own address.
+ */
+export function serveOnSharedSocket(options: ServeOptions, handler: Handler, socket: object): Promise<Server> {
+  return host(options, handler, socket);
+}
+
+async function host(options: ServeOptions, handler: Handler, sharedSocket: object | undefined, lifetime?: AbortOptions): Promise<Server> {
   const opts = decodeOptions('serve', ServeOptions, options);
+  const signal = liveSignalOf('serve', lifetime);
   if (opts.path !== undefined && (opts.port !== undefined || opts.host !== undefined)) {
     throw new InvalidOption('serve: path cannot be combined with host or port');
   }
@@ -81,7 +96,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
     // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
     // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
-      log(`#${info.id} ${describeFailure(err)}${err instanceof IdleTimeout ? ', closing' : ''}`);
+      hosting.logAbout(failureLine(info.id, err));
       if (err instanceof RxwireError) conn.end();
       else conn.destroy();
     };
@@ -113,15 +128,9 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   }
 
   if (opts.path !== undefined) await removeStaleSocket(opts.path);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // Node's listen() takes a `port` key, even an undefined one, as "TCP on any port".
-    const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host, port: opts.port ?? 0 };
-    server.listen({ ...where, backlog: opts.backlog }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  // Node's listen() takes a `port` key, even an undefined one, as "TCP on any port".
+  const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host, port: opts.port ?? 0 };
+  await untilListening(server, (listening) => (sharedSocket ? server.listen(sharedSocket, opts.backlog, listening) : server.listen({ ...where, backlog: opts.backlog }, listening)));
   // After listening, a server error (EMFILE on accept, say) is logged, a storm of them summed up; the server goes on.
   const serverErrors = new EventSummary(log, (count) => `server: ${count} more error(s) in the last 1 s`);
   server.on('error', (err) => serverErrors.record(`server: ${err.message}`));
@@ -129,7 +138,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
   const bound = server.address();
   const address = typeof bound === 'string' || bound === null ? `unix:${opts.path}` : formatHost(bound.address, bound.port);
   if (typeof bound !== 'object' || bound === null || !WILDCARDS.has(bound.address)) ownAddress = address;
-  return {
+  return withLifetime<Server>({
     transport,
     address,
     port: typeof bound === 'object' && bound !== null ? bound.port : undefined,
@@ -152,7 +161,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<Se
         },
         (conn) => conn.destroy(),
       ),
-  };
+  }, signal);
 }
 
 /**

@@ -88,6 +88,22 @@ describe('the rxwire command', function () {
     expect(program.stderr[0]).to.match(new RegExp(`^rxwire: ${path.join(dir, 'broken.ts')}:1:\\d+: \\S`));
   });
 
+  it('refuses --workers for the redis handler, whose keys live in one process: one line, exit 2', async () => {
+    const program = runProgram('lib/cli/rxwire.ts', ['--handler', 'redis', '--workers', '2', '--port', '0']);
+    expect(await program.exit).to.equal(2);
+    expect(program.stderr).to.deep.equal(['rxwire: --workers: cannot serve redis from several processes: the redis handler keeps its keys in the memory of one process']);
+  });
+
+  it('serves the redis handler by name: an inline PING is answered as Redis answers it', async () => {
+    const server = await startProgram('lib/cli/rxwire.ts', ['--handler', 'redis', '--port=0', '--host', '127.0.0.1', '-q']);
+    try {
+      expect((await roundTrip({ port: portOf(server.address) }, Buffer.from('PING\r\nECHO hi\r\n'))).toString()).to.equal('+PONG\r\n$2\r\nhi\r\n');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exit;
+    }
+  });
+
   it('exits 2 naming a bad server flag, as examples/upper.ts does', async () => {
     const program = runProgram('lib/cli/rxwire.ts', ['--port', '70000']);
     expect(await program.exit).to.equal(2);

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { defer, EMPTY, mergeMap, NEVER, Observable, of, share, Subject, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { FlowUnavailable } from '../../../lib/core/errors';
-import { Flow, flowOf, subscribeWithFlow } from '../../../lib/core/flow';
+import { Flow, flowOf } from '../../../lib/core/flow';
+import { subscribeWithFlow } from '../../../lib/operators/internal/operate';
 
 /** A Flow that only records: enough to see which connection an operator found. */
 function testFlow(name: string): Flow & { name: string; close(): void; closeListeners(): number } {

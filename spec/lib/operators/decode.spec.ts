@@ -1,9 +1,6 @@
 import { expect } from 'chai';
 import { from, of, take } from 'rxjs';
-import { fixedSizeDecoder } from '../../../lib/codecs/fixedSize';
-import { linesDecoder } from '../../../lib/codecs/lines';
-import { FrameTooLong, IncompleteFrame } from '../../../lib/core/errors';
-import { decode } from '../../../lib/operators/decode';
+import { decode, fixedSizeDecoder, FrameTooLong, IncompleteFrame, linesDecoder } from 'rxwire';
 import { collect } from '../codecs/splits';
 
 const chunks = (...texts: string[]) => texts.map((text) => Buffer.from(text));

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
 import { left, right } from 'fp-ts/Either';
 import { of } from 'rxjs';
-import { Encoder } from '../../../lib/codecs/codec';
-import { FrameTooLong } from '../../../lib/core/errors';
-import { encode } from '../../../lib/operators/encode';
+import { encode, Encoder, FrameTooLong } from 'rxwire';
 import { collect } from '../codecs/splits';
 
 describe('encode', () => {

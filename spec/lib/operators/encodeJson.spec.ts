@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as t from 'io-ts';
 import { of } from 'rxjs';
-import { encodeJson } from '../../../lib/operators/encodeJson';
+import { encodeJson } from 'rxwire';
 import { collect } from '../codecs/splits';
 
 describe('encodeJson', () => {

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { of } from 'rxjs';
-import { FrameTooLong } from '../../../lib/core/errors';
-import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixed';
+import { encodeLengthPrefixed, FrameTooLong } from 'rxwire';
 import { collect } from '../codecs/splits';
 
 describe('encodeLengthPrefixed', () => {

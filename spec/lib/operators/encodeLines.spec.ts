@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { InvalidOption } from 'rxwire';
+import { encodeLines, InvalidOption } from 'rxwire';
 import { of } from 'rxjs';
-import { encodeLines } from '../../../lib/operators/encodeLines';
 import { collect } from '../codecs/splits';
 
 describe('encodeLines', () => {

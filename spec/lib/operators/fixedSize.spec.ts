@@ -1,10 +1,7 @@
 import { expect } from 'chai';
-import { InvalidOption } from 'rxwire';
+import { fixedSize, fixedSizeDecoder, IncompleteFrame, InvalidOption } from 'rxwire';
 import fc from 'fast-check';
 import { identity, of } from 'rxjs';
-import { IncompleteFrame } from '../../../lib/core/errors';
-import { fixedSize } from '../../../lib/operators/fixedSize';
-import { fixedSizeDecoder } from '../../../lib/codecs/fixedSize';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
 
 describe('fixedSize', () => {

@@ -3,12 +3,7 @@ import fc from 'fast-check';
 import { left, right } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { from, pipe } from 'rxjs';
-import { DecodeError } from '../../../lib/core/errors';
-import { encodeJson } from '../../../lib/operators/encodeJson';
-import { encodeLines } from '../../../lib/operators/encodeLines';
-import { json } from '../../../lib/operators/json';
-import { lines } from '../../../lib/operators/lines';
-import { linesDecoder } from '../../../lib/codecs/lines';
+import { DecodeError, encodeJson, encodeLines, json, lines, linesDecoder } from 'rxwire';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
 
 const Message = t.type({ name: t.string, tags: t.array(t.string), n: t.number });

@@ -1,15 +1,10 @@
 import { expect } from 'chai';
-import { InvalidOption } from 'rxwire';
+import { encodeLengthPrefixed, FrameTooLong, IncompleteFrame, InvalidOption, lengthPrefixed, lengthPrefixedDecoder, LengthPrefixedOptions } from 'rxwire';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { from, of, Subject } from 'rxjs';
-import { LengthPrefixedOptions } from '../../../lib/codecs/lengthPrefixed';
-import { FrameTooLong, IncompleteFrame } from '../../../lib/core/errors';
-import { encodeLengthPrefixed } from '../../../lib/operators/encodeLengthPrefixed';
-import { lengthPrefixed } from '../../../lib/operators/lengthPrefixed';
-import { lengthPrefixedDecoder } from '../../../lib/codecs/lengthPrefixed';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
 import { closed, delay, dial, eventually, portOf, roundTrip, rssOf, startProgram } from '../../support/net';
 

@@ -1,11 +1,7 @@
 import { expect } from 'chai';
-import { InvalidOption } from 'rxwire';
+import { encodeLines, FrameTooLong, InvalidOption, lines, linesDecoder } from 'rxwire';
 import fc from 'fast-check';
 import { from } from 'rxjs';
-import { FrameTooLong } from '../../../lib/core/errors';
-import { encodeLines } from '../../../lib/operators/encodeLines';
-import { lines } from '../../../lib/operators/lines';
-import { linesDecoder } from '../../../lib/codecs/lines';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
 
 /** Lines made of a few bytes, so that delimiters and their parts turn up often. */

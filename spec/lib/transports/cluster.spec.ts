@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as fc from 'fast-check';
 import { ClusteredServeOptions, DEFAULTS, InvalidOption, serveClustered } from 'rxwire';
-import { restartDelay } from '../../../lib/transports/cluster';
+import { restartDelay } from '../../../lib/transports/stream/cluster';
 
 // Workers serving for real are specced through the command (spec/lib/cli/workers.spec.ts): a
 // cluster forks the program it runs in, which here would be mocha.

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as net from 'node:net';
 import { lastValueFrom, map, mergeMap, Observable, of, Subject } from 'rxjs';
 import { flowOf } from '../../../../lib/core/flow';
-import { formatHost } from '../../../../lib/transports/address';
+import { formatHost } from '../../../../lib/transports/identity';
 import { Connection } from '../../../../lib/transports/stream/connection';
 import { delay, eventually, readAll, collectBytes } from '../../../support/net';
 

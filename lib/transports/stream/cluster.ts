@@ -1,19 +1,21 @@
 import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { getSystemErrorMap } from 'node:util';
 import * as t from 'io-ts';
-import { DEFAULTS } from '../core/defaults';
-import { InvalidOption, WorkerFailed } from '../core/errors';
-import { Handler, Transport } from '../core/handler';
-import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
-import { Log, logger } from './hosting';
-import { logToStderr, logWritten } from './stderrLog';
-import { serveOptionCodecs, ServeOptions } from './stream/options';
-import { serve } from './stream/server';
+import { DEFAULTS } from '../../core/defaults';
+import { InvalidOption, WorkerFailed } from '../../core/errors';
+import { Handler, Transport } from '../../core/handler';
+import { decodeOptions, strictOptions, wholeNumber } from '../../core/options';
+import { Log, logger, Server } from '../hosting';
+import { bindSharedListener, SharedListener } from '../sharedListener';
+import { logToStderr, logWritten } from '../stderrLog';
+import { serveOptionCodecs, ServeOptions } from './options';
+import { serveOnSharedSocket } from './server';
 
-// Serving from several processes is hosting: the listening socket is shared through node:cluster
-// (on Linux the primary accepts and deals connections to the workers in turn), each worker runs
-// `serve()` on it, and the primary only supervises: starts, restarts, and closes them.
+// Serving from several processes is hosting: the primary binds the listening socket once and
+// holds it for the server's whole life, handing it to each worker it starts (node:cluster's own
+// sharing would close it whenever no worker is left, and a restarted worker could then find the
+// port taken, or bind a new one after `port: 0`). Each worker runs `serve()` on it, accepting
+// for itself; the primary only supervises: starts, restarts, and closes them.
 
 const maxWorkers = wholeNumber(1, DEFAULTS.maxWorkers);
 
@@ -49,8 +51,12 @@ export interface ClusteredServer {
   close(graceMs?: number): Promise<void>;
 }
 
-type FromWorker = { readonly rxwire: 'listening'; readonly transport: Transport; readonly address: string; readonly port: number | undefined } | { readonly rxwire: 'failed'; readonly reason: string };
-type ToWorker = { readonly rxwire: 'close'; readonly graceMs: number };
+type FromWorker =
+  | { readonly rxwire: 'ready' }
+  | { readonly rxwire: 'listening'; readonly transport: Transport }
+  | { readonly rxwire: 'failed'; readonly reason: string };
+// `listen` comes with the listening socket.
+type ToWorker = { readonly rxwire: 'listen' } | { readonly rxwire: 'close'; readonly graceMs: number };
 
 // Which of the N places a worker fills, so that its log lines and its restarts keep one name.
 const SLOT_ENV = 'RXWIRE_WORKER';
@@ -59,11 +65,13 @@ const WORKER_EXIT_MS = 2000;
 
 /**
  * `serve()` from `workers` processes sharing one listening socket. Call it the same way in every
- * process of the program: in the primary it starts the workers and resolves once all of them
- * listen (it rejects with `WorkerFailed` when one cannot, with the others stopped); in a worker,
+ * process of the program: in the primary it binds the address (rejecting as `serve()` would when
+ * it cannot), starts the workers and resolves once all of them listen (it rejects with
+ * `WorkerFailed` when one cannot, with the others stopped); in a worker,
  * which Node starts by running the program again, it serves and never settles, so that code after
  * it runs once, in the primary. A worker that dies is started again after 100 ms, then after
- * twice as long each time it dies again, up to 10 s; only its own connections are lost.
+ * twice as long each time it dies again, up to 10 s; only its own connections are lost, and the
+ * port stays bound by the primary meanwhile, so new connections wait for the next worker.
  *
  * ```ts
  * serveClustered({ port: 9000, workers: 'auto' }, handler).then((server) => console.log(`listening on ${server.address}`));
@@ -73,7 +81,9 @@ export async function serveClustered(options: ClusteredServeOptions, handler: Ha
   const { workers: count = 'auto', ...opts } = decodeOptions('serveClustered', ClusteredServeOptions, options);
   if (opts.path !== undefined) throw new InvalidOption('serveClustered: path: a Unix socket cannot be shared by workers; serve() it from one process');
   const size = count === 'auto' ? Math.min(availableParallelism(), DEFAULTS.maxWorkers) : count;
-  return cluster.isPrimary ? new Supervisor(size, logger(opts.log), opts.graceMs ?? DEFAULTS.graceMs).started : serveInWorker(opts, handler);
+  if (!cluster.isPrimary) return serveInWorker(opts, handler);
+  const listener = await bindSharedListener(opts.host, opts.port ?? 0);
+  return new Supervisor(size, listener, logger(opts.log), opts.graceMs ?? DEFAULTS.graceMs).started;
 }
 
 /**
@@ -106,6 +116,7 @@ class Supervisor {
 
   constructor(
     size: number,
+    private readonly listener: SharedListener,
     private readonly log: Log,
     private readonly graceMs: number,
   ) {
@@ -127,6 +138,12 @@ class Supervisor {
 
   private heard(slot: Slot, worker: Worker, message: FromWorker): void {
     if (slot.worker !== worker) return;
+    if (message?.rxwire === 'ready') {
+      // A worker gone before the message reached it is seen by its exit.
+      if (this.closing) worker.send({ rxwire: 'close', graceMs: 0 } satisfies ToWorker, undefined, () => {});
+      else worker.send({ rxwire: 'listen' } satisfies ToWorker, this.listener.handle as never, () => {});
+      return;
+    }
     if (message?.rxwire === 'failed') {
       slot.reason = message.reason;
       if (!this.running) this.fail(message.reason);
@@ -140,8 +157,8 @@ class Supervisor {
     const supervisor = this;
     this.settle.resolve({
       transport: message.transport,
-      address: message.address,
-      port: message.port,
+      address: this.listener.address,
+      port: this.listener.port,
       get workers() {
         return supervisor.slots.filter((s) => s.listening).length;
       },
@@ -175,6 +192,8 @@ class Supervisor {
   /** Tells every worker to close within `graceMs`, kills those still there after it, and resolves once all have exited. */
   private stopAll(graceMs: number): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
+      // The workers' copies keep the socket listening until each has stopped accepting.
+      this.listener.close();
       const live = this.slots.filter((slot) => {
         clearTimeout(slot.restart);
         return slot.worker !== undefined;
@@ -195,40 +214,41 @@ class Supervisor {
 }
 
 /**
- * In a worker: serves, tells the primary where (or why not), and exits once its server has closed,
- * on the primary's word or on a signal of its own (a terminal's Ctrl-C reaches every process).
- * Node's cluster ends a worker whose primary has gone.
+ * In a worker: asks the primary for the listening socket, serves on it, tells the primary it
+ * listens (or why it cannot), and exits once its server has closed, on the primary's word or on a
+ * signal of its own (a terminal's Ctrl-C reaches every process). Node's cluster ends a worker
+ * whose primary has gone.
  */
 function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
   const tag = `worker ${process.env[SLOT_ENV] ?? cluster.worker?.id}: `;
   const sink = opts.log;
   const log = sink === false ? false : (line: string) => (sink ?? logToStderr)(tag + line);
   const tell = (message: FromWorker, then?: () => void) => process.send?.(message, undefined, undefined, then);
-  serve({ ...opts, log }, handler).then(
-    (server) => {
-      let closing = false;
-      const close = (graceMs?: number) => {
-        if (closing) return;
-        closing = true;
-        server.close(graceMs)
-          .then(() => logWritten())
-          .then(() => process.exit(0));
-      };
-      process.on('message', (message: ToWorker) => message?.rxwire === 'close' && close(message.graceMs));
-      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => close());
-      tell({ rxwire: 'listening', transport: server.transport, address: server.address, port: server.port });
-    },
-    (err: Error) => tell({ rxwire: 'failed', reason: listenFailure(err) }, () => process.exit(1)),
-  );
+  let server: Promise<Server | undefined> | undefined;
+  let closing = false;
+  const close = (graceMs?: number) => {
+    if (closing) return;
+    closing = true;
+    (server ?? Promise.resolve(undefined))
+      .then((served) => served?.close(graceMs))
+      .then(() => logWritten())
+      .then(() => process.exit(0));
+  };
+  process.on('message', (message: ToWorker, socket: unknown) => {
+    if (message?.rxwire === 'close') return close(message.graceMs);
+    if (message?.rxwire !== 'listen' || server || closing || typeof socket !== 'object' || socket === null) return;
+    server = serveOnSharedSocket({ ...opts, log }, handler, socket).then(
+      (served) => {
+        tell({ rxwire: 'listening', transport: served.transport });
+        return served;
+      },
+      (err: Error) => {
+        tell({ rxwire: 'failed', reason: err.message }, () => process.exit(1));
+        return undefined;
+      },
+    );
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => close());
+  tell({ rxwire: 'ready' });
   return new Promise<never>(() => {});
-}
-
-/**
- * A listen error as `serve()` alone words it (`listen EADDRINUSE: address already in use
- * 127.0.0.1:9000`): Node's cluster reports the primary's failed bind as `bind EADDRINUSE 127.0.0.1:9000`.
- */
-function listenFailure(err: NodeJS.ErrnoException & { address?: string; port?: number }): string {
-  const description = err.syscall === 'bind' && err.errno !== undefined ? getSystemErrorMap().get(err.errno)?.[1] : undefined;
-  if (description === undefined || err.address === undefined) return err.message;
-  return `listen ${err.code}: ${description} ${err.address}${err.port ? `:${err.port}` : ''}`;
 }

@@ -1,5 +1,14 @@
 import { isIPv4 } from 'node:net';
 
+// What names a connection in logs and to its handler: its id and its addresses.
+
+let lastId = 0;
+
+/** The next connection's id: one count for the process, across servers, clients and transports. */
+export function nextConnectionId(): number {
+  return ++lastId;
+}
+
 /** `127.0.0.1:41234`, `[::1]:41234`; an IPv4 peer on a dual-stack socket shows as plain IPv4. */
 export function formatHost(host: string | undefined, port: number | undefined): string {
   const plain = host?.startsWith('::ffff:') && isIPv4(host.slice(7)) ? host.slice(7) : (host ?? '?');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { EventSummary, Log } from './hosting';
+import { EventSummary, Log } from '../hosting';
 
 /**
  * Who may open a connection: at most `maxConnections` in all (where the OS-level check does not

@@ -1,0 +1,83 @@
+import { catchError, defer, filter, finalize, map, Observable, of, takeWhile, throwError } from 'rxjs';
+import { isRight } from 'fp-ts/Either';
+import { backpressure, DEFAULTS, encodeResp, FrameTooLong, Handler, ProtocolError, resp, respEncoder, RespLimitExceeded, RespValue } from 'rxwire';
+import { Context, error, execute, Session } from './redis/commands';
+import { Keyspace } from './redis/keyspace';
+
+export interface RedisOptions {
+  /** Bytes of stored keys and values past which writes get `-OOM …`. Default 64 MiB. */
+  maxMemory?: number;
+  /** Longest value a command may carry. Default 16 MiB (Redis allows 512 MB). */
+  maxBulkLength?: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * A small Redis: strings with expiry, in memory, spoken over RESP2 and RESP3 (`HELLO 3`) and
+ * inline commands (`PING` typed into `nc`). Every connection of the server shares one keyspace;
+ * each has its own session (protocol, name). Commands are answered in order as they arrive,
+ * pipelined or not, and `backpressure()` stops reading from a client that does not read its replies.
+ */
+export function redisHandler(options: RedisOptions = {}): Handler & { readonly singleProcess: string } {
+  const keyspace = new Keyspace({ maxMemory: options.maxMemory ?? 64 * MiB });
+  const limits = { maxBulkLength: options.maxBulkLength ?? DEFAULTS.maxRespBulkLength, maxLineLength: DEFAULTS.maxRespLineLength };
+  let sessions = 0;
+  const handler = (input: Observable<Buffer>) =>
+    defer(() => {
+      const session: Session = { id: ++sessions, protocol: 2, name: undefined, quit: false };
+      const context: Context = { keyspace, session };
+      const closed = keyspace.open();
+      return input.pipe(
+        backpressure(),
+        // Commands are flat arrays of bulk strings: anything nested is refused at its header.
+        resp({ inlineCommands: true, maxDepth: 1, ...limits }),
+        // An empty command is no command and gets no reply, as Redis skips `*0`.
+        filter((command) => command.type !== 'array' || command.items === null || command.items.length > 0),
+        map((command) => answer(command, context)),
+        // QUIT, or a command that is no array of bulk strings, ends the connection after its reply.
+        takeWhile(() => !session.quit, true),
+        catchError((err: unknown) => (err instanceof ProtocolError ? of(error(`ERR Protocol error: ${redisWords(err, limits)}`)) : throwError(() => err))),
+        encodeResp(),
+        finalize(closed),
+      );
+    });
+  return Object.assign(handler, { singleProcess: 'the redis handler keeps its keys in the memory of one process' });
+}
+
+/** The reply to one command, or, for a value that is no command, Redis's protocol error (and the end of the connection). */
+function answer(command: RespValue, context: Context): RespValue {
+  if (command.type === 'array' && command.items !== null) {
+    const args: Buffer[] = [];
+    for (const item of command.items) {
+      if (item.type !== 'bulk') return refuse(`expected '$', got '${typeByte(item)}'`, context);
+      if (item.value === null) return refuse('invalid bulk length', context);
+      args.push(item.value);
+    }
+    return execute(args, context);
+  }
+  return refuse(`expected '$', got '${typeByte(command)}'`, context);
+}
+
+function refuse(reason: string, { session }: Context): RespValue {
+  session.quit = true;
+  return error(`ERR Protocol error: ${reason}`);
+}
+
+const writeResp = respEncoder();
+
+/** The byte a value's RESP starts with: `:` for an integer. */
+function typeByte(value: RespValue): string {
+  const bytes = writeResp(value);
+  return isRight(bytes) ? bytes.right.toString('latin1', 0, 1) : '?';
+}
+
+/** Redis's words for what broke the protocol, where it has them. */
+function redisWords(err: ProtocolError, limits: { maxBulkLength: number; maxLineLength: number }): string {
+  if (err instanceof FrameTooLong) return err.limit === limits.maxBulkLength && !err.atLeast ? 'invalid bulk length' : 'too big inline request';
+  if (err instanceof RespLimitExceeded) return err.limit === 'maxArrayLength' ? 'invalid multibulk length' : "expected '$', got '*'";
+  return err.message;
+}
+
+const redis = redisHandler();
+export default redis;

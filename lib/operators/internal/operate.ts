@@ -1,0 +1,122 @@
+import { Observable, Observer, OperatorFunction, Subscriber, Subscription, TeardownLogic } from 'rxjs';
+import { Flow, subscribeUnder } from '../../core/flow';
+
+/**
+ * The one way rxwire builds an operator, after RxJS's own `operate` (src/internal/util/lift.ts):
+ * `init` runs once per subscription with the source and the downstream subscriber, and subscribes
+ * to the source with `createOperatorSubscriber(subscriber, …)`. A throw in `init` errors the
+ * subscription instead of escaping to whoever subscribed.
+ *
+ * ```ts
+ * export function skipEmpty(): MonoTypeOperatorFunction<Buffer> {
+ *   return operate((source, subscriber) => {
+ *     source.subscribe(createOperatorSubscriber(subscriber, (chunk) => chunk.length > 0 && subscriber.next(chunk)));
+ *   });
+ * }
+ * ```
+ */
+export function operate<T, R>(init: (source: Observable<T>, subscriber: Subscriber<R>) => TeardownLogic): OperatorFunction<T, R> {
+  return (source) =>
+    new Observable<R>((subscriber) => {
+      try {
+        return init(source, subscriber);
+      } catch (err) {
+        subscriber.error(err);
+        return undefined;
+      }
+    });
+}
+
+/**
+ * A subscriber for an operator's source, after RxJS's `createOperatorSubscriber`
+ * (src/internal/operators/OperatorSubscriber.ts), with two promises every rxwire operator needs:
+ *
+ * - it is chained to `destination` (its `destination`, and added to it), so `flowOf()` walks from
+ *   any operator upstream through it to the connection, however late that operator subscribes;
+ * - a throw from `onNext`, or from passing a value on when there is none (the operator's code,
+ *   or a faulty subscriber below it), errors this subscriber, so the operator's own `onError`
+ *   runs and the error goes down to its connection, rather than up into whoever called `next`
+ *   (another connection's read, when the source is shared) or out of the process. A throw from
+ *   `onError` or `onComplete` goes to `destination`'s error.
+ *
+ * A callback not given passes its notification on to `destination` unchanged.
+ */
+export function createOperatorSubscriber<T>(
+  // The downstream type is erased here, as in RxJS.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  destination: Subscriber<any> | Observer<any>,
+  onNext?: (value: T) => void,
+  onComplete?: () => void,
+  onError?: (err: unknown) => void,
+  onFinalize?: () => void,
+): Subscriber<T> {
+  return new OperatorSubscriber(destination, onNext, onComplete, onError, onFinalize);
+}
+
+class OperatorSubscriber<T> extends Subscriber<T> {
+  constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    destination: Subscriber<any> | Observer<any>,
+    private readonly onNext: ((value: T) => void) | undefined,
+    private readonly onComplete: (() => void) | undefined,
+    private readonly onError: ((err: unknown) => void) | undefined,
+    private readonly onFinalize: (() => void) | undefined,
+  ) {
+    super(destination);
+  }
+
+  protected _next(value: T): void {
+    const onNext = this.onNext;
+    try {
+      if (onNext === undefined) this.destination.next(value);
+      else onNext(value);
+    } catch (err) {
+      this.error(err);
+    }
+  }
+
+  protected _error(err: unknown): void {
+    const onError = this.onError;
+    if (onError === undefined) return super._error(err);
+    try {
+      onError(err);
+    } catch (thrown) {
+      this.destination.error(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected _complete(): void {
+    const onComplete = this.onComplete;
+    if (onComplete === undefined) return super._complete();
+    try {
+      onComplete();
+    } catch (thrown) {
+      this.destination.error(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  unsubscribe(): void {
+    const { closed } = this;
+    super.unsubscribe();
+    if (!closed) this.onFinalize?.();
+  }
+}
+
+/**
+ * For transports: subscribes a connection's pipeline with a sink built as every operator's
+ * subscriber is, so that its operators find `flow` (`flowOf`), and a throw in `observer` (the
+ * transport's own code) ends this connection through `observer.error`, never the process.
+ */
+export function subscribeWithFlow<T>(flow: Flow, source: Observable<T>, observer: Observer<T>): Subscription {
+  const sink = createOperatorSubscriber<T>(
+    observer,
+    (value) => observer.next(value),
+    () => observer.complete(),
+    (err) => observer.error(err),
+  );
+  return subscribeUnder(flow, source, sink);
+}

@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { Keyspace } from '../../../handlers/redis/keyspace';
+
+describe('the redis keyspace', () => {
+  let now: number;
+  const keyspace = () => new Keyspace({ maxMemory: 1 << 20, now: () => now });
+  beforeEach(() => (now = 1_000_000));
+
+  it('deletes an expired key when it is next looked up (lazy expiry)', () => {
+    const keys = keyspace();
+    keys.set('k', Buffer.from('v'));
+    keys.expireAt('k', now + 100);
+    now += 100;
+    expect(keys.get('k')).to.deep.equal(Buffer.from('v'));
+    now += 1;
+    expect(keys.size).to.equal(1);
+    expect(keys.get('k')).to.equal(undefined);
+    expect(keys.size).to.equal(0);
+    expect(keys.usedMemory).to.equal(0);
+  });
+
+  it('sweeps expired keys nobody looks up, a bounded number per tick, and leaves the others', () => {
+    const keys = keyspace();
+    for (let i = 0; i < 1000; i++) {
+      keys.set(`gone:${i}`, Buffer.from('v'));
+      keys.expireAt(`gone:${i}`, now + 10);
+      keys.set(`kept:${i}`, Buffer.from('v'));
+    }
+    now += 11;
+    keys.sweep();
+    expect(keys.size).to.equal(2000 - 200);
+    for (let tick = 0; tick < 5; tick++) keys.sweep();
+    expect(keys.size).to.equal(1000);
+    expect(keys.keys('gone:*')).to.deep.equal([]);
+  });
+
+  it('runs one sweep timer for all its connections, and none once the last has gone', () => {
+    const { setInterval, clearInterval } = globalThis;
+    let running = 0;
+    globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => (running++, setInterval(...args))) as typeof setInterval;
+    globalThis.clearInterval = ((timer: NodeJS.Timeout) => (running--, clearInterval(timer))) as typeof clearInterval;
+    try {
+      const keys = keyspace();
+      const closes = [keys.open(), keys.open(), keys.open()];
+      expect(running).to.equal(1);
+      closes[0]!();
+      closes[0]!();
+      expect(running).to.equal(1);
+      for (const close of closes) close();
+      expect(running).to.equal(0);
+    } finally {
+      Object.assign(globalThis, { setInterval, clearInterval });
+    }
+  });
+
+  it('counts the bytes of keys, values and expiries, and gives them back', () => {
+    const keys = keyspace();
+    keys.set('key', Buffer.alloc(100));
+    const one = keys.usedMemory;
+    expect(one).to.be.above(103);
+    keys.expireAt('key', now + 1000);
+    expect(keys.usedMemory).to.be.above(one);
+    keys.set('key', Buffer.alloc(50));
+    expect(keys.usedMemory).to.equal(one - 50);
+    keys.delete('key');
+    expect(keys.usedMemory).to.equal(0);
+    expect(keys.wouldExceed(1 << 20)).to.equal(false);
+    expect(keys.wouldExceed((1 << 20) + 1)).to.equal(true);
+  });
+
+  it('keeps a copy of a value, not a view of the read it came in', () => {
+    const keys = keyspace();
+    const read = Buffer.from('SET k value');
+    keys.set('k', read.subarray(6));
+    read.fill(0);
+    expect(keys.get('k')!.toString()).to.equal('value');
+  });
+
+  it('SCAN returns every key present from start to end exactly once, though others come and go', () => {
+    const keys = keyspace();
+    for (let i = 0; i < 5000; i++) keys.set(`stay:${i}`, Buffer.from('v'));
+    const seen: string[] = [];
+    let cursor = 0;
+    let steps = 0;
+    do {
+      const step = keys.scan(cursor, 100, 'stay:*');
+      seen.push(...step.keys);
+      cursor = step.next;
+      keys.set(`new:${steps}`, Buffer.from('v'));
+      keys.delete(`new:${steps - 3}`);
+    } while (cursor !== 0 && ++steps < 10_000);
+    expect(seen.length).to.equal(5000);
+    expect(new Set(seen).size).to.equal(5000);
+  });
+});
