@@ -22,6 +22,7 @@ export {
   RespLimitExceeded,
   RxwireError,
   SendBacklogFull,
+  SessionShed,
   Undeliverable,
   WorkerFailed,
 } from './core/errors';

@@ -127,6 +127,11 @@ export const serverFlags = {
   ),
   'max-connections': option(wholeNumberFromString(1), 'N', 'close connections past N at once, before any reply; per worker with --workers (UDP: drop datagrams from peers past N)'),
   'max-connections-per-address': option(wholeNumberFromString(1), 'N', 'close connections from one address past N at once; per worker with --workers'),
+  'max-buffered-bytes': option(
+    wholeNumberFromString(1),
+    'N',
+    `bytes all connections together may hold in decoders and pending output (--rdm: in inboxes and unacknowledged messages); past it a connection is ended (default ${DEFAULTS.maxBufferedBytes})`,
+  ),
   'grace-ms': option(wholeNumberFromString(0), 'N', `on SIGINT/SIGTERM, let open connections finish for N ms (default ${DEFAULTS.graceMs})`),
   backlog: option(wholeNumberFromString(1), 'N', 'connections the OS may queue before they are accepted'),
   workers: option(
@@ -176,6 +181,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>, env
       [flags['max-connections-per-address'], '--max-connections-per-address'],
       [flags['proxy-protocol'], '--proxy-protocol'],
       [flags.workers, '--workers'],
+      [flags.udp ? flags['max-buffered-bytes'] : undefined, '--max-buffered-bytes'],
     ];
     const other = conflicting.find(([value]) => value !== undefined && value !== false)?.[1];
     if (other) return E.left(`${name}: cannot be combined with ${other}`);
@@ -187,7 +193,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>, env
       maxPeers: flags['max-connections'],
       graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
     };
-    return E.right(flags.udp ? { udp: datagram } : { rdm: datagram });
+    return E.right(flags.udp ? { udp: datagram } : { rdm: { ...datagram, ...maxBufferedBytes(flags) } });
   }
   return E.right({
     ...(flags.unix !== undefined ? { path: flags.unix } : { host: flags.host, port: flags.port ?? DEFAULTS.port }),
@@ -197,6 +203,7 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>, env
     maxConnectionsPerAddress: flags['max-connections-per-address'],
     graceMs: flags['grace-ms'] ?? DEFAULTS.graceMs,
     backlog: flags.backlog,
+    ...maxBufferedBytes(flags),
     ...(flags['proxy-protocol'] ? { proxyProtocol: true as const } : {}),
     ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
   });
@@ -205,6 +212,11 @@ export function serveOptionsFromFlags(flags: FlagValues<typeof serverFlags>, env
 /** `serve({ tls })` from the TLS flags: `--tls-ca` asks clients for a certificate that CA signed. */
 function serverTls(cert: Buffer, key: Buffer, ca: Buffer | undefined, minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined): ServerTlsOptions {
   return { cert, key, ...(ca !== undefined ? { ca, requestCert: true, rejectUnauthorized: true } : {}), ...(minVersion !== undefined ? { minVersion } : {}) };
+}
+
+/** `maxBufferedBytes` when --max-buffered-bytes is given: left out otherwise, so the server's default holds. */
+function maxBufferedBytes(flags: FlagValues<typeof serverFlags>): { maxBufferedBytes?: number } {
+  return flags['max-buffered-bytes'] !== undefined ? { maxBufferedBytes: flags['max-buffered-bytes'] } : {};
 }
 
 /** The client's flags, for `examples/client.ts`. */

@@ -70,6 +70,8 @@ export const DEFAULTS = {
   rdmMaxRetransmitMs: 2000,
   /** Reliable datagrams: retransmissions of one message before the session fails with Undeliverable. */
   rdmMaxRetries: 10,
+  /** Reliable datagrams: bytes retransmitted to a peer since it last acknowledged a message, before its session fails with Undeliverable. */
+  rdmMaxRetransmitBytes: 8 * MiB,
   /** Longest line `lines()` takes. */
   maxLineLength: 64 * KiB,
   /** Longest payload `lengthPrefixed()` takes. */

@@ -175,15 +175,38 @@ export class ReplyTimeout extends RxwireError {
   }
 }
 
-/** A reliable-datagram message the peer never acknowledged, after `retries` retransmissions. */
+/**
+ * A reliable-datagram message the peer never acknowledged, after `retries` retransmissions, or
+ * once `retransmittedBytes` went to the peer without an acknowledgement (`maxRetransmitBytes`).
+ */
 export class Undeliverable extends RxwireError {
   readonly code = 'ERR_UNDELIVERABLE';
   constructor(
     readonly messageId: number,
     readonly remote: string,
     readonly retries: number,
+    readonly retransmittedBytes?: number,
   ) {
-    super(`message ${messageId} to rdm ${remote} undeliverable: no acknowledgement after ${retries} retransmissions`);
+    super(
+      `message ${messageId} to rdm ${remote} undeliverable: ${
+        retransmittedBytes === undefined ? `no acknowledgement after ${retries} retransmissions` : `${retransmittedBytes} bytes retransmitted without an acknowledgement`
+      }`,
+    );
+  }
+}
+
+/**
+ * A reliable-datagram session ended to keep the server within its budget for messages held
+ * (`maxBufferedBytes`): its handler emitted a message the budget had no room for. Its peer is
+ * shed; the other sessions go on.
+ */
+export class SessionShed extends RxwireError {
+  readonly code = 'ERR_SESSION_SHED';
+  constructor(
+    readonly held: number,
+    readonly limit: number,
+  ) {
+    super(`shed: holding ${held} bytes of messages would pass the server's budget of ${limit} bytes (maxBufferedBytes)`);
   }
 }
 

@@ -13,12 +13,21 @@ export interface LossyRelayOptions {
   readonly reorderMs: number;
   /** Datagrams held at once; past it they are dropped, as a full queue would. Default 10,000. */
   readonly maxHeld?: number;
+  /** Chance a datagram is also sent once more, `replayMs` later at most: a stale copy, arriving after newer ones. Default 0. */
+  readonly replay?: number;
+  readonly replayMs?: number;
+  /**
+   * Every client through one socket towards the target, as behind one NAT mapping: a client that
+   * restarts (a new socket) is the same peer to the target, and replies go to the client heard from
+   * last. Default: a socket per client.
+   */
+  readonly onePeer?: boolean;
 }
 
 export interface LossyRelay {
   /** Where clients send: 127.0.0.1 and this port. */
   readonly port: number;
-  readonly stats: { forwarded: number; dropped: number; duplicated: number };
+  readonly stats: { forwarded: number; dropped: number; duplicated: number; replayed: number };
   close(): Promise<void>;
 }
 
@@ -55,7 +64,8 @@ export async function startLossyRelay(options: LossyRelayOptions): Promise<Lossy
   const random = seededRandom(options.seed);
   const maxHeld = options.maxHeld ?? 10_000;
   const held = new Set<NodeJS.Timeout>();
-  const stats = { forwarded: 0, dropped: 0, duplicated: 0 };
+  const stats = { forwarded: 0, dropped: 0, duplicated: 0, replayed: 0 };
+  let lastClient: { address: string; port: number } | undefined;
   const front = await bound(dgram.createSocket('udp4'));
   const backs = new Map<string, Promise<dgram.Socket>>();
   let closed = false;
@@ -63,26 +73,37 @@ export async function startLossyRelay(options: LossyRelayOptions): Promise<Lossy
   const pass = (datagram: Buffer, send: (datagram: Buffer) => void) => {
     if (closed) return;
     if (random() < options.loss) return void stats.dropped++;
-    const copies = random() < options.duplicate ? 2 : 1;
-    if (copies === 2) stats.duplicated++;
-    for (let i = 0; i < copies; i++) {
+    const delays = [random() * options.reorderMs];
+    if (random() < options.duplicate) {
+      stats.duplicated++;
+      delays.push(random() * options.reorderMs);
+    }
+    if (options.replay && random() < options.replay) {
+      stats.replayed++;
+      delays.push(random() * (options.replayMs ?? 0));
+    }
+    for (const ms of delays) {
       if (held.size >= maxHeld) return void stats.dropped++;
       const timer = setTimeout(() => {
         held.delete(timer);
         stats.forwarded++;
         send(datagram);
-      }, random() * options.reorderMs);
+      }, ms);
       held.add(timer);
     }
   };
 
   front.on('message', (datagram, client) => {
-    const key = `${client.address} ${client.port}`;
+    lastClient = client;
+    const key = options.onePeer ? 'one' : `${client.address} ${client.port}`;
     let back = backs.get(key);
     if (!back) {
       if (backs.size >= MAX_CLIENTS) return void stats.dropped++;
       back = bound(dgram.createSocket('udp4')).then((socket) => {
-        socket.on('message', (reply) => pass(reply, (bytes) => front.send(bytes, client.port, client.address)));
+        socket.on('message', (reply) => {
+          const to = options.onePeer ? lastClient! : client;
+          pass(reply, (bytes) => front.send(bytes, to.port, to.address));
+        });
         return socket;
       });
       backs.set(key, back);

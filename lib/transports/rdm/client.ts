@@ -16,6 +16,11 @@ import { ConnectReliableDatagramOptions, splitReliability } from './options';
  * ```
  */
 export function connectReliableDatagram(options: ConnectReliableDatagramOptions): Observable<ReliableDatagramConnection> {
+  return connectReliableDatagramFrom(options, 0);
+}
+
+/** `connectReliableDatagram` whose first message has id `firstId`: for specs of the id wrap. */
+export function connectReliableDatagramFrom(options: ConnectReliableDatagramOptions, firstId: number): Observable<ReliableDatagramConnection> {
   const { reliability, datagram } = splitReliability(decodeOptions('connectReliableDatagram', ConnectReliableDatagramOptions, options));
   return new Observable<ReliableDatagramConnection>((subscriber) => {
     let conn: ReliableDatagramConnection | undefined;
@@ -26,7 +31,12 @@ export function connectReliableDatagram(options: ConnectReliableDatagramOptions)
     });
     const link = connectDatagram(datagram).subscribe({
       next: (udp) => {
-        conn = new ReliableDatagramConnection({ ...udp.info, transport: 'rdm' }, reliability, (bytes) => toSocket?.next(bytes), false);
+        conn = new ReliableDatagramConnection({ ...udp.info, transport: 'rdm' }, reliability, (bytes) => toSocket?.next(bytes), {
+          holdReadsWhenFull: false,
+          addressValidated: true,
+          onlyAddressedToIt: true,
+          firstId,
+        });
         const connected = conn;
         link.add(
           udp.exchange(outgoing).subscribe({

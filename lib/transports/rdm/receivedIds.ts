@@ -1,7 +1,12 @@
+/** Whether `id` comes before `floor` in 32-bit ids that wrap: less than 2³¹ behind it. */
+export function isBefore(id: number, floor: number): boolean {
+  return (id - floor) >>> 0 >= 0x8000_0000;
+}
+
 /**
- * Which of a peer's message ids have arrived, so that a retransmission is delivered once: every id
- * before `floor`, and those of the next `span` ids marked in `above`. Ids are 32-bit and wrap, so
- * they are compared by their distance from `floor`.
+ * Which of a peer session's message ids have been taken, so that a retransmission is delivered
+ * once: every id before `floor`, and those of the next `span` ids marked in `above`. Ids are
+ * 32-bit and wrap, so they are compared by their distance from `floor`: up to 2³¹ behind it is old.
  */
 export class ReceivedIds {
   private floor = 0;
@@ -9,7 +14,7 @@ export class ReceivedIds {
 
   constructor(private readonly span: number) {}
 
-  /** `new` for an id not seen yet; `beyond` for one too far ahead to be tracked, which is not taken. */
+  /** `new` for an id not taken yet; `beyond` for one too far ahead to be tracked, which is not taken. */
   check(id: number): 'new' | 'duplicate' | 'beyond' {
     const ahead = (id - this.floor) >>> 0;
     if (ahead >= 0x8000_0000) return 'duplicate';
@@ -27,14 +32,26 @@ export class ReceivedIds {
     while (this.above.delete(this.floor)) this.floor = (this.floor + 1) >>> 0;
   }
 
+  /**
+   * The sender says every id before `floor` was acknowledged, so taken: forget them. A floor behind
+   * this one (a datagram that was overtaken) changes nothing.
+   */
+  advance(floor: number): void {
+    const ahead = (floor - this.floor) >>> 0;
+    if (ahead === 0 || ahead >= 0x8000_0000) return;
+    this.floor = floor;
+    for (const id of this.above) if (isBefore(id, floor)) this.above.delete(id);
+    while (this.above.delete(this.floor)) this.floor = (this.floor + 1) >>> 0;
+  }
+
   /** Ids marked past the floor: never more than `span`. */
   get tracked(): number {
     return this.above.size;
   }
 
-  /** Forgets everything: the peer started a new session, whose ids start again. */
-  reset(): void {
-    this.floor = 0;
+  /** Forgets everything and tracks a new session of the peer, from its floor. */
+  startAt(floor: number): void {
+    this.floor = floor >>> 0;
     this.above.clear();
   }
 }

@@ -1,7 +1,9 @@
 import { Observable } from 'rxjs';
+import { DEFAULTS } from '../../core/defaults';
 import { Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { serveDatagrams } from '../datagram/server';
+import { BufferBudget } from '../transportConnection';
 import { checkHandler, handlerOutput, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { ReliableDatagramConnection } from './connection';
@@ -18,9 +20,13 @@ export interface ReliableDatagramServer extends Server {
   readonly retransmissions: number;
   /** Messages sent and not yet acknowledged, over every peer: at most `window` per peer. */
   readonly unacknowledged: number;
+  /** Bytes of messages held, over every peer (inboxes, unacknowledged and waiting output, decoders): at most `maxBufferedBytes`. */
+  readonly bufferedBytes: number;
+  /** Sends to peer addresses not yet validated held back by the amplification limit (3× what came from them). */
+  readonly withheld: number;
 }
 
-type Totals = Pick<ReliableDatagramConnection['counts'], 'malformed' | 'duplicates' | 'retransmissions'>;
+type Totals = Pick<ReliableDatagramConnection['counts'], 'malformed' | 'duplicates' | 'retransmissions' | 'withheld'>;
 
 /**
  * Serves reliable datagrams (SOCK_RDM) over UDP: each peer is a session, as with
@@ -28,25 +34,35 @@ type Totals = Pick<ReliableDatagramConnection['counts'], 'malformed' | 'duplicat
  * network brought it; each Buffer the handler emits is one message, retransmitted with backoff
  * until the peer acknowledges it. A message never acknowledged ends its session with
  * `Undeliverable`; a peer that stops acknowledging holds the handler's reads once `window`
- * messages wait for it. Takes `serveDatagrams`' options and `window`, `retransmitMs`,
- * `maxRetransmitMs`, `maxRetries`. Aborting `signal` closes it as `close()` does.
+ * messages wait for it. Until a peer's address is validated (it acknowledged a message, or
+ * answered a probe), it is sent at most 3× the bytes that came from it. Every session's inbox and
+ * unacknowledged output count against `maxBufferedBytes`; a session whose handler would pass it is
+ * shed with `SessionShed`. Takes `serveDatagrams`' options and `window`, `maxQueued`,
+ * `retransmitMs`, `maxRetransmitMs`, `maxRetries`, `maxRetransmitBytes`, `maxBufferedBytes`.
+ * Aborting `signal` closes it as `close()` does.
  *
  * ```ts
  * const server = await serveReliableDatagrams({ port: 50007 }, upper);
  * ```
  */
 export async function serveReliableDatagrams(options: ReliableDatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<ReliableDatagramServer> {
-  const { reliability, datagram } = splitReliability(decodeOptions('serveReliableDatagrams', ReliableDatagramServeOptions, options));
+  const { reliability, datagram: { maxBufferedBytes, ...datagram } } = splitReliability(decodeOptions('serveReliableDatagrams', ReliableDatagramServeOptions, options));
+  const budget = new BufferBudget(maxBufferedBytes ?? DEFAULTS.maxBufferedBytes);
   checkHandler('serveReliableDatagrams', handler);
   const signal = liveSignalOf('serveReliableDatagrams', lifetime);
   const live = new Set<ReliableDatagramConnection>();
-  const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0 };
+  const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0, withheld: 0 };
   const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);
 
   const udp = await serveDatagrams(datagram, (datagrams, udpInfo) => {
     const info = { ...udpInfo, transport: 'rdm' as const };
     return new Observable<Buffer>((out) => {
-      const conn = new ReliableDatagramConnection(info, reliability, (bytes) => out.next(bytes), true);
+      const conn = new ReliableDatagramConnection(info, reliability, (bytes) => out.next(bytes), {
+        holdReadsWhenFull: true,
+        addressValidated: false,
+        onlyAddressedToIt: false,
+        budget,
+      });
       live.add(conn);
       // The session lasts until the UDP session's input has ended too: till then, a retransmission
       // of a message already delivered must still be acknowledged, not delivered again.
@@ -104,6 +120,12 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
     },
     get unacknowledged() {
       return [...live].reduce((sum, conn) => sum + conn.unacknowledged, 0);
+    },
+    get bufferedBytes() {
+      return budget.used;
+    },
+    get withheld() {
+      return total('withheld');
     },
     close: (graceMs) => udp.close(graceMs),
   }, signal);

@@ -60,6 +60,15 @@ describe('flags', () => {
     expect(left(serveOptionsFromFlags({ udp: true, backlog: 5 }))).to.equal('--udp: cannot be combined with --backlog');
   });
 
+  it('passes --max-buffered-bytes as maxBufferedBytes to stream and rdm servers, and refuses it with --udp, which buffers nothing', () => {
+    expect(serveOptionsFromFlags({ rdm: true, 'max-buffered-bytes': 4096 })).to.deep.equal(
+      E.right({ rdm: { host: undefined, port: 50007, idleMs: undefined, maxPeers: undefined, graceMs: 5000, maxBufferedBytes: 4096 } }),
+    );
+    expect(serveOptionsFromFlags({ 'max-buffered-bytes': 4096 })).to.deep.include({ right: { host: undefined, port: 50007, idleMs: 300000, maxConnections: undefined, maxConnectionsPerAddress: undefined, graceMs: 5000, backlog: undefined, maxBufferedBytes: 4096 } });
+    expect(left(serveOptionsFromFlags({ udp: true, 'max-buffered-bytes': 4096 }))).to.equal('--udp: cannot be combined with --max-buffered-bytes');
+    expect(left(parseArgs(['--max-buffered-bytes', '0'], serverFlags))).to.equal('--max-buffered-bytes: expected a whole number ≥ 1, got "0"');
+  });
+
   it('turns --proxy-protocol into proxyProtocol: true, for stream servers only', () => {
     const parsed = parseArgs(['--proxy-protocol'], serverFlags);
     if (E.isLeft(parsed)) throw new Error(parsed.left);

@@ -28,8 +28,24 @@ describe('ReceivedIds', () => {
     expect(ids.check(3)).to.equal('duplicate');
 
     const wrapping = new ReceivedIds(4);
-    wrapping.reset();
-    for (let id = 0; id < 3; id++) wrapping.add(id);
+    wrapping.startAt(0xffff_fffe);
+    for (const id of [0xffff_fffe, 0xffff_ffff, 0]) wrapping.add(id);
     expect(wrapping.check(0xffff_ffff)).to.equal('duplicate');
+    expect(wrapping.check(1)).to.equal('new');
+    expect(wrapping.check(5)).to.equal('beyond');
+  });
+
+  it('forgets the ids before a floor the sender advances, and ignores a floor behind its own', () => {
+    const ids = new ReceivedIds(8);
+    ids.startAt(0x8000_0005);
+    ids.add(0x8000_0007);
+    ids.advance(0x8000_0006);
+    expect(ids.check(0x8000_0005)).to.equal('duplicate');
+    expect(ids.check(0x8000_0006)).to.equal('new');
+    expect(ids.tracked).to.equal(1);
+    ids.advance(0x8000_0008);
+    expect(ids.tracked).to.equal(0);
+    ids.advance(0x8000_0001);
+    expect(ids.check(0x8000_0008)).to.equal('new');
   });
 });
