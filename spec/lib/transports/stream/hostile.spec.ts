@@ -366,7 +366,12 @@ describe('serve against hostile and unlucky peers', function () {
     await new Promise((resolve) => launcher.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('listening on') && resolve(undefined)));
     const serverPid = Number(readFileSync(`/proc/${launcher.pid}/task/${launcher.pid}/children`, 'utf8').trim());
     launcher.kill('SIGKILL');
-    await eventually(() => !isAlive(serverPid), 10000, 'the orphaned server to exit');
+    try {
+      await eventually(() => !isAlive(serverPid), 10000, 'the orphaned server to exit');
+    } finally {
+      // A failure must not leave the orphan behind, listening, for the rest of the machine's life.
+      if (serverPid > 0 && isAlive(serverPid)) process.kill(serverPid, 'SIGKILL');
+    }
   });
 
   it('stops accepting when the npx launcher alone gets SIGTERM, as a supervisor sends it', async function () {
