@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { asyncScheduler, defer, Observable, tap } from 'rxjs';
 import { DEFAULTS } from '../core/defaults';
@@ -50,7 +50,16 @@ export function record(dir: string, options: RecordOptions = {}): (handler: Hand
     new Observable<Buffer>((subscriber) => {
       if (!budget.newFile()) return defer(() => handler(input, conn)).subscribe(subscriber);
       const started = asyncScheduler.now();
-      const file = createWriteStream(join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${conn.id}.jsonl`), { flags: 'wx' });
+      const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${conn.id}.jsonl`);
+      // Opened at once, not on the thread pool: the file is there as soon as its connection is,
+      // so a directory read after the server has closed finds every session.
+      let fd: number;
+      try {
+        fd = openSync(path, 'wx');
+      } catch {
+        return defer(() => handler(input, conn)).subscribe(subscriber);
+      }
+      const file = createWriteStream(path, { fd });
       let written = 0;
       let stopped = false;
       // A disk that fails must not fail the connection: the recording stops, the session goes on.
