@@ -1,7 +1,6 @@
 import * as t from 'io-ts';
 import { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { decodeOptions, strictOptions } from '../core/options';
-import { Server } from './hosting';
 
 // How a server or a client connection is ended from outside: an AbortSignal, or `await using`'s
 // Symbol.asyncDispose. Both close gracefully, as `close()` does.
@@ -33,11 +32,16 @@ export function liveSignalOf(fn: string, options: AbortOptions | undefined): Abo
   return signal;
 }
 
+/** A server of any kind: what `withLifetime` closes. */
+interface Closable extends AsyncDisposable {
+  close(graceMs?: number): Promise<void>;
+}
+
 /**
  * `server` made disposable (`await using`), and closed when `signal` aborts. Should the signal
  * have aborted while the server started listening, it is closed and the abort's reason thrown.
  */
-export function withLifetime<S extends Server>(server: Omit<S, typeof Symbol.asyncDispose>, signal: AbortSignal | undefined): S {
+export function withLifetime<S extends Closable>(server: Omit<S, typeof Symbol.asyncDispose>, signal: AbortSignal | undefined): S {
   const disposable = server as S;
   disposable[Symbol.asyncDispose] = () => disposable.close();
   if (!signal) return disposable;

@@ -6,6 +6,7 @@ import { InvalidOption, WorkerFailed } from '../../core/errors';
 import { Handler, Transport } from '../../core/handler';
 import { decodeOptions, strictOptions, wholeNumber } from '../../core/options';
 import { checkHandler, Log, logger, Server } from '../hosting';
+import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { bindSharedListener, SharedListener } from '../sharedListener';
 import { logToStderr, logWritten } from '../stderrLog';
 import { serveOptionCodecs, ServeOptions } from './options';
@@ -36,7 +37,7 @@ export type ClusteredServeOptions = ServeOptions & {
 };
 
 /** The primary's view of a clustered server. */
-export interface ClusteredServer {
+export interface ClusteredServer extends AsyncDisposable {
   readonly transport: Transport;
   /** Where every worker listens: `[::]:50007`, `127.0.0.1:41234`. */
   readonly address: string;
@@ -71,20 +72,23 @@ const WORKER_EXIT_MS = 2000;
  * which Node starts by running the program again, it serves and never settles, so that code after
  * it runs once, in the primary. A worker that dies is started again after 100 ms, then after
  * twice as long each time it dies again, up to 10 s; only its own connections are lost, and the
- * port stays bound by the primary meanwhile, so new connections wait for the next worker.
+ * port stays bound by the primary meanwhile, so new connections wait for the next worker. In the
+ * primary, `{ signal }` and `await using` close it as `close()` does.
  *
  * ```ts
  * serveClustered({ port: 9000, workers: 'auto' }, handler).then((server) => console.log(`listening on ${server.address}`));
  * ```
  */
-export async function serveClustered(options: ClusteredServeOptions, handler: Handler): Promise<ClusteredServer> {
+export async function serveClustered(options: ClusteredServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<ClusteredServer> {
   const { workers: count = 'auto', ...opts } = decodeOptions('serveClustered', ClusteredServeOptions, options);
   checkHandler('serveClustered', handler);
   if (opts.path !== undefined) throw new InvalidOption('serveClustered: path: a Unix socket cannot be shared by workers; serve() it from one process');
   const size = count === 'auto' ? Math.min(availableParallelism(), DEFAULTS.maxWorkers) : count;
   if (!cluster.isPrimary) return serveInWorker(opts, handler);
+  // Only the primary closes: its workers are told to by it.
+  const signal = liveSignalOf('serveClustered', lifetime);
   const listener = await bindSharedListener(opts.host, opts.port ?? 0);
-  return new Supervisor(size, listener, logger(opts.log), opts.graceMs ?? DEFAULTS.graceMs).started;
+  return withLifetime(await new Supervisor(size, listener, logger(opts.log), opts.graceMs ?? DEFAULTS.graceMs).started, signal);
 }
 
 /**
@@ -109,10 +113,10 @@ interface Slot {
 }
 
 class Supervisor {
-  readonly started: Promise<ClusteredServer>;
+  readonly started: Promise<Omit<ClusteredServer, typeof Symbol.asyncDispose>>;
   private readonly slots: Slot[];
   private closing: Promise<void> | undefined;
-  private settle!: { resolve: (server: ClusteredServer) => void; reject: (err: WorkerFailed) => void };
+  private settle!: { resolve: (server: Omit<ClusteredServer, typeof Symbol.asyncDispose>) => void; reject: (err: WorkerFailed) => void };
   private running = false;
 
   constructor(
