@@ -102,6 +102,9 @@ export interface ServeReport {
  * the workers (the same program run again by node:cluster) it serves and prints nothing.
  */
 export async function serveUntilSignalled(program: string, options: AnyServeOptions, handler: Handler, report: ServeReport = {}): Promise<void> {
+  // Read before listening: a launcher killed as soon as it sees `listening on` may be gone before
+  // the lines after that line run, and a parent read then would already be the orphan's new one.
+  const launcher = process.ppid;
   const serving: Promise<Server | ClusteredServer> =
     'udp' in options
       ? serveDatagrams(options.udp, handler)
@@ -125,18 +128,17 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   // Kept, not once: a launcher and a supervisor may both pass a signal on, and a second one must
   // not kill the process at once, mid-close, with its last log lines still buffered.
   process.on('SIGINT', shutdown).on('SIGTERM', shutdown).on('SIGHUP', shutdown);
-  watchParent(() => shutdown('parent exited'));
+  watchParent(launcher, () => shutdown('parent exited'));
 }
 
 // How often a server checks that the process that started it is still there.
 const PARENT_CHECK_MS = 500;
 
 /**
- * Calls `gone` once the process that started this one has exited. A launcher (`npx`, a shell it
- * runs) may die of a signal without passing it on; a server left behind would keep accepting.
+ * Calls `gone` once `parent`, the process that started this one, has exited. A launcher (`npx`, a
+ * shell it runs) may die of a signal without passing it on; a server left behind would keep accepting.
  */
-function watchParent(gone: () => void): void {
-  const parent = process.ppid;
+function watchParent(parent: number, gone: () => void): void {
   const check = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(check);

@@ -356,10 +356,11 @@ describe('serve against hostile and unlucky peers', function () {
     });
   });
 
-  it('stops when the launcher that started it dies without passing a signal on', async function () {
-    this.timeout(40000);
+  /** Runs examples/upper.ts under a shell (as npx runs it), kills the shell on `listening on`, and expects the orphan to exit. */
+  async function orphanExits(preload: string[]): Promise<void> {
     // A launcher like npx: a shell that runs the server as its child, killed with SIGKILL.
-    const launcher = spawn('bash', ['-c', `${[process.execPath, ...transpileFlags].join(' ')} examples/upper.ts --port 0 --host 127.0.0.1; true`], {
+    const node = [process.execPath, ...transpileFlags, ...preload].join(' ');
+    const launcher = spawn('bash', ['-c', `${node} examples/upper.ts --port 0 --host 127.0.0.1; true`], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -372,6 +373,16 @@ describe('serve against hostile and unlucky peers', function () {
       // A failure must not leave the orphan behind, listening, for the rest of the machine's life.
       if (serverPid > 0 && isAlive(serverPid)) process.kill(serverPid, 'SIGKILL');
     }
+  }
+
+  it('stops when the launcher that started it dies without passing a signal on', async function () {
+    this.timeout(40000);
+    await orphanExits([]);
+  });
+
+  it('stops too when the launcher dies before the lines after `listening on` have run (a server preempted there)', async function () {
+    this.timeout(40000);
+    await orphanExits(['-r', path.join(root, 'spec/support/stallAfterListening.js')]);
   });
 
   it('stops accepting when the npx launcher alone gets SIGTERM, as a supervisor sends it', async function () {
