@@ -99,7 +99,18 @@ export class ReliableDatagramConnection extends TransportConnection {
   private receiveData({ session, to, id, floor, payload }: Extract<RdmPacket, { kind: 'data' }>): void {
     // For a client's previous session on the same port: not this one's to take (0: sent before the server heard from any).
     if (this.side.onlyAddressedToIt && to !== this.session && to !== 0) return void this.counts.stale++;
-    const seen = this.arrivals.sort(session, id, floor, () => this.peerRestarted());
+    let restarted = false;
+    // A new session of the peer: batched acknowledgements name the old one, and a server's messages in flight were for
+    // it (a new client will not take them); what waits for the window goes to the new one, once adopted.
+    const seen = this.arrivals.sort(session, id, floor, () => {
+      restarted = true;
+      this.flushAcks();
+      if (!this.side.onlyAddressedToIt) this.dropInFlight();
+    });
+    if (restarted && !this.side.onlyAddressedToIt) {
+      this.fillWindow();
+      this.sender?.settle();
+    }
     this.holdBytes(0);
     if (seen === 'stale') return void this.counts.stale++;
     // Delivered, its acknowledgement lost: acknowledge it again. Still waiting: not yet.
@@ -113,16 +124,6 @@ export class ReliableDatagramConnection extends TransportConnection {
     this.counts.bytesRead += payload.length;
     this.arrivals.take(id, deliverNow ? undefined : payload);
     if (deliverNow) this.deliver(id, payload);
-  }
-
-  /** Acknowledgements batched name the peer's old session. A server's messages in flight were for it, and a new
-   *  client will not take them; a client's go on to the server, which forgot it. */
-  private peerRestarted(): void {
-    this.flushAcks();
-    if (this.side.onlyAddressedToIt) return;
-    this.dropInFlight();
-    this.fillWindow();
-    this.sender?.settle();
   }
 
   private deliver(id: number, payload: Buffer): void {
