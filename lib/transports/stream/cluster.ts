@@ -139,6 +139,12 @@ class Supervisor {
     slot.worker = worker;
     worker.on('message', (message: FromWorker) => this.heard(slot, worker, message));
     worker.on('exit', (code, signal) => this.exited(slot, worker, code, signal));
+    // Unheard, an 'error' would kill the primary. A worker that could not be started (EMFILE,
+    // EAGAIN) never exits: it failed as one that died at once does.
+    worker.on('error', (err) => {
+      slot.reason ??= `worker ${slot.number} could not start: ${err.message}`;
+      if (worker.process.pid === undefined) this.exited(slot, worker, null, null);
+    });
   }
 
   private heard(slot: Slot, worker: Worker, message: FromWorker): void {
