@@ -92,9 +92,10 @@ export function toDuplex(source: DuplexSource, options: ToDuplexOptions = {}): D
       else callback();
     },
     final(callback) {
+      // Called back once: by the send completing, now (when complete() completes it at once) or later.
+      if (sent) return callback();
       finalDone = callback;
       writer?.complete();
-      if (sent) callback();
     },
     destroy(err, callback) {
       input?.unsubscribe();
@@ -121,7 +122,9 @@ export function toDuplex(source: DuplexSource, options: ToDuplexOptions = {}): D
     error: (err: Error) => duplex.destroy(err),
     complete: () => {
       sent = true;
-      finalDone?.();
+      const done = finalDone;
+      finalDone = undefined;
+      done?.();
     },
   });
   if (duplex.destroyed) sending.unsubscribe();
