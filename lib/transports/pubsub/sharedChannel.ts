@@ -52,7 +52,7 @@ export interface SharedChannel extends AsyncDisposable {
   readonly queued: number;
   /** Messages dropped so far: the queue was full, or Redis failed to take one. */
   readonly dropped: number;
-  /** Resolves once the channel is subscribed in Redis and ready to publish: at first, and after each reconnection. */
+  /** Resolves once the channel is subscribed in Redis and ready to publish: at first, and after each reconnection; rejects once closed. */
   ready(): Promise<void>;
   /** Closes both connections to Redis; `messages` completes. */
   close(): Promise<void>;
@@ -111,7 +111,7 @@ export function sharedChannel(name: string, options: SharedChannelOptions): Shar
   let dropped = 0;
   let subscribed = false;
   let closed = false;
-  const waiting: (() => void)[] = [];
+  const waiting: { resolve(): void; reject(err: Error): void }[] = [];
   let lost = false;
 
   const isReady = () => subscribed && publisher.status === 'ready' && subscriber.status === 'ready';
@@ -122,7 +122,7 @@ export function sharedChannel(name: string, options: SharedChannelOptions): Shar
     lost = false;
     // In order, before anything published from now on: a new publish finds the queue empty.
     for (const message of queue.splice(0)) void send(message);
-    for (const resolve of waiting.splice(0)) resolve();
+    for (const wait of waiting.splice(0)) wait.resolve();
   };
   const wentAway = (err?: Error) => {
     if (closed || lost) return;
@@ -153,6 +153,7 @@ export function sharedChannel(name: string, options: SharedChannelOptions): Shar
     if (closed) return;
     closed = true;
     messages.complete();
+    for (const wait of waiting.splice(0)) wait.reject(new Error(`sharedChannel ${name}: closed before it was ready`));
     await Promise.all([publisher, subscriber].map((client) => client.quit().catch(() => client.disconnect())));
   };
   return {
@@ -169,7 +170,12 @@ export function sharedChannel(name: string, options: SharedChannelOptions): Shar
     get dropped() {
       return dropped;
     },
-    ready: () => (isReady() ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve))),
+    ready: () =>
+      closed
+        ? Promise.reject(new Error(`sharedChannel ${name}: closed`))
+        : isReady()
+          ? Promise.resolve()
+          : new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })),
     close,
     [Symbol.asyncDispose]: close,
   };
