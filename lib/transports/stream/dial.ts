@@ -220,7 +220,8 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
     if (conn.pendingOutput < conn.outputHighWaterMark) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const stopWatching = conn.onActivity((event) => {
-        if (event !== 'flushed' || conn.pendingOutput >= conn.outputHighWaterMark) return;
+        // A failed socket calls its pending writes back too: that is its end, not a drain.
+        if (event !== 'flushed' || conn.socket.destroyed || conn.socket.errored || conn.pendingOutput >= conn.outputHighWaterMark) return;
         stop();
         resolve();
       });
