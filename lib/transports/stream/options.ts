@@ -132,7 +132,8 @@ export const ServerTlsOptions = new t.Type<ServerTlsOptions, unknown, unknown>(
  * host, when it is a name), `rejectUnauthorized` (default true), `minVersion`, `ALPNProtocols`, …
  * but for where to connect and the socket options rxwire sets itself.
  */
-export type ClientTlsOptions = Omit<tls.ConnectionOptions, keyof typeof OWNED_BY_CONNECT>;
+// Node's type for connect() takes SNICallback (it extends the server's options), a server's option refused here.
+export type ClientTlsOptions = Omit<tls.ConnectionOptions, keyof typeof OWNED_BY_CONNECT | 'SNICallback'>;
 
 export const ClientTlsOptions = passThroughOptions(commonTls, [...SECURE_CONTEXT, ...TLS_CLIENT], OWNED_BY_CONNECT) as unknown as t.Type<
   ClientTlsOptions,
