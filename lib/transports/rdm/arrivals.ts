@@ -3,6 +3,9 @@ import { isBefore, ReceivedIds } from './receivedIds';
 
 /** Ids tracked past the oldest missing one: a sender further ahead than this is made to retransmit. */
 const RECEIVE_SPAN = 8192;
+// What one id taken past the floor costs in `ReceivedIds`' Set, counted against the budget: a peer
+// that leaves gaps below the ids it sends cannot make the server track 8,191 of them for free.
+const TRACKED_ID_BYTES = 20;
 
 /** What a DATA is to the receiver: see `Arrivals.sort`. */
 export type Arrival = 'stale' | 'delivered' | 'waiting' | 'beyond' | 'new';
@@ -27,9 +30,9 @@ export class Arrivals {
     return this.inbox.size;
   }
 
-  /** Bytes of the messages waiting. */
+  /** Bytes of the messages waiting, and of the ids taken past the floor (a Set entry each, ~20 bytes). */
   get bytes(): number {
-    return this.inboxBytes;
+    return this.inboxBytes + this.received.tracked * TRACKED_ID_BYTES;
   }
 
   /**

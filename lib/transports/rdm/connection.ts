@@ -111,14 +111,14 @@ export class ReliableDatagramConnection extends TransportConnection {
       this.fillWindow();
       this.sender?.settle();
     }
-    this.holdBytes(0);
+    const counted = this.holdBytes(0);
     if (seen === 'stale') return void this.counts.stale++;
     // Delivered, its acknowledgement lost: acknowledge it again. Still waiting: not yet.
     if (seen === 'delivered') this.acknowledge(id);
     if (seen === 'delivered' || seen === 'waiting') return void this.counts.duplicates++;
     const deliverNow = this.reader !== undefined && !this.holdingReads && this.arrivals.waiting === 0;
-    // With the budget full, a message is not taken (its sender retransmits it later): its answer would not fit either.
-    const room = deliverNow ? this.roomFor(payload.length) : this.arrivals.waiting < this.reliability.window && this.holdBytes(payload.length);
+    // With the budget full (ids tracked past the floor count too), a message is not taken (its sender retransmits it later).
+    const room = counted && (deliverNow ? this.roomFor(payload.length) : this.arrivals.waiting < this.reliability.window && this.holdBytes(payload.length));
     if (seen === 'beyond' || this.inputEnded || !room) return void this.counts.refused++;
     this.counts.messagesRead++;
     this.counts.bytesRead += payload.length;
