@@ -65,6 +65,31 @@ describe('reliable datagrams across sessions and id wrap', () => {
     }
   });
 
+  it('sends the replies still queued for a restarted peer to its new session, not the one it left', async () => {
+    // One message in flight at a time: a request's three replies wait for the window, unacknowledged.
+    const server = await serveReliableDatagrams({ host: '127.0.0.1', port: 0, log: false, window: 1, retransmitMs: 1000 }, (input) =>
+      input.pipe(mergeMap((m) => of(Buffer.from(`${m}1`), Buffer.from(`${m}2`), Buffer.from(`${m}3`)))),
+    );
+    const peer = await udpClient();
+    const dataTo = () =>
+      peer.received.flatMap((d) => {
+        const packet = decodeRdmPacket(d);
+        return packet?.kind === 'data' ? [`${packet.payload}>${packet.to.toString(16)}`] : [];
+      });
+    try {
+      peer.send(encodeRdmData(0xa, 0, 0, 0, Buffer.from('aaaaaaaa')), server.port!, '127.0.0.1');
+      await eventually(() => dataTo().length === 1, 5000, "the first reply to session A");
+      // The peer restarts as session B before acknowledging anything: A's reply in flight is dropped,
+      // and the next one queued goes out to B.
+      peer.send(encodeRdmData(0xb, 0, 0, 0, Buffer.from('bbbbbbbb')), server.port!, '127.0.0.1');
+      await eventually(() => dataTo().length === 2, 5000, 'a reply after the restart');
+      expect(dataTo()).to.deep.equal(['aaaaaaaa1>a', 'aaaaaaaa2>b']);
+    } finally {
+      peer.close();
+      await server.close(0);
+    }
+  });
+
   it("takes a greeting the server sent before it heard the client's first message", async () => {
     const server = await serveReliableDatagrams({ host: '127.0.0.1', port: 0, log: false, retransmitMs: 10 }, (input) => concat(of(Buffer.from('hello')), input));
     try {
