@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as dgram from 'node:dgram';
 import { mergeMap, of } from 'rxjs';
 import { RxwireError, serveReliableDatagrams, SessionShed } from 'rxwire';
-import { encodeRdmData } from '../../../../lib/codecs/rdmPacket';
+import { decodeRdmPacket, encodeRdmData } from '../../../../lib/codecs/rdmPacket';
 import { delay, eventually, listening, portOf, Program, runProgram, udpClient } from '../../../support/net';
 
 const MiB = 1024 * 1024;
@@ -63,6 +63,31 @@ describe('serveReliableDatagrams maxBufferedBytes', () => {
       await eventually(() => logs.some((l) => /^#\d+ shed: holding \d+ bytes of messages would pass the server's budget of 100000 bytes \(maxBufferedBytes\)$/.test(l)), 5000, 'the shed line');
       expect(server.bufferedBytes).to.be.at.most(100_000);
       expect(new SessionShed(1, 2)).to.include({ code: 'ERR_SESSION_SHED' }).and.be.instanceOf(RxwireError);
+    } finally {
+      peer.close();
+      await server.close(0);
+    }
+  });
+  it('counts the ids a peer leaves gaps below against the budget: past it, its messages are not taken', async () => {
+    // Ids 1, 2, 3, … with 0 never sent: every one is delivered at once and tracked past the floor.
+    const budget = 32 * 1024;
+    const server = await serveReliableDatagrams({ host: '127.0.0.1', port: 0, log: false, maxBufferedBytes: budget }, (input) => input.pipe(mergeMap(() => of())));
+    const peer = await udpClient();
+    try {
+      for (let id = 1; id <= 4000; id++) {
+        peer.send(encodeRdmData(7, 0, id, 0, Buffer.from('x')), server.port!, '127.0.0.1');
+        if (id % 8 === 0) await delay(1);
+      }
+      await delay(200);
+      expect(server.bufferedBytes).to.be.at.most(budget);
+      // 20 bytes an id: some 1,600 fit in 32 KiB; the rest were refused, so the peer retransmits them later.
+      const acked = new Set(
+        peer.received.flatMap((d) => {
+          const packet = decodeRdmPacket(d);
+          return packet?.kind === 'ack' ? packet.ids : [];
+        }),
+      );
+      expect(acked.size).to.be.above(0).and.below(2000);
     } finally {
       peer.close();
       await server.close(0);
