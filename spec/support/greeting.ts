@@ -51,9 +51,13 @@ export async function greetUntil(port: number, done: (greeted: readonly Greeted[
   return greeted;
 }
 
-/** Connections to two different processes (the first two seen), and every connection opened to find them. */
+/**
+ * Connections to two different processes (the first two seen), and every connection opened to find
+ * them. The kernel, not a round robin, picks the worker that accepts: evenly on a quiet machine,
+ * but a loaded one can give one worker many connections in a row.
+ */
 export async function oneFromEachOfTwo(port: number): Promise<[Greeted, Greeted, Greeted[]]> {
-  const all = await greetUntil(port, (greeted) => new Set(greeted.map((g) => g.pid)).size === 2, 10);
+  const all = await greetUntil(port, (greeted) => new Set(greeted.map((g) => g.pid)).size === 2, 60);
   const first = all[0]!;
   return [first, all.find((g) => g.pid !== first.pid)!, all];
 }
