@@ -10,8 +10,8 @@ import { Arrivals } from './arrivals';
 import { GatedLink } from './gatedLink';
 import { backoff, Reliability, Side } from './options';
 
-/** A message sent and not acknowledged; `withheld` when its last send was held back by the amplification limit. */
-type InFlight = { readonly datagram: Buffer; readonly length: number; retries: number; timer: NodeJS.Timeout; withheld: boolean };
+/** A message not acknowledged; `withheld` when its last send was held back by the amplification limit, `sent` once one went out. */
+type InFlight = { readonly datagram: Buffer; readonly length: number; retries: number; timer: NodeJS.Timeout; withheld: boolean; sent: boolean };
 
 /**
  * One peer of a reliable-datagram session as a connection: the input is each message the peer
@@ -166,10 +166,9 @@ export class ReliableDatagramConnection extends TransportConnection {
   }
 
   /**
-   * Sends every Buffer of `output` as one message. Completes once the output has completed and
-   * every message is acknowledged; errors with `MessageTooLarge` for a Buffer longer than one
-   * datagram carries, with `Undeliverable` for a message never acknowledged, and with
-   * `SessionShed` for one that would take the server past its budget.
+   * Sends every Buffer of `output` as one message. Completes once the output has completed and every message is
+   * acknowledged; errors with `MessageTooLarge` for a Buffer longer than one datagram carries, with `Undeliverable`
+   * for a message never acknowledged, and with `SessionShed` for one that would take the server past its budget.
    */
   send(output: Observable<Buffer>): Observable<never> {
     return new Observable<never>((subscriber) => {
@@ -226,9 +225,9 @@ export class ReliableDatagramConnection extends TransportConnection {
         if (this.link.send(datagram)) this.sent(message.length);
         continue;
       }
-      const entry: InFlight = { datagram, length: message.length, retries: 0, withheld: false, timer: setTimeout(() => this.retransmit(id), backoff(this.reliability, 0)) };
+      const entry: InFlight = { datagram, length: message.length, retries: 0, withheld: false, sent: false, timer: setTimeout(() => this.retransmit(id), backoff(this.reliability, 0)) };
       this.inFlight.set(id, entry);
-      if (this.sendData(id, entry)) this.sent(message.length);
+      this.sendData(id, entry);
     }
     if (this.side.holdReadsWhenFull && this.inFlight.size + this.waiting.length >= this.reliability.window && !this.linkEnded) this.holdReads(this.windowHolder);
     else this.releaseReads(this.windowHolder);
@@ -246,11 +245,12 @@ export class ReliableDatagramConnection extends TransportConnection {
     this.notify('flushed');
   }
 
-  /** Sends a message in flight with the floor of now, unless the amplification limit holds it back. */
+  /** Sends a message in flight with the floor of now, unless the amplification limit holds it back; written when it first goes. */
   private sendData(id: number, message: InFlight): boolean {
     if (id !== this.floor()) setRdmFloor(message.datagram, this.floor());
     message.withheld = !this.link.send(message.datagram);
-    if (!message.withheld) return true;
+    if (!message.withheld && !message.sent) this.sent(message.length);
+    if (!message.withheld) return (message.sent = true);
     this.counts.withheld++;
     this.link.probe(this.session, this.reliability.retransmitMs);
     return false;
