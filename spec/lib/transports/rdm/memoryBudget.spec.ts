@@ -3,13 +3,15 @@ import * as dgram from 'node:dgram';
 import { mergeMap, of } from 'rxjs';
 import { RxwireError, serveReliableDatagrams, SessionShed } from 'rxwire';
 import { decodeRdmPacket, encodeRdmData } from '../../../../lib/codecs/rdmPacket';
-import { delay, eventually, listening, portOf, Program, runProgram, udpClient } from '../../../support/net';
+import { delay, eventually, isAlive, listening, portOf, Program, runProgram, udpClient } from '../../../support/net';
 
 const MiB = 1024 * 1024;
 
 /** The memory `spec/support/rdmEchoServer.ts` has in use once garbage is collected. */
 async function memoryOf(server: Program): Promise<number> {
   const reports = server.stdout.length;
+  const { exitCode, signalCode } = server.child;
+  if (exitCode !== null || signalCode !== null) throw new Error(`the server exited (${exitCode ?? signalCode}): ${server.stderr.slice(-5).join(' | ')}`);
   process.kill(server.child.pid!, 'SIGUSR2');
   await eventually(() => server.stdout.length > reports, 5000, 'the memory report');
   return Number(/^memory (\d+)$/.exec(server.stdout[reports]!)![1]);
@@ -46,7 +48,8 @@ describe('serveReliableDatagrams maxBufferedBytes', () => {
       expect(growth).to.be.below(budget + 4 * MiB);
     } finally {
       for (const socket of peers) socket.close();
-      process.kill(server.child.pid!, 'SIGTERM');
+      // Checked, so that a server that died says so above rather than this kill's ESRCH.
+      if (isAlive(server.child.pid!)) process.kill(server.child.pid!, 'SIGTERM');
       await server.exit;
     }
   });
