@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
-import { MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { MonoTypeOperatorFunction } from 'rxjs';
 import { decodeOptions, strictOptions } from '../core/options';
+import { createOperatorSubscriber, operate } from '../operators/internal/operate';
 
 // How a server or a client connection is ended from outside: an AbortSignal, or `await using`'s
 // Symbol.asyncDispose. Both close gracefully, as `close()` does.
@@ -65,23 +66,17 @@ export function withLifetime<S extends Closable>(server: Omit<S, typeof Symbol.a
  */
 export function closeOnAbort<C>(signal: AbortSignal | undefined, close: (conn: C) => void): MonoTypeOperatorFunction<C> {
   if (!signal) return (source) => source;
-  return (source) =>
-    new Observable<C>((subscriber) => {
-      let made: { conn: C } | undefined;
-      const onAbort = () => (made ? close(made.conn) : subscriber.error(signal.reason));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      const subscription = source.subscribe({
-        next: (conn) => {
-          made = { conn };
-          subscriber.next(conn);
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
-      return () => {
-        signal.removeEventListener('abort', onAbort);
-        subscription.unsubscribe();
-      };
-    });
+  return operate((source, subscriber) => {
+    let made: { conn: C } | undefined;
+    const onAbort = () => (made ? close(made.conn) : subscriber.error(signal.reason));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    subscriber.add(() => signal.removeEventListener('abort', onAbort));
+    source.subscribe(
+      createOperatorSubscriber(subscriber, (conn: C) => {
+        made = { conn };
+        subscriber.next(conn);
+      }),
+    );
+  });
 }
