@@ -1,6 +1,5 @@
 import { catchError, defer, filter, finalize, map, Observable, of, takeWhile, throwError } from 'rxjs';
-import { isRight } from 'fp-ts/Either';
-import { backpressure, DEFAULTS, encodeResp, FrameTooLong, Handler, ProtocolError, resp, respEncoder, RespLimitExceeded, RespValue } from 'rxwire';
+import { backpressure, DEFAULTS, encodeResp, FrameTooLong, Handler, ProtocolError, resp, RESP_TYPE_BYTES, RespLimitExceeded, RespValue } from 'rxwire';
 import { Context, error, execute, Session } from './redis/commands';
 import { Keyspace } from './redis/keyspace';
 
@@ -50,26 +49,18 @@ function answer(command: RespValue, context: Context): RespValue {
   if (command.type === 'array' && command.items !== null) {
     const args: Buffer[] = [];
     for (const item of command.items) {
-      if (item.type !== 'bulk') return refuse(`expected '$', got '${typeByte(item)}'`, context);
+      if (item.type !== 'bulk') return refuse(`expected '$', got '${RESP_TYPE_BYTES[item.type]}'`, context);
       if (item.value === null) return refuse('invalid bulk length', context);
       args.push(item.value);
     }
     return execute(args, context);
   }
-  return refuse(`expected '$', got '${typeByte(command)}'`, context);
+  return refuse(`expected '$', got '${RESP_TYPE_BYTES[command.type]}'`, context);
 }
 
 function refuse(reason: string, { session }: Context): RespValue {
   session.quit = true;
   return error(`ERR Protocol error: ${reason}`);
-}
-
-const writeResp = respEncoder();
-
-/** The byte a value's RESP starts with: `:` for an integer. */
-function typeByte(value: RespValue): string {
-  const bytes = writeResp(value);
-  return isRight(bytes) ? bytes.right.toString('latin1', 0, 1) : '?';
 }
 
 /** Redis's words for what broke the protocol, where it has them. */

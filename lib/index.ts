@@ -47,7 +47,7 @@ export { linesDecoder, linesEncoder } from './codecs/lines';
 export { upperBytes, upperInPlace } from './codecs/asciiUpper';
 export type { LinesOptions } from './codecs/lines';
 export { respDecoder } from './codecs/resp';
-export { respEncoder } from './codecs/respEncoder';
+export { RESP_TYPE_BYTES, respEncoder } from './codecs/respEncoder';
 export { splitInline } from './codecs/respInline';
 export type { FailOnError, OnError, SkipOnError } from './codecs/skipping';
 export type { RespOptions } from './codecs/resp';

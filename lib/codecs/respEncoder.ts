@@ -93,7 +93,8 @@ function sizeOf(value: RespValue): number {
   }
 }
 
-const PREFIX: Readonly<Record<RespValue['type'], string>> = {
+/** The byte each type of value starts with on the wire: `:` for an integer. */
+export const RESP_TYPE_BYTES: Readonly<Record<RespValue['type'], string>> = {
   simple: '+',
   error: '-',
   integer: ':',
@@ -112,7 +113,7 @@ const PREFIX: Readonly<Record<RespValue['type'], string>> = {
 /** Writes `value` into `bytes` at `at`; returns where it ended. */
 function write(value: RespValue, bytes: Buffer, at: number): number {
   const line = (text: string) => {
-    at += bytes.write(PREFIX[value.type], at, 'latin1');
+    at += bytes.write(RESP_TYPE_BYTES[value.type], at, 'latin1');
     at += bytes.write(text, at, 'utf8');
     bytes[at++] = CR;
     bytes[at++] = LF;
