@@ -115,7 +115,7 @@ export class ConnectionLog {
     this.window ??= setTimeout(() => this.flush(), 1000).unref();
     if (this.written < this.perSecond) {
       this.written++;
-      return error === undefined ? this.log(line) : this.log(line, error);
+      return this.log(line, error);
     }
     this.counted[kind]++;
   }
