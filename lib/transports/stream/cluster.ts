@@ -151,8 +151,8 @@ class Supervisor {
     if (slot.worker !== worker) return;
     if (message?.rxwire === 'ready') {
       // A worker gone before the message reached it is seen by its exit.
-      if (this.closing) worker.send({ rxwire: 'close', graceMs: 0 } satisfies ToWorker, undefined, () => {});
-      else worker.send({ rxwire: 'listen' } satisfies ToWorker, this.listener.handle as never, () => {});
+      if (this.closing) tellWorker(worker, { rxwire: 'close', graceMs: 0 });
+      else tellWorker(worker, { rxwire: 'listen' }, this.listener.handle);
       return;
     }
     if (message?.rxwire === 'failed') {
@@ -269,6 +269,6 @@ function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
  * send: the failed send would be an 'error' event nobody hears, which kills the primary; its
  * 'exit' tells the rest.
  */
-function tellWorker(worker: Worker, message: ToWorker): void {
-  worker.send(message, undefined, undefined, () => {});
+function tellWorker(worker: Worker, message: ToWorker, handle?: object): void {
+  worker.send(message, handle as never, undefined, () => {});
 }
