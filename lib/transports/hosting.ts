@@ -83,6 +83,8 @@ export class Hosting<C extends TransportConnection> {
   readonly open = new Set<C>();
   readonly events = new EventStream();
   private closing: Promise<void> | undefined;
+  // Set once the server has stopped: called when the last connection has told its close.
+  private drained: (() => void) | undefined;
   // Why a connection will close, once something other than its end decided it: until it closes.
   private readonly endings = new Map<C, { reason: CloseReason; error?: unknown }>();
 
@@ -125,7 +127,11 @@ export class Hosting<C extends TransportConnection> {
     this.open.delete(conn);
     const ending = this.endings.size > 0 ? this.endings.get(conn) : undefined;
     if (ending) this.endings.delete(conn);
-    if (!this.events.observed) return;
+    if (this.events.observed) this.tellClose(conn, ending);
+    if (this.drained && this.open.size === 0) this.drained();
+  }
+
+  private tellClose(conn: C, ending: { reason: CloseReason; error?: unknown } | undefined): void {
     const { id, remote } = conn.info;
     this.events.emit({
       type: 'close',
@@ -164,8 +170,13 @@ export class Hosting<C extends TransportConnection> {
       }, ms);
       stopAccepting(() => {
         clearTimeout(timer);
-        this.events.closed();
-        resolve();
+        // A socket's server may report it gone before the socket's own close has run: `closed` comes after every `close`.
+        this.drained = () => {
+          this.drained = undefined;
+          this.events.closed();
+          resolve();
+        };
+        if (this.open.size === 0) this.drained();
       });
     });
     return this.closing;
