@@ -6,7 +6,8 @@ import { CloseReason, ServerEvent } from '../core/events';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
 import { Log, logger } from './log/sink';
 import { writeTextLog } from './log/textLog';
-import { closeReasonOf, EventStream, eventError } from './serverEvents';
+import { withLifetime } from './lifetime';
+import { closeReasonOf, closesFor, EventStream, eventError } from './serverEvents';
 import { TransportConnection } from './transportConnection';
 
 export { escapeLine, logger } from './log/sink';
@@ -97,10 +98,6 @@ export class Hosting<C extends TransportConnection> {
     if (log !== false) writeTextLog(this.events.events, logger(log));
   }
 
-  listening(address: string): void {
-    this.events.listening({ type: 'listening', transport: this.transport, address });
-  }
-
   opened(conn: C): void {
     this.open.add(conn);
     if (this.events.observed) this.events.emit({ type: 'open', id: conn.info.id, transport: this.transport, remote: conn.info.remote, local: conn.info.local });
@@ -152,7 +149,24 @@ export class Hosting<C extends TransportConnection> {
     if (this.events.observed) this.events.emit({ type: 'server-error', error: eventError(err) });
   }
 
-  close(
+  /**
+   * `server`, listening, made whole: its `events` (telling `listening` now), and its `close` (`stopAccepting`, the grace period, then
+   * `cut`), which `signal`, `await using` and the command (saying why) call too.
+   */
+  serving<S extends Server>(
+    server: Omit<S, 'events' | 'close' | typeof Symbol.asyncDispose>,
+    signal: AbortSignal | undefined,
+    stopAccepting: (done: () => void) => void,
+    cut: (conn: C) => void,
+  ): S {
+    this.events.listening({ type: 'listening', transport: this.transport, address: server.address });
+    const close = (graceMs: number | undefined, reason: string) => this.close(graceMs, reason, stopAccepting, cut);
+    // Assigned, not spread: the server's getters (`connections`) must stay getters.
+    const whole = Object.assign(server, { events: this.events.events, close: (graceMs?: number) => close(graceMs, 'close()') });
+    return closesFor(withLifetime<S>(whole as unknown as Omit<S, typeof Symbol.asyncDispose>, signal), (reason) => close(undefined, reason));
+  }
+
+  private close(
     graceMs: number | undefined,
     reason: string,
     stopAccepting: (done: () => void) => void,

@@ -4,8 +4,7 @@ import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { formatHost, nextConnectionId } from '../identity';
 import { checkHandler, DatagramCounts, handlerOutput, Hosting, Server, untilListening } from '../hosting';
-import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
-import { closesFor } from '../serverEvents';
+import { AbortOptions, liveSignalOf } from '../lifetime';
 import { DatagramConnection } from './connection';
 import { DatagramServeOptions } from './options';
 import { socketTypeFor } from './socketType';
@@ -125,41 +124,35 @@ export async function hostDatagrams(options: DatagramServeOptions, handler: Hand
     conn.deliver(datagram);
   });
 
-  hosting.listening(address);
-  const close = (graceMs: number | undefined, reason: string) =>
-    hosting.close(
-      graceMs,
-      reason,
-      (done) => {
-        // Stop reading at once, as if every peer had half-closed; the last session to end closes the socket.
-        closeSocket = () =>
-          socket.close(() => {
-            tellDropTotals();
-            done();
-          });
-        byPeer.clear();
-        if (endSession.size === 0) return closeSocket();
-        for (const conn of [...hosting.open]) conn.endInput();
+  return hosting.serving<DatagramServer>(
+    {
+      transport: 'udp',
+      address,
+      port: bound.port,
+      get connections() {
+        return hosting.open.size;
       },
-      (conn) => endSession.get(conn)?.(),
-    );
-  const served = withLifetime<DatagramServer>({
-    transport: 'udp',
-    events: events.events,
-    address,
-    port: bound.port,
-    get connections() {
-      return hosting.open.size;
+      get droppedFromNewPeers() {
+        return droppedFromNewPeers;
+      },
+      get droppedUnread() {
+        let dropped = droppedUnreadByEnded;
+        for (const conn of hosting.open) dropped += conn.droppedUnread;
+        return dropped;
+      },
     },
-    get droppedFromNewPeers() {
-      return droppedFromNewPeers;
+    signal,
+    (done) => {
+      // Stop reading at once, as if every peer had half-closed; the last session to end closes the socket.
+      closeSocket = () =>
+        socket.close(() => {
+          tellDropTotals();
+          done();
+        });
+      byPeer.clear();
+      if (endSession.size === 0) return closeSocket();
+      for (const conn of [...hosting.open]) conn.endInput();
     },
-    get droppedUnread() {
-      let dropped = droppedUnreadByEnded;
-      for (const conn of hosting.open) dropped += conn.droppedUnread;
-      return dropped;
-    },
-    close: (graceMs) => close(graceMs, 'close()'),
-  }, signal);
-  return closesFor(served, (reason) => close(undefined, reason));
+    (conn) => endSession.get(conn)?.(),
+  );
 }

@@ -12,8 +12,8 @@ import { formatHost, nextConnectionId } from '../identity';
 import { Admission, descriptorCap } from './admission';
 import { BufferBudget } from '../transportConnection';
 import { checkHandler, handlerOutput, Hosting, Server, untilListening } from '../hosting';
-import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
-import { closesFor, EventStream } from '../serverEvents';
+import { AbortOptions, liveSignalOf } from '../lifetime';
+import { EventStream } from '../serverEvents';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
@@ -147,30 +147,24 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   const bound = server.address();
   const address = typeof bound === 'string' || bound === null ? `unix:${opts.path}` : formatHost(bound.address, bound.port);
   if (typeof bound !== 'object' || bound === null || !WILDCARDS.has(bound.address)) ownAddress = address;
-  hosting.listening(address);
-  const close = (graceMs: number | undefined, reason: string) =>
-    hosting.close(
-      graceMs,
-      reason,
-      (done) => {
-        server.close(done);
-        // Handshakes and PROXY headers in progress would only delay the close: they have no reply to finish.
-        destroyHandshakes();
-        gate?.destroyPending();
+  return hosting.serving<Server>(
+    {
+      transport,
+      address,
+      port: typeof bound === 'object' && bound !== null ? bound.port : undefined,
+      get connections() {
+        return hosting.open.size;
       },
-      (conn) => conn.destroy(),
-    );
-  const served = withLifetime<Server>({
-    transport,
-    address,
-    port: typeof bound === 'object' && bound !== null ? bound.port : undefined,
-    get connections() {
-      return hosting.open.size;
     },
-    events: events.events,
-    close: (graceMs) => close(graceMs, 'close()'),
-  }, signal);
-  return closesFor(served, (reason) => close(undefined, reason));
+    signal,
+    (done) => {
+      server.close(done);
+      // Handshakes and PROXY headers in progress would only delay the close: they have no reply to finish.
+      destroyHandshakes();
+      gate?.destroyPending();
+    },
+    (conn) => conn.destroy(),
+  );
 }
 
 /**
