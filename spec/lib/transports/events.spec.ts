@@ -1,12 +1,15 @@
 import { expect } from 'chai';
-import { lastValueFrom, map, mergeMap, NEVER, Observable, of, take, toArray } from 'rxjs';
-import { connectReliableDatagram, encodeLines, lines, serve, serveDatagrams, serveReliableDatagrams } from 'rxwire';
+import { lastValueFrom, map, mergeMap, NEVER, toArray } from 'rxjs';
+import * as tls from 'node:tls';
+import { encodeLines, lines, serve } from 'rxwire';
 import type { Handler, ServerEvent } from 'rxwire';
 import { EventStream } from '../../../lib/transports/serverEvents';
-import { closed, delay, dial, eventually, readAll, udpClient } from '../../support/net';
+import { closeOf, typesOf, watch } from '../../support/events';
+import { closed, delay, dial, eventually, readAll, selfSignedCert } from '../../support/net';
 
 // `server.events`, seen by plain code with no handler of its own in the way: every server tells
 // `listening` first, then each connection's `open` and one `close` saying why, with its totals.
+// UDP and rdm: datagramEvents.spec.ts.
 
 /** Each line in capitals; a line past 16 bytes is a bad frame; `boom` makes the handler throw. */
 const shout: Handler = (input) =>
@@ -18,17 +21,6 @@ const shout: Handler = (input) =>
     }),
     encodeLines(),
   );
-
-/** Every event `server` tells from now on (it must tell `listening` at once). */
-function watch(server: { events: Observable<ServerEvent> }): ServerEvent[] {
-  const seen: ServerEvent[] = [];
-  server.events.subscribe((event) => seen.push(event));
-  expect(seen.map((e) => e.type), 'listening, told at once on subscribing').to.deep.equal(['listening']);
-  return seen;
-}
-
-const typesOf = (events: ServerEvent[]) => events.map((e) => e.type);
-const closeOf = (events: ServerEvent[]) => events.find((e): e is Extract<ServerEvent, { type: 'close' }> => e.type === 'close')!;
 
 /** Opens a connection, sends `text`, ends, and resolves with the whole reply. */
 async function exchange(port: number, text: string): Promise<string> {
@@ -167,91 +159,19 @@ describe('server.events', function () {
     });
   });
 
-  describe('over UDP', () => {
-    it('a session gone silent: open, expired, then close idle with the datagrams and bytes each way', async () => {
-      await using server = await serveDatagrams({ host: '127.0.0.1', port: 0, log: false, idleMs: 200 }, (input) => input.pipe(map((d) => Buffer.from(d.toString().toUpperCase()))));
+  describe('over TLS', () => {
+    it('a failed handshake: refused tls-handshake with what went wrong, and no open', async () => {
+      const { cert, key } = selfSignedCert();
+      await using server = await serve({ host: '127.0.0.1', port: 0, log: false, tls: { cert, key } }, shout);
       const seen = watch(server);
-      const peer = await udpClient();
-      try {
-        peer.send('hello', server.port!, '127.0.0.1');
-        await eventually(() => seen.some((e) => e.type === 'close'), 5000, 'the close event');
-        expect(typesOf(seen)).to.deep.equal(['listening', 'open', 'expired', 'close']);
-        expect(seen[0]).to.include({ transport: 'udp' });
-        expect(seen[2]).to.include({ idleMs: 200 });
-        expect(closeOf(seen)).to.include({ transport: 'udp', reason: 'idle', datagramsIn: 1, bytesIn: 5, datagramsOut: 1, bytesOut: 5, droppedUnread: 0 });
-      } finally {
-        peer.close();
-      }
-    });
-
-    it("a handler's error ends its session: handler-error, close handler-error", async () => {
-      await using server = await serveDatagrams({ host: '127.0.0.1', port: 0, log: false }, (input) => input.pipe(map(() => { throw new Error('no'); })));
-      const seen = watch(server);
-      const peer = await udpClient();
-      try {
-        peer.send('x', server.port!, '127.0.0.1');
-        await eventually(() => seen.some((e) => e.type === 'close'), 5000, 'the close event');
-        expect(typesOf(seen)).to.deep.equal(['listening', 'open', 'handler-error', 'close']);
-        expect(closeOf(seen)).to.include({ reason: 'handler-error', datagramsIn: 1 });
-      } finally {
-        peer.close();
-      }
-    });
-
-    it('a new peer past maxPeers: refused max-peers per datagram, and udp-dropped with the totals on close', async () => {
-      const server = await serveDatagrams({ host: '127.0.0.1', port: 0, log: false, maxPeers: 1 }, () => NEVER);
-      const seen = watch(server);
-      const [first, second] = [await udpClient(), await udpClient()];
-      try {
-        first.send('a', server.port!, '127.0.0.1');
-        await eventually(() => server.connections === 1, 5000, 'the first session');
-        second.send('b', server.port!, '127.0.0.1');
-        second.send('c', server.port!, '127.0.0.1');
-        await eventually(() => seen.filter((e) => e.type === 'refused').length === 2, 5000, 'two refusals');
-        await server.close(50);
-        expect(typesOf(seen)).to.deep.equal(['listening', 'open', 'refused', 'refused', 'shutdown', 'grace-expired', 'close', 'udp-dropped', 'closed']);
-        expect(seen[2]).to.deep.equal({ type: 'refused', remote: `127.0.0.1:${second.address().port}`, reason: 'max-peers', limit: 1 });
-        expect(closeOf(seen)).to.include({ reason: 'grace-expired', datagramsIn: 1 });
-        expect(seen[7]).to.deep.equal({ type: 'udp-dropped', fromNewPeers: 2, unread: 1, maxPeers: 1 });
-      } finally {
-        first.close();
-        second.close();
-      }
-    });
-  });
-
-  describe('over rdm', () => {
-    it('a session: listening and open as rdm; its messages counted; a handler error closes it as handler-error', async () => {
-      await using server = await serveReliableDatagrams({ host: '127.0.0.1', port: 0, log: false, retransmitMs: 10, maxRetransmitMs: 50 }, (input) =>
-        input.pipe(
-          map((m) => {
-            if (m.toString() === 'boom') throw new Error('rdm handler blew up');
-            return Buffer.from(m.toString().toUpperCase());
-          }),
-        ),
-      );
-      const seen = watch(server);
-      const replies = await lastValueFrom(
-        connectReliableDatagram({ host: '127.0.0.1', port: server.port! }).pipe(
-          mergeMap((conn) => conn.exchange(of(Buffer.from('hi')))),
-          take(1),
-          toArray(),
-        ),
-      );
-      expect(replies.map(String)).to.deep.equal(['HI']);
-      // No reply comes to this one: its session ends with the handler's error.
-      const doomed = connectReliableDatagram({ host: '127.0.0.1', port: server.port! })
-        .pipe(mergeMap((conn) => conn.exchange(of(Buffer.from('boom')))))
-        .subscribe({ error: () => {} });
-      await eventually(() => seen.some((e) => e.type === 'close' && e.reason === 'handler-error'), 10_000, 'the handler error close');
-      doomed.unsubscribe();
-      expect(seen[0]).to.include({ type: 'listening', transport: 'rdm' });
-      const opens = seen.filter((e) => e.type === 'open');
-      expect(opens.map((e) => e.transport)).to.deep.equal(['rdm', 'rdm']);
-      const failed = closeOf(seen.filter((e) => e.type === 'close' && e.reason === 'handler-error'));
-      expect(typesOf(seen.filter((e) => 'id' in e && e.id === failed.id))).to.deep.equal(['open', 'handler-error', 'close']);
-      expect(failed).to.include({ transport: 'rdm' });
-      expect(failed.datagramsIn).to.be.greaterThan(0);
+      const client = tls.connect({ host: '127.0.0.1', port: server.port!, rejectUnauthorized: true });
+      await new Promise((resolve) => client.once('error', resolve).once('close', resolve));
+      await eventually(() => seen.some((e) => e.type === 'refused'), 5000, 'the refusal');
+      expect(typesOf(seen)).to.deep.equal(['listening', 'refused']);
+      expect(seen[0]).to.include({ transport: 'tls' });
+      expect(seen[1]).to.include({ reason: 'tls-handshake' });
+      expect((seen[1] as { remote: string }).remote).to.match(/^127\.0\.0\.1:\d+$/);
+      expect((seen[1] as { detail?: string }).detail).to.be.a('string').and.not.equal('');
     });
   });
 });
