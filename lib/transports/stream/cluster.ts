@@ -1,11 +1,11 @@
 import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { InvalidOption, WorkerFailed } from '../../core/errors';
 import { ServerEvent } from '../../core/events';
 import { Handler, Transport } from '../../core/handler';
 import { checked, decodeOptions, strictOptions, wholeNumber } from '../../core/options';
-import { Observable } from 'rxjs';
 import { checkHandler, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { Log, logger, tagged } from '../log/sink';
