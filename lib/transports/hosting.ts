@@ -150,8 +150,9 @@ export class Hosting<C extends TransportConnection> {
   }
 
   /**
-   * `server`, listening, made whole: its `events` (telling `listening` now), and its `close` (`stopAccepting`, the grace period, then
-   * `cut`), which `signal`, `await using` and the command (saying why) call too.
+   * `server`, listening, made whole: its `events` (telling `listening` now), and its `close`
+   * (`stopAccepting`, the grace period, then `cut`), which `signal`, `await using` and the
+   * command (saying why) call too.
    */
   serving<S extends Server>(
     server: Omit<S, 'events' | 'close' | typeof Symbol.asyncDispose>,
