@@ -140,6 +140,11 @@ export const serverFlags = {
     'serve from N worker processes sharing the port (node:cluster), auto = one per core; a worker that dies is restarted (TCP and TLS only)',
   ),
   'proxy-protocol': toggle('every connection starts with a PROXY header (v1 or v2, as HAProxy sends), from a loopback peer only: its addresses are the connection\'s'),
+  'log-format': option(
+    oneOfStrings(['text', 'json'] as const),
+    'FORMAT',
+    "text (the default: a line per event, ISO time first) or json (a JSON object per line, as pino writes them: level, time, msg and the event's fields)",
+  ),
   quiet: toggle('no line per connection: only listening, failures of the server itself, and shutdown', 'q'),
   verbose: toggle("also print the handler, the options it is served with, and each handler error's stack", 'v'),
   help: toggle('print this help and exit', 'h'),

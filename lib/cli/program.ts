@@ -8,7 +8,7 @@ import { serveReliableDatagrams } from '../transports/rdm/server';
 import { escapeLine, Log, Server } from '../transports/hosting';
 import { serverLinesOnly } from '../transports/log/sink';
 import { logToStderr, logWritten } from '../transports/log/stderr';
-import { shutdownLine } from '../transports/log/textLog';
+import { failed, logJson, shuttingDown, stamped } from './logFormat';
 import { closeBecause, isHandlerFault } from '../transports/serverEvents';
 import { serve } from '../transports/stream/server';
 import {
@@ -68,7 +68,7 @@ export function serverArgsOrExit<F extends Flags>(
     serveOptionsFromFlags(parsed),
     E.getOrElse((line): AnyServeOptions => exitWith(2, `${program}: ${line}`)),
   );
-  const log = serverLog(parsed.quiet === true, parsed.verbose === true);
+  const log = serverLog(parsed.quiet === true, parsed.verbose === true, parsed['log-format'] === 'json');
   const logged: AnyServeOptions =
     'udp' in options ? { udp: { ...options.udp, log } } : 'rdm' in options ? { rdm: { ...options.rdm, log } } : { ...options, log };
   return { options: logged, flags: parsed };
@@ -120,8 +120,8 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   const transport = server.transport === 'tcp' || server.transport === 'unix' ? '' : `${server.transport} `;
   process.stdout.write(`listening on ${transport}${server.address}\n`);
   if (report.verbose) stamped(`serving with ${describeOptions(options)}`);
-  // The shutdown line goes out as it is, not stamped, under -q too.
-  server.events.subscribe((event) => event.type === 'shutdown' && logToStderr(shutdownLine(event)));
+  // The shutdown line goes out under -q too.
+  server.events.subscribe((event) => event.type === 'shutdown' && shuttingDown(event));
   let closing = false;
   const shutdown = (reason: string) => {
     if (closing) return;
@@ -153,22 +153,24 @@ function watchParent(parent: number, gone: () => void): void {
 /** Writes `line` (stderr unless told), then exits with `code`. */
 export function exitWith(code: number, line: string, stream: NodeJS.WritableStream = process.stderr): never {
   // On stderr, after the log lines still buffered, which the exit writes out.
-  if (stream === process.stderr) logToStderr(line);
+  if (stream === process.stderr) failed(line);
   else stream.write(`${line}\n`);
   process.exit(code);
 }
 
 /**
- * Where a server program's log lines go: stderr, each with an ISO timestamp; under `quiet`, only
- * the server's own (the text log leaves out those about single connections, by event type);
- * under `verbose`, a handler error's line is followed by its stack, indented, at the places in a
- * `.ts` module's source.
+ * Where a server program's log lines go: stderr, each with an ISO timestamp, or under `json` as
+ * pino's JSON records; under `quiet`, only the server's own (the log leaves out those about single
+ * connections, by event type); under `verbose`, a handler error's text line is followed by its
+ * stack, indented, at the places in a `.ts` module's source (a JSON record carries its stack).
  */
-function serverLog(quiet: boolean, verbose: boolean): Log {
-  const log: Log = (line, error) => {
-    stamped(line);
-    if (verbose && error !== undefined && isHandlerFault(error)) logToStderr(stackFrames(error));
-  };
+function serverLog(quiet: boolean, verbose: boolean, json: boolean): Log {
+  const log: Log = json
+    ? logJson()
+    : (line, error) => {
+        stamped(line);
+        if (verbose && error !== undefined && isHandlerFault(error)) logToStderr(stackFrames(error));
+      };
   return quiet ? serverLinesOnly(log) : log;
 }
 
@@ -178,10 +180,6 @@ function stackFrames(error: Error): string {
   return (frames.length > 0 ? frames : ['    (no stack)']).map(escapeLine).join('\n');
 }
 
-/** A line on stderr with an ISO timestamp, through the server's buffered writer (a write(2) per line would block). */
-export function stamped(line: string): void {
-  logToStderr(`${new Date().toISOString()} ${line}`);
-}
 
 // TLS options whose values are keys, certificates or their passphrase: named, never printed.
 const KEY_MATERIAL = new Set(['cert', 'key', 'ca', 'pfx', 'passphrase', 'crl']);

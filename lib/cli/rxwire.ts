@@ -9,7 +9,8 @@ import { Handler } from '../core/handler';
 import { option, toggle } from './flags';
 import { recordDir, wholeNumberFromString } from './flagValues';
 import { builtInHandlers, loadHandler } from './handlerModule';
-import { exitWith, serverArgsOrExit, serveUntilSignalled, stamped } from './program';
+import { stamped } from './logFormat';
+import { exitWith, serverArgsOrExit, serveUntilSignalled } from './program';
 
 const { options, flags } = serverArgsOrExit(
   'rxwire',

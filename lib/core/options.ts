@@ -176,5 +176,21 @@ export function oneOf<N extends number>(choices: readonly N[]): t.Type<N, N, unk
   return checked(expected, (u): u is N => choices.includes(u as N));
 }
 
+/**
+ * A structured logger, as pino's and fastify's: `info`, `warn` and `error`, each taking an object of
+ * fields and a message. A pino logger is one; so is anything with those three methods.
+ */
+export interface StructuredLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export const StructuredLoggerOption = checked(
+  'a pino logger, or an object with info, warn and error methods',
+  (u): u is StructuredLogger =>
+    typeof u === 'object' && u !== null && ['info', 'warn', 'error'].every((level) => typeof (u as Record<string, unknown>)[level] === 'function'),
+);
+
 /** A log sink: a function taking one line (and, for a connection's failure, the Error), or false for none. */
 export const LogOption = t.union([t.Function, t.literal(false)]) as unknown as t.Type<((line: string, error?: Error) => void) | false, unknown, unknown>;

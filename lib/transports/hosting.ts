@@ -4,7 +4,7 @@ import { DEFAULTS } from '../core/defaults';
 import { InvalidOption } from '../core/errors';
 import { CloseReason, ServerEvent } from '../core/events';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
-import { Log, logger } from './log/sink';
+import { Log } from './log/sink';
 import { writeTextLog } from './log/textLog';
 import { withLifetime } from './lifetime';
 import { closeReasonOf, closesFor, EventStream, eventError } from './serverEvents';
@@ -91,11 +91,11 @@ export class Hosting<C extends TransportConnection> {
 
   constructor(
     readonly transport: Transport,
-    log: Log | false | undefined,
+    log: Log | false,
     private readonly graceMs: number = DEFAULTS.graceMs,
     private readonly datagramCounts?: (conn: C) => DatagramCounts,
   ) {
-    if (log !== false) writeTextLog(this.events.events, logger(log));
+    if (log !== false) writeTextLog(this.events.events, log);
   }
 
   opened(conn: C): void {

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { LogOption, NonEmptyString, Port, strictOptions, wholeNumber } from '../../core/options';
+import { LogOption, NonEmptyString, Port, StructuredLoggerOption, strictOptions, wholeNumber } from '../../core/options';
 
 /** The keys of `serveDatagrams` options, which reliable datagrams take too. */
 export const datagramServeKeys = {
@@ -19,6 +19,8 @@ export const datagramServeKeys = {
   graceMs: wholeNumber(0),
   /** Where log lines go; false for none. Default: stderr. */
   log: LogOption,
+  /** Where the server's events go as structured records instead of text lines: a pino logger, or anything with `info`, `warn` and `error`. */
+  logger: StructuredLoggerOption,
 };
 
 export const DatagramServeOptions = strictOptions({}, datagramServeKeys);

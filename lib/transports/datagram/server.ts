@@ -4,6 +4,7 @@ import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { formatHost, nextConnectionId } from '../identity';
 import { checkHandler, DatagramCounts, handlerOutput, Hosting, Server, untilListening } from '../hosting';
+import { logSink } from '../log/sink';
 import { AbortOptions, liveSignalOf } from '../lifetime';
 import { DatagramConnection } from './connection';
 import { DatagramServeOptions } from './options';
@@ -39,7 +40,7 @@ export async function hostDatagrams(options: DatagramServeOptions, handler: Hand
   const opts = decodeOptions('serveDatagrams', DatagramServeOptions, options);
   checkHandler('serveDatagrams', handler);
   const signal = liveSignalOf('serveDatagrams', lifetime);
-  const hosting = new Hosting<DatagramConnection>(transport, opts.log, opts.graceMs, datagramCounts);
+  const hosting = new Hosting<DatagramConnection>(transport, logSink(transport === 'udp' ? 'serveDatagrams' : 'serveReliableDatagrams', opts), opts.graceMs, datagramCounts);
   const events = hosting.events;
   const idleMs = opts.idleMs ?? DEFAULTS.datagramIdleMs;
   const maxPeers = opts.maxPeers ?? DEFAULTS.maxPeers;

@@ -1,4 +1,5 @@
 import { DEFAULTS } from '../../core/defaults';
+import { ServerEvent } from '../../core/events';
 import { Log } from './sink';
 
 // How much of the log a flood may take: storms of like lines summed up once a second, and lines
@@ -19,12 +20,12 @@ export class EventSummary {
     private readonly windowMs = 1000,
   ) {}
 
-  record(line: string): void {
+  record(line: string, event: ServerEvent): void {
     if (this.window) {
       this.count++;
       return;
     }
-    this.log(line);
+    this.log(line, undefined, event);
     this.window = setTimeout(() => this.flush(), this.windowMs).unref();
   }
 
@@ -57,11 +58,11 @@ export class ConnectionLog {
     private readonly perSecond = DEFAULTS.connectionLogLinesPerSecond,
   ) {}
 
-  write(kind: ConnectionLine, line: string, error?: Error): void {
+  write(kind: ConnectionLine, line: string, event: ServerEvent | undefined, error?: Error): void {
     this.window ??= setTimeout(() => this.flush(), 1000).unref();
     if (this.written < this.perSecond) {
       this.written++;
-      return this.log(line, error);
+      return this.log(line, error, event);
     }
     this.counted[kind]++;
   }

@@ -59,24 +59,24 @@ class TextLog {
     if (this.serverLinesOnly && CONNECTION_EVENT_TYPES.has(event.type)) return;
     switch (event.type) {
       case 'open':
-        return this.connectionLog.write('opened', `#${event.id} open ${event.remote}`);
+        return this.connectionLog.write('opened', `#${event.id} open ${event.remote}`, event);
       case 'close':
         return this.closed(event);
       case 'protocol-error':
       case 'handler-error':
-        return this.connectionLog.write('other', failureLine(event.id, event.error, event.type), event.error.cause);
+        return this.connectionLog.write('other', failureLine(event.id, event.error, event.type), event, event.error.cause);
       case 'expired':
-        return this.connectionLog.write('other', `#${event.id} expired: silent for ${event.idleMs} ms`);
+        return this.connectionLog.write('other', `#${event.id} expired: silent for ${event.idleMs} ms`, event);
       case 'refused':
         return this.refused(event);
       case 'udp-dropped':
-        return this.log(`closed: ${event.fromNewPeers} datagram(s) from new peers dropped (maxPeers ${event.maxPeers}), ${event.unread} dropped unread`);
+        return this.log(`closed: ${event.fromNewPeers} datagram(s) from new peers dropped (maxPeers ${event.maxPeers}), ${event.unread} dropped unread`, undefined, event);
       case 'worker-exit':
-        return this.log(workerExitLine(event));
+        return this.log(workerExitLine(event), undefined, event);
       case 'server-error':
-        return this.serverErrors.record(`server: ${event.error.message}`);
+        return this.serverErrors.record(`server: ${event.error.message}`, event);
       case 'grace-expired':
-        return this.log(`grace period of ${event.graceMs} ms over: cutting ${event.cut} connection(s)`);
+        return this.log(`grace period of ${event.graceMs} ms over: cutting ${event.cut} connection(s)`, undefined, event);
       case 'closed':
         // What the last second's summaries have counted and not yet said.
         this.refusals.flush();
@@ -94,35 +94,36 @@ class TextLog {
   /** A failure other than the protocol's or the handler's (told as it happened) is said with the close: `#3 idle for 300 ms, closing`. */
   private closed(event: CloseEvent): void {
     if (event.error && event.reason !== 'protocol-error' && event.reason !== 'handler-error') {
-      this.connectionLog.write('other', failureLine(event.id, event.error, undefined), event.error.cause);
+      // A line, not a record: the close's own record carries its error.
+      this.connectionLog.write('other', failureLine(event.id, event.error, undefined), undefined, event.error.cause);
     }
     const totals =
       event.datagramsIn === undefined
         ? `${event.bytesIn} bytes in, ${event.bytesOut} bytes out`
         : `${event.datagramsIn} datagrams (${event.bytesIn} bytes) in${event.droppedUnread ? `, ${event.droppedUnread} dropped unread` : ''}, ${event.datagramsOut} datagrams (${event.bytesOut} bytes) out`;
-    this.connectionLog.write('closed', `#${event.id} closed ${event.remote}: ${totals}, ${event.durationMs} ms`);
+    this.connectionLog.write('closed', `#${event.id} closed ${event.remote}: ${totals}, ${event.durationMs} ms`, event);
   }
 
   private refused(event: RefusedEvent): void {
     switch (event.reason) {
       case 'tls-handshake':
-        return this.log(`tls handshake with ${event.remote} failed: ${event.detail}`);
+        return this.log(`tls handshake with ${event.remote} failed: ${event.detail}`, undefined, event);
       case 'max-peers':
         // One line a second at most: a flood of new peers must not flood the log too.
         this.fullDrops++;
         if (Date.now() - this.fullSaidAt < 1000) return;
         this.fullSaidAt = Date.now();
-        return this.log(`refused ${event.remote}: ${event.limit} peers open; datagrams from new peers dropped so far: ${this.fullDrops}`);
+        return this.log(`refused ${event.remote}: ${event.limit} peers open; datagrams from new peers dropped so far: ${this.fullDrops}`, undefined, event);
       case 'proxy-header':
         // A header that failed ends its socket as a bad frame would; one that was not allowed is refused.
-        if (event.error) return this.log(`${event.remote} ${describeFailure(event.error, event.error.cause instanceof ProtocolError ? 'protocol-error' : undefined)}, closing`);
-        return this.refusals.record(`refused ${event.remote}: ${event.detail}`);
+        if (event.error) return this.log(`${event.remote} ${describeFailure(event.error, event.error.cause instanceof ProtocolError ? 'protocol-error' : undefined)}, closing`, undefined, event);
+        return this.refusals.record(`refused ${event.remote}: ${event.detail}`, event);
       case 'max-connections':
-        return this.refusals.record(`refused ${event.remote}: ${event.limit} connections open`);
+        return this.refusals.record(`refused ${event.remote}: ${event.limit} connections open`, event);
       case 'per-address':
-        return this.refusals.record(`refused ${event.remote}: ${event.limit} connections open from ${event.address}`);
+        return this.refusals.record(`refused ${event.remote}: ${event.limit} connections open from ${event.address}`, event);
       case 'near-fd-limit':
-        return this.refusals.record(`refused ${event.remote}: near the process's limit of ${event.limit} open files`);
+        return this.refusals.record(`refused ${event.remote}: near the process's limit of ${event.limit} open files`, event);
     }
   }
 }

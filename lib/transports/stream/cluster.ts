@@ -8,8 +8,8 @@ import { Handler, Transport } from '../../core/handler';
 import { checked, decodeOptions, strictOptions, wholeNumber } from '../../core/options';
 import { checkHandler, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
-import { Log, logger, tagged } from '../log/sink';
-import { logToStderr, logWritten } from '../log/stderr';
+import { Log, logSink, tagged } from '../log/sink';
+import { logWritten } from '../log/stderr';
 import { writeTextLog } from '../log/textLog';
 import { closesFor, EventStream } from '../serverEvents';
 import { bindSharedListener, SharedListener } from '../sharedListener';
@@ -92,7 +92,7 @@ export async function serveClustered(options: ClusteredServeOptions, handler: Ha
   // Only the primary closes: its workers are told to by it.
   const signal = liveSignalOf('serveClustered', lifetime);
   const listener = await bindSharedListener(opts.host, opts.port ?? 0);
-  const supervisor = new Supervisor(size, listener, opts.log, opts.graceMs ?? DEFAULTS.graceMs);
+  const supervisor = new Supervisor(size, listener, logSink('serveClustered', opts), opts.graceMs ?? DEFAULTS.graceMs);
   return closesFor(withLifetime(await supervisor.started, signal), (reason) => supervisor.close(undefined, reason));
 }
 
@@ -128,10 +128,10 @@ class Supervisor {
   constructor(
     size: number,
     private readonly listener: SharedListener,
-    log: Log | false | undefined,
+    log: Log | false,
     private readonly graceMs: number,
   ) {
-    if (log !== false) writeTextLog(this.events.events, logger(log));
+    if (log !== false) writeTextLog(this.events.events, log);
     this.started = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.slots = Array.from({ length: size }, (_, i): Slot => ({ number: i + 1, worker: undefined, startedAt: 0, listening: false, delayMs: 0, restart: undefined, reason: undefined }));
     this.slots.forEach((slot) => this.start(slot));
@@ -250,7 +250,9 @@ class Supervisor {
  */
 function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
   const tag = `worker ${process.env[SLOT_ENV] ?? cluster.worker?.id}: `;
-  const log = opts.log === false ? false : tagged(opts.log ?? logToStderr, tag);
+  const { logger, ...rest } = opts;
+  const sink = logSink('serveClustered', { log: opts.log, logger });
+  const log = sink === false ? false : tagged(sink, tag);
   const tell = (message: FromWorker, then?: () => void) => process.send?.(message, undefined, undefined, then);
   let server: Promise<Server | undefined> | undefined;
   let closing = false;
@@ -265,7 +267,7 @@ function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
   process.on('message', (message: ToWorker, socket: unknown) => {
     if (message?.rxwire === 'close') return close(message.graceMs);
     if (message?.rxwire !== 'listen' || server || closing || typeof socket !== 'object' || socket === null) return;
-    server = serveOnSharedSocket({ ...opts, log }, handler, socket).then(
+    server = serveOnSharedSocket({ ...rest, log }, handler, socket).then(
       (served) => {
         tell({ rxwire: 'listening', transport: served.transport });
         return served;

@@ -12,6 +12,7 @@ import { formatHost, nextConnectionId } from '../identity';
 import { Admission, descriptorCap } from './admission';
 import { BufferBudget } from '../transportConnection';
 import { checkHandler, handlerOutput, Hosting, Server, untilListening } from '../hosting';
+import { logSink } from '../log/sink';
 import { AbortOptions, liveSignalOf } from '../lifetime';
 import { EventStream } from '../serverEvents';
 import { Connection } from './connection';
@@ -55,7 +56,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     throw new InvalidOption('serve: path cannot be combined with host or port');
   }
   const transport: Transport = opts.tls ? 'tls' : opts.path !== undefined ? 'unix' : 'tcp';
-  const hosting = new Hosting<Connection>(transport, opts.log, opts.graceMs);
+  const hosting = new Hosting<Connection>(transport, logSink('serve', opts), opts.graceMs);
   const events = hosting.events;
   // Every socket of a server bound to one address (or a Unix socket's path) has that address at its
   // end: it is known once listening, with no getsockname() per connection. On a wildcard address,
