@@ -27,7 +27,7 @@ export {
   WorkerFailed,
 } from './core/errors';
 export { flowOf } from './core/flow';
-export type { Flow, FlowEvent } from './core/flow';
+export type { Flow, FlowEvent, FrameTally } from './core/flow';
 export type { ConnectionInfo, Handler, PeerCertificate, TlsInfo, Transport } from './core/handler';
 
 // codecs
@@ -58,7 +58,7 @@ export { backpressure } from './operators/backpressure';
 export type { BackpressureOptions } from './operators/backpressure';
 export { closeOnEmptyRead } from './operators/closeOnEmptyRead';
 export { decode } from './operators/decode';
-export type { FrameOptions } from './operators/decode';
+export type { DecodeOptions, FrameOptions } from './operators/decode';
 export { dropWhileBackedUp } from './operators/dropWhileBackedUp';
 export type { DropWhileBackedUpOptions } from './operators/dropWhileBackedUp';
 export { eachChunk } from './operators/eachChunk';
@@ -83,6 +83,7 @@ export type { DuplexSource, ToDuplexOptions } from './operators/toDuplex';
 
 // transports
 export type { Server } from './transports/hosting';
+export type { Traffic } from './transports/traffic';
 export type { AbortOptions } from './transports/lifetime';
 export { sharedChannel } from './transports/pubsub/sharedChannel';
 export type { SharedChannel, SharedChannelOptions } from './transports/pubsub/sharedChannel';

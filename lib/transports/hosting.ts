@@ -3,6 +3,7 @@ import { isObservable, Observable } from 'rxjs';
 import { DEFAULTS } from '../core/defaults';
 import { DatagramTooLarge, IdleTimeout, InvalidOption, ProtocolError, RxwireError } from '../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
+import { Traffic, TrafficTotals } from './traffic';
 import { TransportConnection } from './transportConnection';
 import { logToStderr } from './stderrLog';
 
@@ -18,6 +19,8 @@ export interface Server extends AsyncDisposable {
   readonly port: number | undefined;
   /** Connections open right now (for UDP: peers with a session). */
   readonly connections: number;
+  /** Bytes and decoded frames so far, the open connections' included: what metrics read at each scrape. */
+  traffic(): Traffic;
   /**
    * Stops accepting at once, lets open connections finish for up to `graceMs` (default: the
    * `graceMs` option, else 5 s), then ends what is left. Resolves once every socket is closed.
@@ -203,6 +206,7 @@ function isSystemError(err: Error): boolean {
  */
 export class Hosting<C extends TransportConnection> {
   readonly open = new Set<C>();
+  private readonly totals = new TrafficTotals();
   private closing: Promise<void> | undefined;
   private readonly connectionLog: ConnectionLog;
 
@@ -221,7 +225,13 @@ export class Hosting<C extends TransportConnection> {
   /** Forgets `conn`, and logs its totals: `#3 closed 127.0.0.1:41234: 12 bytes in, 12 bytes out, 4 ms`. */
   closed(conn: C, totals = `${conn.bytesRead} bytes in, ${conn.bytesWritten} bytes out`): void {
     this.open.delete(conn);
+    this.totals.ended(conn);
     this.connectionLog.write('closed', `#${conn.info.id} closed ${conn.info.remote}: ${totals}, ${Date.now() - conn.openedAt} ms`);
+  }
+
+  /** What the connections have carried so far, open ones included. */
+  traffic(): Traffic {
+    return this.totals.with(this.open);
   }
 
   /** Logs any other line about one connection (`#3 expired: …`), within the same budget as its open and close; a failure line with its Error. */

@@ -130,6 +130,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     get connections() {
       return hosting.open.size;
     },
+    traffic: () => hosting.traffic(),
     get droppedFromNewPeers() {
       return droppedFromNewPeers;
     },

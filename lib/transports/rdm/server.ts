@@ -3,6 +3,7 @@ import { DEFAULTS } from '../../core/defaults';
 import { Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { serveDatagrams } from '../datagram/server';
+import { TrafficTotals } from '../traffic';
 import { BufferBudget } from '../transportConnection';
 import { checkHandler, handlerOutput, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
@@ -52,6 +53,8 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
   const signal = liveSignalOf('serveReliableDatagrams', lifetime);
   const live = new Set<ReliableDatagramConnection>();
   const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0, withheld: 0 };
+  // Bytes of messages, as the handlers read and wrote them: not the UDP server's datagrams, which carry acknowledgements too.
+  const traffic = new TrafficTotals();
   const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);
 
   const udp = await serveDatagrams(datagram, (datagrams, udpInfo) => {
@@ -94,6 +97,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
         link.unsubscribe();
         conn.dispose();
         live.delete(conn);
+        traffic.ended(conn);
         for (const key of Object.keys(ended) as (keyof Totals)[]) ended[key] += conn.counts[key];
       };
     });
@@ -106,6 +110,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
     get connections() {
       return udp.connections;
     },
+    traffic: () => traffic.with(live),
     get droppedFromNewPeers() {
       return udp.droppedFromNewPeers;
     },

@@ -153,6 +153,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     get connections() {
       return hosting.open.size;
     },
+    traffic: () => hosting.traffic(),
     close: (graceMs) =>
       hosting.close(
         graceMs,
