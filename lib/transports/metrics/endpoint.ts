@@ -49,7 +49,8 @@ export function scrapeOf(registry: Registry): Scrape {
 /** `serveMetrics` for any source of scrapes (a cluster's primary sums its workers'). */
 export async function serveScrapes(fn: string, options: MetricsEndpointOptions, scrape: Scrape): Promise<MetricsEndpoint> {
   const { port, host } = decodeOptions(fn, MetricsEndpointOptions, options);
-  const server = http.createServer({ headersTimeout: DEFAULTS.metricsRequestTimeoutMs, requestTimeout: DEFAULTS.metricsRequestTimeoutMs }, (req, res) => {
+  const deadlines = { headersTimeout: DEFAULTS.metricsRequestTimeoutMs, requestTimeout: DEFAULTS.metricsRequestTimeoutMs, connectionsCheckingInterval: 1000 };
+  const server = http.createServer(deadlines, (req, res) => {
     const path = (req.url ?? '').split('?', 1)[0];
     if (path !== '/metrics') return reply(res, 404, 'not found: metrics are at /metrics\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed: GET /metrics\n', { allow: 'GET, HEAD' });
