@@ -8,7 +8,7 @@ import { TransportConnection } from './transportConnection';
 
 /** What a server has carried so far, its open connections' bytes and frames included. */
 export interface Traffic {
-  /** Bytes read from peers (for UDP and rdm: of datagrams and messages handed to handlers). */
+  /** Bytes read from peers (UDP and rdm: datagram payloads; an rdm server's headers and acknowledgements included). */
   readonly bytesIn: number;
   /** Bytes written to peers. */
   readonly bytesOut: number;

@@ -54,8 +54,8 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
   const signal = liveSignalOf('serveReliableDatagrams', lifetime);
   const live = new Set<ReliableDatagramConnection>();
   const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0, withheld: 0 };
-  // Bytes of messages, as the handlers read and wrote them: not the UDP server's datagrams, which carry acknowledgements too.
-  const traffic = new TrafficTotals();
+  // The frames its handlers' decoders counted, on each session's own connection; bytes are the UDP server's, as its close events tell them.
+  const frames = new TrafficTotals();
   const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);
 
   const udp = await hostDatagrams(datagram, (datagrams, udpInfo) => {
@@ -98,7 +98,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
         link.unsubscribe();
         conn.dispose();
         live.delete(conn);
-        traffic.ended(conn);
+        frames.ended(conn);
         for (const key of Object.keys(ended) as (keyof Totals)[]) ended[key] += conn.counts[key];
       };
     });
@@ -112,7 +112,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
     get connections() {
       return udp.connections;
     },
-    traffic: () => traffic.with(live),
+    traffic: () => ({ ...udp.traffic(), frames: frames.with(live).frames }),
     get droppedFromNewPeers() {
       return udp.droppedFromNewPeers;
     },

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { from, lastValueFrom, map, mergeMap, pipe, take, toArray } from 'rxjs';
-import { connectReliableDatagram, decode, encodeLines, fixedSizeDecoder, lengthPrefixed, lines, serveReliableDatagrams, Traffic } from 'rxwire';
+import { CloseEvent, connectReliableDatagram, decode, encodeLines, fixedSizeDecoder, lengthPrefixed, lines, serveReliableDatagrams, Traffic } from 'rxwire';
 import { closed, dial, eventually, startDatagramServer, startServer, udpClient } from '../../support/net';
 
 // server.traffic(): what metrics read at each scrape. Real sockets on loopback; the counts of a
@@ -65,15 +65,19 @@ describe('server.traffic()', () => {
     expect(server.traffic()).to.include({ bytesIn: 5, bytesOut: 5 });
   });
 
-  it("counts an rdm server's messages as its handlers read and wrote them, not its acknowledgements", async () => {
-    const server = await serveReliableDatagrams({ host: '127.0.0.1', port: 0, log: false, retransmitMs: 10 }, pipe(lines(), map((line) => Buffer.from(`${line}.`))));
+  it("counts an rdm server's datagrams as its close events tell them, and the frames its handlers decoded", async () => {
+    const server = await serveReliableDatagrams({ host: '127.0.0.1', port: 0, log: false, retransmitMs: 10, idleMs: 300 }, pipe(lines(), map((line) => Buffer.from(`${line}.`))));
+    const closes: CloseEvent[] = [];
+    server.events.subscribe((event) => event.type === 'close' && closes.push(event));
     try {
       const replies = await lastValueFrom(
         connectReliableDatagram({ port: server.port! }).pipe(mergeMap((conn) => conn.exchange(from([Buffer.from('x\n'), Buffer.from('yz\n')]))), take(2), toArray()),
       );
       expect(replies.map(String).sort()).to.deep.equal(['x.', 'yz.']);
-      expect(server.traffic()).to.include({ bytesIn: 5, bytesOut: 5 });
       expect(framesOf(server.traffic())).to.deep.equal({ lines: { decoded: 2, protocolErrors: 0 } });
+      await eventually(() => closes.length === 1, 5000, 'the session to expire');
+      expect(server.traffic()).to.include({ bytesIn: closes[0]!.bytesIn, bytesOut: closes[0]!.bytesOut });
+      expect(closes[0]!.bytesIn).to.be.greaterThan(5);
     } finally {
       await server.close();
     }
