@@ -28,7 +28,7 @@ export interface CollectMetricsOptions {
 /** The metrics of one or more servers, kept up to date until `stop()`. */
 export interface ServerMetrics {
   readonly registry: Registry;
-  /** Stops counting events and takes rxwire's metrics out of the registry. */
+  /** Stops counting events and takes out of the registry what it put there (the process metrics too). */
   stop(): void;
 }
 
@@ -74,60 +74,38 @@ export function collectMetrics(servers: MeteredServer | readonly MeteredServer[]
   const watched = Array.isArray(servers) ? (servers as readonly MeteredServer[]) : [servers as MeteredServer];
   const registry = options.registry ?? new Registry();
   const registers = [registry];
-  const made: string[] = [];
-  const metric = <M>(name: string, m: M): M => {
-    made.push(name);
-    return m;
-  };
+  const before = namesIn(registry);
   const transports = [...new Set(watched.map((s) => s.transport))];
 
-  const opened = metric('rxwire_connections_opened_total', new Counter({ name: 'rxwire_connections_opened_total', help: 'Connections (UDP and rdm: peer sessions) accepted.', labelNames: ['transport'], registers }));
-  const closed = metric(
-    'rxwire_connections_closed_total',
-    new Counter({ name: 'rxwire_connections_closed_total', help: 'Connections closed, by why they closed.', labelNames: ['transport', 'reason'], registers }),
-  );
-  const refused = metric(
-    'rxwire_connections_refused_total',
-    new Counter({ name: 'rxwire_connections_refused_total', help: 'Peers turned away before they became connections, by why.', labelNames: ['transport', 'reason'], registers }),
-  );
-  const handlerErrors = metric(
-    'rxwire_handler_errors_total',
-    new Counter({ name: 'rxwire_handler_errors_total', help: 'Connections ended by their handler failing.', labelNames: ['transport'], registers }),
-  );
-  const duration = metric(
-    'rxwire_connection_duration_seconds',
-    new Histogram({ name: 'rxwire_connection_duration_seconds', help: 'How long connections lived, from accepted to closed.', labelNames: ['transport'], buckets: DURATION_BUCKETS, registers }),
-  );
-  metric(
-    'rxwire_connections_open',
-    new Gauge({
-      name: 'rxwire_connections_open',
-      help: 'Connections (UDP and rdm: peer sessions) open now.',
-      labelNames: ['transport'],
+  const opened = new Counter({ name: 'rxwire_connections_opened_total', help: 'Connections (UDP and rdm: peer sessions) accepted.', labelNames: ['transport'], registers });
+  const closed = new Counter({ name: 'rxwire_connections_closed_total', help: 'Connections closed, by why they closed.', labelNames: ['transport', 'reason'], registers });
+  const refused = new Counter({ name: 'rxwire_connections_refused_total', help: 'Peers turned away before they became connections, by why.', labelNames: ['transport', 'reason'], registers });
+  const handlerErrors = new Counter({ name: 'rxwire_handler_errors_total', help: 'Connections ended by their handler failing.', labelNames: ['transport'], registers });
+  const duration = new Histogram({ name: 'rxwire_connection_duration_seconds', help: 'How long connections lived, from accepted to closed.', labelNames: ['transport'], buckets: DURATION_BUCKETS, registers });
+  new Gauge({
+    name: 'rxwire_connections_open',
+    help: 'Connections (UDP and rdm: peer sessions) open now.',
+    labelNames: ['transport'],
+    registers,
+    collect() {
+      this.reset();
+      for (const server of watched) this.inc({ transport: server.transport }, server.connections);
+    },
+  });
+  // Read from server.traffic() at each scrape, summed by labels: sockets count bytes and decoders frames on their own.
+  const fromTraffic = (name: string, help: string, labelNames: string[], count: (traffic: Traffic, add: (labels: Labels, n: number) => void) => void) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
       registers,
       collect() {
         this.reset();
-        for (const server of watched) this.inc({ transport: server.transport }, server.connections);
+        for (const server of watched) count(server.traffic(), (labels, n) => this.inc({ transport: server.transport, ...labels }, n));
       },
-    }),
-  );
-  // Read from server.traffic() at each scrape, summed by labels: sockets count bytes and decoders frames on their own.
-  const fromTraffic = (name: string, help: string, labelNames: string[], count: (traffic: Traffic, add: (labels: Labels, n: number) => void) => void) =>
-    metric(
-      name,
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          for (const server of watched) count(server.traffic(), (labels, n) => this.inc({ transport: server.transport, ...labels }, n));
-        },
-      }),
-    );
-  fromTraffic('rxwire_received_bytes_total', 'Bytes read from peers (UDP and rdm: of datagrams and messages handed to handlers).', ['transport'], (t, add) => add({}, t.bytesIn));
-  fromTraffic('rxwire_sent_bytes_total', 'Bytes written to peers.', ['transport'], (t, add) => add({}, t.bytesOut));
+    });
+  fromTraffic('rxwire_received_bytes_total', 'Bytes read from peers (UDP and rdm: datagram payloads, rdm headers and acknowledgements included).', ['transport'], (t, add) => add({}, t.bytesIn));
+  fromTraffic('rxwire_sent_bytes_total', 'Bytes written to peers (UDP and rdm: datagram payloads, rdm headers and acknowledgements included).', ['transport'], (t, add) => add({}, t.bytesOut));
   fromTraffic('rxwire_frames_decoded_total', 'Frames cut by decoders, by codec.', ['transport', 'codec'], (t, add) => t.frames.forEach((tally, codec) => add({ codec }, tally.decoded)));
   fromTraffic('rxwire_protocol_errors_total', 'Protocol errors raised by decoders (a frame too long, undecodable, cut short or late), by codec.', ['transport', 'codec'], (t, add) =>
     t.frames.forEach((tally, codec) => add({ codec }, tally.protocolErrors)),
@@ -135,6 +113,7 @@ export function collectMetrics(servers: MeteredServer | readonly MeteredServer[]
   for (const transport of transports) {
     opened.inc({ transport }, 0);
     handlerErrors.inc({ transport }, 0);
+    duration.zero({ transport });
     for (const reason of CLOSE_REASONS) closed.inc({ transport, reason }, 0);
     for (const reason of REFUSAL_REASONS) refused.inc({ transport, reason }, 0);
   }
@@ -162,6 +141,7 @@ export function collectMetrics(servers: MeteredServer | readonly MeteredServer[]
     });
   });
   if (options.defaultMetrics !== false) collectProcessMetrics(registry);
+  const made = [...namesIn(registry)].filter((name) => !before.has(name));
   return {
     registry,
     stop: () => {
@@ -177,9 +157,13 @@ export function collectMetrics(servers: MeteredServer | readonly MeteredServer[]
  * their by-type gauges (`nodejs_active_handles{type}`) stay, and sum to the same.
  */
 function collectProcessMetrics(registry: Registry): void {
-  const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
+  const before = namesIn(registry);
   collectDefaultMetrics({ register: registry });
   for (const metric of registry.getMetricsAsArray()) {
     if (!before.has(metric.name) && metric.name.endsWith('_total') && !(metric instanceof Counter)) registry.removeSingleMetric(metric.name);
   }
+}
+
+function namesIn(registry: Registry): Set<string> {
+  return new Set(registry.getMetricsAsArray().map((metric) => metric.name));
 }
