@@ -1,5 +1,7 @@
-import { AggregatorRegistry, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Registry } from 'prom-client';
+import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
+import { ServerEvent } from '../../core/events';
 import { Scrape } from './endpoint';
 
 // A cluster's metrics, one scrape at a time: the primary asks each worker serving for its
@@ -28,6 +30,8 @@ export class ClusterScrapes {
 
   constructor(
     private readonly ask: (worker: number, request: number) => void,
+    /** The primary's own metrics, added to every sum. */
+    private readonly own: Registry | undefined = undefined,
     private readonly timeoutMs: number = DEFAULTS.metricsGatherTimeoutMs,
   ) {}
 
@@ -39,8 +43,12 @@ export class ClusterScrapes {
         clearTimeout(timer);
         this.gathering.delete(request);
         if (error) return reject(error);
-        const sum = AggregatorRegistry.aggregate(gathering.answers);
-        sum.metrics().then((body) => resolve({ contentType: sum.contentType, body }), reject);
+        Promise.resolve(this.own?.getMetricsAsJSON() ?? [])
+          .then((own) => {
+            const sum = AggregatorRegistry.aggregate([...gathering.answers, own]);
+            return sum.metrics().then((body) => ({ contentType: sum.contentType, body }));
+          })
+          .then(resolve, reject);
       };
       const gathering: Gathering = { waiting: new Set(workers), answers: [], finish };
       this.gathering.set(request, gathering);
@@ -68,4 +76,12 @@ export class ClusterScrapes {
   close(): void {
     for (const gathering of [...this.gathering.values()]) gathering.finish(new Error('the server is closing'));
   }
+}
+
+/** The primary's own metrics, from its events: `rxwire_worker_exits_total`, workers that exited while serving. */
+export function primaryMetrics(events: Observable<ServerEvent>): Registry {
+  const registry = new Registry();
+  const exits = new Counter({ name: 'rxwire_worker_exits_total', help: 'Workers that exited while serving; each is started again.', registers: [registry] });
+  events.subscribe((event) => event.type === 'worker-exit' && exits.inc());
+  return registry;
 }
