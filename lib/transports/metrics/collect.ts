@@ -1,8 +1,9 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { Observable, Subscription } from 'rxjs';
 import { CloseReason, RefusalReason, ServerEvent } from '../../core/events';
 import { Transport } from '../../core/handler';
 import { Traffic } from '../traffic';
+import { promClient } from './promClient';
 
 // A server's events and traffic as Prometheus metrics, kept by prom-client in a registry. Events
 // are counted as they come (one counter add each); bytes, frames and open connections are read
@@ -71,6 +72,7 @@ const DURATION_BUCKETS = [0.005, 0.05, 0.25, 1, 5, 30, 120, 600, 3600];
  * ```
  */
 export function collectMetrics(servers: MeteredServer | readonly MeteredServer[], options: CollectMetricsOptions = {}): ServerMetrics {
+  const { Counter, Gauge, Histogram, Registry } = promClient();
   const watched = Array.isArray(servers) ? (servers as readonly MeteredServer[]) : [servers as MeteredServer];
   const registry = options.registry ?? new Registry();
   const registers = [registry];
@@ -157,6 +159,7 @@ export function collectMetrics(servers: MeteredServer | readonly MeteredServer[]
  * their by-type gauges (`nodejs_active_handles{type}`) stay, and sum to the same.
  */
 function collectProcessMetrics(registry: Registry): void {
+  const { collectDefaultMetrics, Counter } = promClient();
   const before = namesIn(registry);
   collectDefaultMetrics({ register: registry });
   for (const metric of registry.getMetricsAsArray()) {

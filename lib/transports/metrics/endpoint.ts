@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { DEFAULTS } from '../../core/defaults';
 import { decodeOptions, NonEmptyString, strictOptions, wholeNumber } from '../../core/options';
 import { formatHost } from '../identity';

@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { collectMetrics, CollectMetricsOptions, MeteredServer } from './collect';
 import { MetricsEndpoint, MetricsEndpointOptions, scrapeOf, serveScrapes } from './endpoint';
 

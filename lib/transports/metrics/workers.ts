@@ -1,8 +1,9 @@
-import { AggregatorRegistry, Counter, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { ServerEvent } from '../../core/events';
 import { Scrape } from './endpoint';
+import { promClient } from './promClient';
 
 // A cluster's metrics, one scrape at a time: the primary asks each worker serving for its
 // registry (as JSON, over the IPC channel the cluster already has) and sums the answers with
@@ -45,7 +46,7 @@ export class ClusterScrapes {
         if (error) return reject(error);
         Promise.resolve(this.own?.getMetricsAsJSON() ?? [])
           .then((own) => {
-            const sum = AggregatorRegistry.aggregate([...gathering.answers, own]);
+            const sum = promClient().AggregatorRegistry.aggregate([...gathering.answers, own]);
             return sum.metrics().then((body) => ({ contentType: sum.contentType, body }));
           })
           .then(resolve, reject);
@@ -80,6 +81,7 @@ export class ClusterScrapes {
 
 /** The primary's own metrics, from its events: `rxwire_worker_exits_total`, workers that exited while serving. */
 export function primaryMetrics(events: Observable<ServerEvent>): Registry {
+  const { Counter, Registry } = promClient();
   const registry = new Registry();
   const exits = new Counter({ name: 'rxwire_worker_exits_total', help: 'Workers that exited while serving; each is started again.', registers: [registry] });
   events.subscribe((event) => event.type === 'worker-exit' && exits.inc());
