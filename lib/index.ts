@@ -49,7 +49,7 @@ export type {
   WorkerRestartEvent,
 } from './core/events';
 export { flowOf } from './core/flow';
-export type { Flow, FlowEvent } from './core/flow';
+export type { Flow, FlowEvent, FrameTally } from './core/flow';
 export type { ConnectionInfo, Handler, PeerCertificate, TlsInfo, Transport } from './core/handler';
 
 // codecs
@@ -80,7 +80,7 @@ export { backpressure } from './operators/backpressure';
 export type { BackpressureOptions } from './operators/backpressure';
 export { closeOnEmptyRead } from './operators/closeOnEmptyRead';
 export { decode } from './operators/decode';
-export type { FrameOptions } from './operators/decode';
+export type { DecodeOptions, FrameOptions } from './operators/decode';
 export { dropWhileBackedUp } from './operators/dropWhileBackedUp';
 export type { DropWhileBackedUpOptions } from './operators/dropWhileBackedUp';
 export { eachChunk } from './operators/eachChunk';
@@ -105,6 +105,7 @@ export type { DuplexSource, ToDuplexOptions } from './operators/toDuplex';
 
 // transports
 export type { Server } from './transports/hosting';
+export type { Traffic } from './transports/traffic';
 export type { AbortOptions } from './transports/lifetime';
 export { sharedChannel } from './transports/pubsub/sharedChannel';
 export type { SharedChannel, SharedChannelOptions } from './transports/pubsub/sharedChannel';
@@ -127,5 +128,11 @@ export { serveReliableDatagrams } from './transports/rdm/server';
 export type { ReliableDatagramServer } from './transports/rdm/server';
 export { connectReliableDatagram } from './transports/rdm/client';
 export type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from './transports/rdm/options';
+export { collectMetrics } from './transports/metrics/collect';
+export type { CollectMetricsOptions, MeteredServer, ServerMetrics } from './transports/metrics/collect';
+export { serveMetrics } from './transports/metrics/endpoint';
+export type { MetricsEndpoint, MetricsEndpointOptions } from './transports/metrics/endpoint';
+export { metrics } from './transports/metrics/metrics';
+export type { MetricsOptions } from './transports/metrics/metrics';
 export { rawSocket, RawSocket } from './transports/raw/socket';
 export type { RawPacket, RawSocketOptions } from './transports/raw/socket';

@@ -22,6 +22,29 @@ export function wholeNumberFromString(min: number, max?: number): t.Type<number,
   );
 }
 
+const portNumber = wholeNumberFromString(0, 65535);
+
+/** Where the metrics endpoint listens, as `--metrics` gives it. */
+export interface MetricsAddress {
+  readonly host?: string;
+  readonly port: number;
+}
+
+/** `--metrics [HOST:]PORT`: `9464`, `127.0.0.1:9464`, `[::1]:9464`, `localhost:9464`; no host means every interface. */
+export const metricsAddressFromString = new t.Type<MetricsAddress, string, unknown>(
+  '[HOST:]PORT',
+  (u): u is MetricsAddress => typeof u === 'object' && u !== null && typeof (u as MetricsAddress).port === 'number',
+  (u, c) => {
+    const expected = `expected [HOST:]PORT (an IPv6 host in brackets: [::1]:9464) with PORT ${portNumber.name}`;
+    if (typeof u !== 'string') return t.failure(u, c, expected);
+    const split = /^\[([^\]]+)\]:([^:]*)$/.exec(u) ?? /^([^:[\]]+):([^:]*)$/.exec(u) ?? /^()([^:]*)$/.exec(u);
+    const port = split ? portNumber.decode(split[2]) : undefined;
+    if (!split || !port || E.isLeft(port)) return t.failure(u, c, expected);
+    return t.success(split[1] === '' ? { port: port.right } : { host: split[1]!, port: port.right });
+  },
+  ({ host, port }) => (host === undefined ? String(port) : `${host.includes(':') ? `[${host}]` : host}:${port}`),
+);
+
 const workerNumber = wholeNumberFromString(1, DEFAULTS.maxWorkers);
 
 /** `--workers`: a whole number of workers given as a string, or `auto` (one per core). */

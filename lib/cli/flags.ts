@@ -7,7 +7,7 @@ import type { ClusteredServeOptions } from '../transports/stream/cluster';
 import type { ConnectDatagramOptions, DatagramServeOptions } from '../transports/datagram/options';
 import type { ConnectReliableDatagramOptions, ReliableDatagramServeOptions } from '../transports/rdm/options';
 import { ConnectOptions, ServeOptions, ServerTlsOptions, UnixSocketPath } from '../transports/stream/options';
-import { pemFile, wholeNumberFromString, workerCountFromString } from './flagValues';
+import { metricsAddressFromString, pemFile, wholeNumberFromString, workerCountFromString } from './flagValues';
 
 /** One command-line flag: how its value decodes, and its line in `--help`. */
 export interface Flag<A = unknown> {
@@ -138,6 +138,11 @@ export const serverFlags = {
     workerCountFromString,
     'N|auto',
     'serve from N worker processes sharing the port (node:cluster), auto = one per core; a worker that dies is restarted (TCP and TLS only)',
+  ),
+  metrics: option(
+    metricsAddressFromString,
+    '[HOST:]PORT',
+    'serve Prometheus metrics at http://HOST:PORT/metrics (no HOST: every interface); with --workers, the sum over the workers, from the primary',
   ),
   'proxy-protocol': toggle('every connection starts with a PROXY header (v1 or v2, as HAProxy sends), from a loopback peer only: its addresses are the connection\'s'),
   'log-format': option(

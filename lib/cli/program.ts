@@ -8,6 +8,7 @@ import { serveReliableDatagrams } from '../transports/rdm/server';
 import { escapeLine, Log, Server } from '../transports/hosting';
 import { serverLinesOnly } from '../transports/log/sink';
 import { logToStderr, logWritten } from '../transports/log/stderr';
+import { metrics } from '../transports/metrics/metrics';
 import { failed, logJson, shuttingDown, stamped } from './logFormat';
 import { closeBecause, isHandlerFault } from '../transports/serverEvents';
 import { serve } from '../transports/stream/server';
@@ -24,6 +25,7 @@ import {
   serverFlags,
   usage,
 } from './flags';
+import { MetricsAddress } from './flagValues';
 import { sourceMappedStack } from './handlerModule';
 
 // What a server program does around its handler: decode the flags (exit 2 with one line naming
@@ -93,9 +95,12 @@ export function clientArgsOrExit(
   return { options, message: positional[0], messages: positional };
 }
 
-/** What a server program says about itself, besides its log: with `verbose`, the options it serves with. */
+/** What a server program serves besides its handler, and says about itself besides its log. */
 export interface ServeReport {
+  /** Print the options it serves with. */
   readonly verbose?: boolean | undefined;
+  /** Serve Prometheus metrics there (`--metrics`): with workers, from the primary, summed over them. */
+  readonly metrics?: MetricsAddress | undefined;
 }
 
 /**
@@ -108,17 +113,28 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   // Read before listening: a launcher killed as soon as it sees `listening on` may be gone before
   // the lines after that line run, and a parent read then would already be the orphan's new one.
   const launcher = process.ppid;
+  const clustered = 'workers' in options && options.workers !== undefined;
   const serving: Promise<Server | ClusteredServer> =
     'udp' in options
       ? serveDatagrams(options.udp, handler)
       : 'rdm' in options
         ? serveReliableDatagrams(options.rdm, handler)
-        : 'workers' in options && options.workers !== undefined
-          ? serveClustered(options, handler)
+        : clustered
+          ? serveClustered({ ...options, ...(report.metrics ? { metrics: report.metrics } : {}) }, handler)
           : serve(options, handler);
   const server = await serving.catch((err: Error) => exitWith(1, `${program}: ${err.message}`));
+  // A cluster's primary serves its workers' metrics itself; one process serves its own.
+  const endpoint =
+    report.metrics &&
+    !clustered &&
+    (await metrics(server as Server, report.metrics).catch((err: Error) => {
+      server.close();
+      return exitWith(1, `${program}: metrics: ${err.message}`);
+    }));
   const transport = server.transport === 'tcp' || server.transport === 'unix' ? '' : `${server.transport} `;
   process.stdout.write(`listening on ${transport}${server.address}\n`);
+  const metricsAddress = endpoint ? endpoint.address : 'metricsAddress' in server ? server.metricsAddress : undefined;
+  if (metricsAddress !== undefined) process.stdout.write(`metrics on http://${metricsAddress}/metrics\n`);
   if (report.verbose) stamped(`serving with ${describeOptions(options)}`);
   // The shutdown line goes out under -q too.
   server.events.subscribe((event) => event.type === 'shutdown' && shuttingDown(event));
@@ -126,7 +142,9 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   const shutdown = (reason: string) => {
     if (closing) return;
     closing = true;
-    closeBecause(server, reason).then(() => logWritten()).then(() => process.exit(0));
+    Promise.all([closeBecause(server, reason), endpoint && endpoint.close()])
+      .then(() => logWritten())
+      .then(() => process.exit(0));
   };
   // Kept, not once: a launcher and a supervisor may both pass a signal on, and a second one must
   // not kill the process at once, mid-close, with its last log lines still buffered.

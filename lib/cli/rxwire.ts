@@ -34,6 +34,7 @@ const { options, flags } = serverArgsOrExit(
       'rxwire --handler ./shout.ts --port 0     your module (.ts, .mts, .js, .mjs, .cjs) on any free port',
       'rxwire --workers auto --port 9000        one worker process per core, sharing port 9000',
       'rxwire --udp --idle-ms 10000             UDP: each peer a session, expired after 10 s of silence',
+      'rxwire --workers 4 --metrics 9464        Prometheus metrics at :9464/metrics, summed over the workers',
       'rxwire --tls-cert cert.pem --tls-key key.pem',
     ],
     exitCodes: [
@@ -68,5 +69,5 @@ loadHandler(name).then((handler) => {
     return exitWith(2, `rxwire: --workers: cannot serve ${name} from several processes: ${singleProcess}`);
   }
   if (flags.verbose) stamped(`handler: ${name}`);
-  return serveUntilSignalled('rxwire', options, recorded(handler.right), { verbose: flags.verbose });
+  return serveUntilSignalled('rxwire', options, recorded(handler.right), { verbose: flags.verbose, metrics: flags.metrics });
 });

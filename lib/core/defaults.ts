@@ -86,4 +86,10 @@ export const DEFAULTS = {
   maxRespDepth: 64,
   /** Longest RESP line (header, simple string, inline command): Redis's inline limit. */
   maxRespLineLength: 64 * KiB,
+  /** Scrapers the metrics endpoint serves at once; past it a connection is closed at once. */
+  maxMetricsConnections: 32,
+  /** How long a scraper has to send its request's headers, and the whole request, to the metrics endpoint. */
+  metricsRequestTimeoutMs: 10_000,
+  /** How long a cluster's primary waits for its workers' metrics before it fails the scrape (503). */
+  metricsGatherTimeoutMs: 5000,
 } as const;

@@ -28,9 +28,21 @@ export interface Flow {
   /** Stops reading until every holder has released. */
   holdReads(holder: object): void;
   releaseReads(holder: object): void;
+  /**
+   * The tally a decoder named `codec` counts its frames and protocol errors into, for the
+   * server's metrics: asked once per subscription, then one add per chunk decoded. Optional: a
+   * Flow of an older copy of rxwire, or of a test, counts nothing.
+   */
+  frameTally?(codec: string): FrameTally;
 }
 
 export type FlowEvent = 'read' | 'queued' | 'flushed';
+
+/** Frames a codec's decoder has cut on one connection, and the protocol errors it raised. */
+export interface FrameTally {
+  decoded: number;
+  protocolErrors: number;
+}
 
 // Registered with Symbol.for, so that two copies of rxwire in one process (a handler module with
 // its own node_modules) see the same flows. The `@1` is the version of the Flow contract above.

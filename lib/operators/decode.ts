@@ -3,7 +3,7 @@ import { Decoded, DecoderFactory, Separators } from '../codecs/codec';
 import { DEFAULTS } from '../core/defaults';
 import { BufferBudgetExceeded, FrameTimeout } from '../core/errors';
 import { flowOf } from '../core/flow';
-import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
+import { decodeOptions, NonEmptyString, strictOptions, wholeNumber } from '../core/options';
 import { handOnInPlace, readInPlaceOf } from './internal/answerInPlace';
 import { createOperatorSubscriber, operate } from './internal/operate';
 
@@ -17,20 +17,29 @@ export interface FrameOptions {
 
 export const FrameOptions = strictOptions({}, { frameTimeoutMs: wholeNumber(0) });
 
+export interface DecodeOptions extends FrameOptions {
+  /** The name its frames and protocol errors are counted under in metrics (`rxwire_frames_decoded_total{codec}`); default `custom`. */
+  codec?: string;
+}
+
+const DecodeOptions = strictOptions({}, { frameTimeoutMs: wholeNumber(0), codec: NonEmptyString });
+
 /**
  * Runs a codec over a byte stream: each subscription gets a fresh decoder, every chunk goes into
  * it, and its frames come out. A frame that breaks the protocol (`FrameTooLong`, `IncompleteFrame`,
  * `DecodeError`, `FrameTimeout`) errors the stream after the good frames before it, which ends the
  * connection. What the decoder holds counts against the server's `maxBufferedBytes`; past it the
- * stream errors with `BufferBudgetExceeded`.
+ * stream errors with `BufferBudgetExceeded`. Its frames and protocol errors are counted for the
+ * server's metrics under `codec`.
  *
  * ```ts
  * const framing = { headerBytes: 2 } as const;
  * serve({ port: 9000 }, pipe(decode(lengthPrefixedDecoder(framing)), map(handle), encode(lengthPrefixedEncoder(framing))));
  * ```
  */
-export function decode<F>(newDecoder: DecoderFactory<F>, options: FrameOptions = {}, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<Buffer, F> {
-  return decodeFrames(newDecoder, undefined, options, scheduler);
+export function decode<F>(newDecoder: DecoderFactory<F>, options: DecodeOptions = {}, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<Buffer, F> {
+  const { codec = 'custom', ...frame } = decodeOptions('decode', DecodeOptions, options);
+  return decodeFrames(codec, newDecoder, undefined, frame, scheduler);
 }
 
 /**
@@ -39,6 +48,8 @@ export function decode<F>(newDecoder: DecoderFactory<F>, options: FrameOptions =
  * (lib/operators/internal/answerInPlace.ts).
  */
 export function decodeFrames<F>(
+  /** What its frames are counted under: `lines`, `resp`. */
+  codec: string,
   newDecoder: DecoderFactory<F>,
   /** Given only for a decoder of Buffers. */
   separators: Separators | undefined,
@@ -49,6 +60,7 @@ export function decodeFrames<F>(
   return operate((source, subscriber) => {
     const decoder = newDecoder();
     const flow = flowOf(subscriber, 'decode()');
+    const tally = flow?.frameTally?.(codec);
     const read = separators && readInPlaceOf(subscriber);
     const holder = {};
     // The frame deadline is re-armed lazily: a step only notes when the current frame began,
@@ -59,11 +71,18 @@ export function decodeFrames<F>(
       deadline = undefined;
       if (frameBegan === undefined) return;
       const left = frameBegan + frameTimeoutMs - scheduler.now();
-      if (left <= 0) subscriber.error(new FrameTimeout(frameTimeoutMs));
-      else deadline = scheduler.schedule(checkDeadline, left);
+      if (left > 0) deadline = scheduler.schedule(checkDeadline, left);
+      else {
+        if (tally) tally.protocolErrors++;
+        subscriber.error(new FrameTimeout(frameTimeoutMs));
+      }
     };
     // What a step adds after its frames: its error, or one of the budget's.
     const check = (decoded: Decoded<F>): unknown => {
+      if (tally) {
+        tally.decoded += decoded.frames.length;
+        if (decoded.error) tally.protocolErrors++;
+      }
       if (decoded.error) return decoded.error;
       const buffered = decoder.buffered;
       if (flow && !flow.reserve(holder, buffered)) return new BufferBudgetExceeded(buffered);

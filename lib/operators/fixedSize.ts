@@ -4,7 +4,7 @@ import { DecoderFactory } from '../codecs/codec';
 import { fixedSizeDecoder } from '../codecs/fixedSize';
 import { FailOnError, OnError, SkipOnError } from '../codecs/skipping';
 import { IncompleteFrame } from '../core/errors';
-import { decode, FrameOptions } from './decode';
+import { decodeFrames, FrameOptions } from './decode';
 
 /**
  * Cuts a byte stream into frames of exactly `size` bytes. Input that ends part-way through a
@@ -21,5 +21,5 @@ export function fixedSize(size: number, options: FrameOptions & { onError?: OnEr
   const { onError, ...frame } = options;
   // One factory type or the other, as `onError` says; decode() runs either.
   const decoder = fixedSizeDecoder(size, (onError === undefined ? {} : { onError }) as FailOnError) as DecoderFactory<Buffer | Either<IncompleteFrame, Buffer>>;
-  return decode(decoder, frame);
+  return decodeFrames('fixed-size', decoder, undefined, frame);
 }

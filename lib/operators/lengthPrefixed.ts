@@ -28,5 +28,5 @@ export function lengthPrefixed(options: LengthPrefixedOptions & FrameOptions & {
   // as Eithers, which no encoder answers in place: only payloads that fail on error are cut for it.
   const decoder = lengthPrefixedDecoder(codec as LengthPrefixedOptions & FailOnError) as DecoderFactory<Buffer | Either<FrameTooLong | IncompleteFrame, Buffer>>;
   const separators = codec.onError === 'skip' ? undefined : lengthPrefixedSeparators(codec as LengthPrefixedOptions);
-  return decodeFrames(decoder, separators, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
+  return decodeFrames('length-prefixed', decoder, separators, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
 }

@@ -27,5 +27,5 @@ export function lines(options: LinesOptions & FrameOptions & { onError?: OnError
   // Eithers, which no encoder answers in place: only lines that fail on error are cut for it.
   const decoder = linesDecoder(codec as LinesOptions & FailOnError) as DecoderFactory<Buffer | Either<FrameTooLong, Buffer>>;
   const separators = codec.onError === 'skip' ? undefined : linesSeparators(codec as LinesOptions);
-  return decodeFrames(decoder, separators, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
+  return decodeFrames('lines', decoder, separators, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
 }

@@ -5,7 +5,7 @@ import { respDecoder, RespOptions } from '../codecs/resp';
 import { RespValue } from '../codecs/respValue';
 import { FailOnError, OnError, SkipOnError } from '../codecs/skipping';
 import { FrameTooLong, IncompleteFrame } from '../core/errors';
-import { decode, FrameOptions } from './decode';
+import { decodeFrames, FrameOptions } from './decode';
 
 /**
  * Reads a byte stream as RESP, the Redis protocol: one `RespValue` per top-level value, RESP2
@@ -26,5 +26,5 @@ export function resp(options: RespOptions & FrameOptions & { onError?: OnError }
   const { frameTimeoutMs, ...codec } = options;
   // One factory type or the other, as `onError` says; decode() runs either.
   const decoder = respDecoder(codec as RespOptions & FailOnError) as DecoderFactory<RespValue | Either<FrameTooLong | IncompleteFrame, RespValue>>;
-  return decode(decoder, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
+  return decodeFrames('resp', decoder, undefined, frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
 }

@@ -8,6 +8,7 @@ import { Log } from './log/sink';
 import { writeTextLog } from './log/textLog';
 import { withLifetime } from './lifetime';
 import { closeReasonOf, closesFor, EventStream, eventError } from './serverEvents';
+import { Traffic, TrafficTotals } from './traffic';
 import { TransportConnection } from './transportConnection';
 
 export { escapeLine, logger } from './log/sink';
@@ -25,6 +26,8 @@ export interface Server extends AsyncDisposable {
   readonly port: number | undefined;
   /** Connections open right now (for UDP: peers with a session). */
   readonly connections: number;
+  /** Bytes and decoded frames so far, the open connections' included: what metrics read at each scrape. */
+  traffic(): Traffic;
   /**
    * What happens to it, as plain data: `listening` first (at once, on subscribing), then each
    * connection's `open` and `close`, refusals, failures, its shutdown; completes after `closed`.
@@ -83,6 +86,7 @@ export interface DatagramCounts {
 export class Hosting<C extends TransportConnection> {
   readonly open = new Set<C>();
   readonly events = new EventStream();
+  private readonly totals = new TrafficTotals();
   private closing: Promise<void> | undefined;
   // Set once the server has stopped: called when the last connection has told its close.
   private drained: (() => void) | undefined;
@@ -122,6 +126,7 @@ export class Hosting<C extends TransportConnection> {
   /** Forgets `conn`, and tells of its close: why, its totals, how long it lived. */
   closed(conn: C): void {
     this.open.delete(conn);
+    this.totals.ended(conn);
     const ending = this.endings.size > 0 ? this.endings.get(conn) : undefined;
     if (ending) this.endings.delete(conn);
     if (this.events.observed) this.tellClose(conn, ending);
@@ -142,6 +147,11 @@ export class Hosting<C extends TransportConnection> {
       durationMs: Date.now() - conn.openedAt,
       ...(ending?.error === undefined ? {} : { error: eventError(ending.error) }),
     });
+  }
+
+  /** What the connections have carried so far, open ones included. */
+  traffic(): Traffic {
+    return this.totals.with(this.open);
   }
 
   /** An error of the server itself (EMFILE on accept): told, and the server goes on. */

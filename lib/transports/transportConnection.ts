@@ -1,5 +1,5 @@
 import { merge, Observable, Subscriber } from 'rxjs';
-import { Flow, FlowEvent } from '../core/flow';
+import { Flow, FlowEvent, FrameTally } from '../core/flow';
 import { ConnectionInfo } from '../core/handler';
 
 /** The bytes a server lets all its connections hold in decoders and pending output together. */
@@ -41,6 +41,7 @@ export abstract class TransportConnection implements Flow {
   private holders: Set<object> | undefined;
   private reserved: Map<object, number> | undefined;
   private outputReserved = 0;
+  private tallies: Map<string, FrameTally> | undefined;
 
   constructor(
     readonly info: ConnectionInfo,
@@ -135,6 +136,18 @@ export abstract class TransportConnection implements Flow {
     if (bytes > held) return this.budget.take(bytes - held);
     if (bytes < held) this.budget.give(held - bytes);
     return true;
+  }
+
+  frameTally(codec: string): FrameTally {
+    const tallies = (this.tallies ??= new Map());
+    let tally = tallies.get(codec);
+    if (!tally) tallies.set(codec, (tally = { decoded: 0, protocolErrors: 0 }));
+    return tally;
+  }
+
+  /** What its decoders have counted so far, by codec; undefined while none has. */
+  get frameTallies(): ReadonlyMap<string, Readonly<FrameTally>> | undefined {
+    return this.tallies;
   }
 
   protected get holdingReads(): boolean {

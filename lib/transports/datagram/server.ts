@@ -133,6 +133,7 @@ export async function hostDatagrams(options: DatagramServeOptions, handler: Hand
       get connections() {
         return hosting.open.size;
       },
+      traffic: () => hosting.traffic(),
       get droppedFromNewPeers() {
         return droppedFromNewPeers;
       },

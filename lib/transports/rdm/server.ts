@@ -3,6 +3,7 @@ import { DEFAULTS } from '../../core/defaults';
 import { Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { hostDatagrams } from '../datagram/server';
+import { TrafficTotals } from '../traffic';
 import { BufferBudget } from '../transportConnection';
 import { checkHandler, handlerOutput, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
@@ -53,6 +54,8 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
   const signal = liveSignalOf('serveReliableDatagrams', lifetime);
   const live = new Set<ReliableDatagramConnection>();
   const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0, withheld: 0 };
+  // The frames its handlers' decoders counted, on each session's own connection; bytes are the UDP server's, as its close events tell them.
+  const frames = new TrafficTotals();
   const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);
 
   const udp = await hostDatagrams(datagram, (datagrams, udpInfo) => {
@@ -95,6 +98,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
         link.unsubscribe();
         conn.dispose();
         live.delete(conn);
+        frames.ended(conn);
         for (const key of Object.keys(ended) as (keyof Totals)[]) ended[key] += conn.counts[key];
       };
     });
@@ -108,6 +112,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
     get connections() {
       return udp.connections;
     },
+    traffic: () => ({ ...udp.traffic(), frames: frames.with(live).frames }),
     get droppedFromNewPeers() {
       return udp.droppedFromNewPeers;
     },

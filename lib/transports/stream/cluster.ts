@@ -1,5 +1,6 @@
 import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import type { Registry } from 'prom-client';
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { InvalidOption, WorkerFailed } from '../../core/errors';
@@ -11,6 +12,9 @@ import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { Log, logSink, tagged } from '../log/sink';
 import { logWritten } from '../log/stderr';
 import { writeTextLog } from '../log/textLog';
+import { collectMetrics } from '../metrics/collect';
+import { MetricsEndpoint, MetricsEndpointOptions, serveScrapes } from '../metrics/endpoint';
+import { ClusterScrapes, primaryMetrics, WorkerMetrics } from '../metrics/workers';
 import { closesFor, EventStream } from '../serverEvents';
 import { bindSharedListener, SharedListener } from '../sharedListener';
 import { serveOptionCodecs, ServeOptions } from './options';
@@ -27,12 +31,17 @@ const maxWorkers = wholeNumber(1, DEFAULTS.maxWorkers);
 /** How many workers: a whole number, or `auto` for `os.availableParallelism()`. */
 export const WorkerCount = checked(`${maxWorkers.name} or "auto"`, (u): u is number | 'auto' => u === 'auto' || maxWorkers.is(u));
 
-const ClusteredServeOptions = strictOptions({}, { ...serveOptionCodecs, workers: WorkerCount });
+const ClusteredServeOptions = strictOptions({}, { ...serveOptionCodecs, workers: WorkerCount, metrics: MetricsEndpointOptions });
 
 /** `serveClustered()`'s options: those of `serve()` (not `path`) and how many workers serve them. */
 export type ClusteredServeOptions = ServeOptions & {
   /** Worker processes, each serving every option given; default `auto`, one per core. */
   readonly workers?: number | 'auto';
+  /**
+   * Serve Prometheus metrics at `http://HOST:PORT/metrics` from the primary: each worker counts
+   * its own (`collectMetrics()`), and each scrape sums them over the workers serving.
+   */
+  readonly metrics?: MetricsEndpointOptions;
 };
 
 /** The primary's view of a clustered server. */
@@ -44,6 +53,8 @@ export interface ClusteredServer extends AsyncDisposable {
   readonly port: number | undefined;
   /** Workers serving right now; fewer than asked while one that died waits to restart. */
   readonly workers: number;
+  /** Where the primary serves its workers' metrics (the `metrics` option): `127.0.0.1:9464`. */
+  readonly metricsAddress: string | undefined;
   /**
    * The primary's own events: `listening` (every worker listens), `worker-exit`, `worker-restart`,
    * `shutdown`, `closed`. Connections are each worker's: its server tells of them in its process.
@@ -58,10 +69,13 @@ export interface ClusteredServer extends AsyncDisposable {
 
 type FromWorker =
   | { readonly rxwire: 'ready' }
+  | { readonly rxwire: 'metrics'; readonly request: number; readonly metrics: WorkerMetrics }
   | { readonly rxwire: 'listening'; readonly transport: Transport }
   | { readonly rxwire: 'failed'; readonly reason: string };
 // `listen` comes with the listening socket.
-type ToWorker = { readonly rxwire: 'listen' } | { readonly rxwire: 'close'; readonly graceMs: number };
+// rxwire's messages are told apart by their `rxwire` key, never `type`: prom-client's own cluster
+// messages (`type: 'prom-client:…'`), should a program use its AggregatorRegistry too, pass them by.
+type ToWorker = { readonly rxwire: 'listen' } | { readonly rxwire: 'close'; readonly graceMs: number } | { readonly rxwire: 'metrics'; readonly request: number };
 
 // Which of the N places a worker fills, so that its log lines and its restarts keep one name.
 const SLOT_ENV = 'RXWIRE_WORKER';
@@ -84,16 +98,24 @@ const WORKER_EXIT_MS = 2000;
  * ```
  */
 export async function serveClustered(options: ClusteredServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<ClusteredServer> {
-  const { workers: count = 'auto', ...opts } = decodeOptions('serveClustered', ClusteredServeOptions, options);
+  const { workers: count = 'auto', metrics, ...opts } = decodeOptions('serveClustered', ClusteredServeOptions, options);
   checkHandler('serveClustered', handler);
   if (opts.path !== undefined) throw new InvalidOption('serveClustered: path: a Unix socket cannot be shared by workers; serve() it from one process');
   const size = count === 'auto' ? Math.min(availableParallelism(), DEFAULTS.maxWorkers) : count;
-  if (!cluster.isPrimary) return serveInWorker(opts, handler);
+  if (!cluster.isPrimary) return serveInWorker(opts, handler, metrics !== undefined);
   // Only the primary closes: its workers are told to by it.
   const signal = liveSignalOf('serveClustered', lifetime);
   const listener = await bindSharedListener(opts.host, opts.port ?? 0);
-  const supervisor = new Supervisor(size, listener, logSink('serveClustered', opts), opts.graceMs ?? DEFAULTS.graceMs);
-  return closesFor(withLifetime(await supervisor.started, signal), (reason) => supervisor.close(undefined, reason));
+  // Bound before any worker starts: a port that cannot be bound fails the start, as the server's own does.
+  let supervisor: Supervisor | undefined;
+  const endpoint =
+    metrics &&
+    (await serveScrapes('serveClustered: metrics', metrics, () => supervisor!.scrapeMetrics()).catch((err: Error) => {
+      listener.close();
+      throw err instanceof InvalidOption ? err : new Error(`metrics: ${err.message}`, { cause: err });
+    }));
+  const started = (supervisor = new Supervisor(size, listener, logSink('serveClustered', opts), opts.graceMs ?? DEFAULTS.graceMs, endpoint));
+  return closesFor(withLifetime(await started.started, signal), (reason) => started.close(undefined, reason));
 }
 
 /**
@@ -124,14 +146,21 @@ class Supervisor {
   private settle!: { resolve: (server: Omit<ClusteredServer, typeof Symbol.asyncDispose>) => void; reject: (err: WorkerFailed) => void };
   private running = false;
   private readonly events = new EventStream();
+  private readonly scrapes: ClusterScrapes;
 
   constructor(
     size: number,
     private readonly listener: SharedListener,
     log: Log | false,
     private readonly graceMs: number,
+    private readonly metricsEndpoint: MetricsEndpoint | undefined,
   ) {
     if (log !== false) writeTextLog(this.events.events, log);
+    const ask = (number: number, request: number) => {
+      const worker = this.slots[number - 1]?.worker;
+      if (worker) tellWorker(worker, { rxwire: 'metrics', request });
+    };
+    this.scrapes = new ClusterScrapes(ask, metricsEndpoint && primaryMetrics(this.events.events));
     this.started = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.slots = Array.from({ length: size }, (_, i): Slot => ({ number: i + 1, worker: undefined, startedAt: 0, listening: false, delayMs: 0, restart: undefined, reason: undefined }));
     this.slots.forEach((slot) => this.start(slot));
@@ -155,8 +184,14 @@ class Supervisor {
     });
   }
 
+  /** The metrics of every worker serving, summed. */
+  scrapeMetrics(): ReturnType<ClusterScrapes['scrape']> {
+    return this.scrapes.scrape(this.slots.filter((slot) => slot.listening && slot.worker?.isConnected()).map((slot) => slot.number));
+  }
+
   private heard(slot: Slot, worker: Worker, message: FromWorker): void {
     if (slot.worker !== worker) return;
+    if (message?.rxwire === 'metrics') return this.scrapes.answered(slot.number, message.request, message.metrics);
     if (message?.rxwire === 'ready') {
       // A worker gone before the message reached it is seen by its exit.
       if (this.closing) tellWorker(worker, { rxwire: 'close', graceMs: 0 });
@@ -179,6 +214,7 @@ class Supervisor {
       transport: message.transport,
       address: this.listener.address,
       port: this.listener.port,
+      metricsAddress: this.metricsEndpoint?.address,
       get workers() {
         return supervisor.serving;
       },
@@ -191,6 +227,7 @@ class Supervisor {
     if (slot.worker !== worker) return;
     slot.worker = undefined;
     slot.listening = false;
+    this.scrapes.gone(slot.number);
     if (this.closing) return;
     if (!this.running) return this.fail(slot.reason ?? `worker ${slot.number} ${signal ? `was killed by ${signal}` : `exited with code ${code}`} before it listened`);
     const lived = Date.now() - slot.startedAt;
@@ -222,6 +259,8 @@ class Supervisor {
     this.closing ??= new Promise<void>((resolve) => {
       // The workers' copies keep the socket listening until each has stopped accepting.
       this.listener.close();
+      this.scrapes.close();
+      const metricsClosed = this.metricsEndpoint?.close();
       const live = this.slots.filter((slot) => {
         clearTimeout(slot.restart);
         return slot.worker !== undefined;
@@ -232,7 +271,7 @@ class Supervisor {
         if (slot.worker!.isConnected()) tellWorker(slot.worker!, { rxwire: 'close', graceMs });
         else slot.worker!.process.kill('SIGKILL');
       }
-      Promise.all(exits).then(() => {
+      Promise.all([...exits, metricsClosed]).then(() => {
         clearTimeout(kill);
         this.events.closed();
         resolve();
@@ -248,13 +287,14 @@ class Supervisor {
  * signal of its own (a terminal's Ctrl-C reaches every process). Node's cluster ends a worker
  * whose primary has gone.
  */
-function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
+function serveInWorker(opts: ServeOptions, handler: Handler, collectingMetrics: boolean): Promise<never> {
   const tag = `worker ${process.env[SLOT_ENV] ?? cluster.worker?.id}: `;
   const { logger, ...rest } = opts;
   const sink = logSink('serveClustered', { log: opts.log, logger });
   const log = sink === false ? false : tagged(sink, tag);
   const tell = (message: FromWorker, then?: () => void) => process.send?.(message, undefined, undefined, then);
   let server: Promise<Server | undefined> | undefined;
+  let registry: Registry | undefined;
   let closing = false;
   const close = (graceMs?: number) => {
     if (closing) return;
@@ -266,9 +306,12 @@ function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
   };
   process.on('message', (message: ToWorker, socket: unknown) => {
     if (message?.rxwire === 'close') return close(message.graceMs);
+    // Unanswered when the registry fails: the primary's scrape fails by its deadline.
+    if (message?.rxwire === 'metrics') return void registry?.getMetricsAsJSON().then((metrics) => tell({ rxwire: 'metrics', request: message.request, metrics }), () => {});
     if (message?.rxwire !== 'listen' || server || closing || typeof socket !== 'object' || socket === null) return;
     server = serveOnSharedSocket({ ...rest, log }, handler, socket).then(
       (served) => {
+        if (collectingMetrics) registry = collectMetrics(served).registry;
         tell({ rxwire: 'listening', transport: served.transport });
         return served;
       },

@@ -156,6 +156,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
       get connections() {
         return hosting.open.size;
       },
+      traffic: () => hosting.traffic(),
     },
     signal,
     (done) => {

@@ -148,4 +148,17 @@ describe('flags', () => {
     expect(left(serveOptionsFromFlags({}, { PORT: 'http' }))).to.equal('PORT (environment): expected a whole number from 0 to 65535, got "http"');
     expect(usage('x', serverFlags)).to.include('default: the PORT environment variable if set, else 50007');
   });
+
+  it('reads --metrics [HOST:]PORT, an IPv6 host in brackets, and names the flag when it is bad', () => {
+    const metrics = (value: string) => parseArgs(['--metrics', value], serverFlags);
+    expect(metrics('9464')).to.deep.equal(E.right({ flags: { metrics: { port: 9464 } }, positional: [] }));
+    expect(metrics('127.0.0.1:0')).to.deep.equal(E.right({ flags: { metrics: { host: '127.0.0.1', port: 0 } }, positional: [] }));
+    expect(metrics('[::1]:9464')).to.deep.equal(E.right({ flags: { metrics: { host: '::1', port: 9464 } }, positional: [] }));
+    expect(metrics('localhost:9464')).to.deep.equal(E.right({ flags: { metrics: { host: 'localhost', port: 9464 } }, positional: [] }));
+    const expected = 'expected [HOST:]PORT (an IPv6 host in brackets: [::1]:9464) with PORT a whole number from 0 to 65535';
+    for (const bad of ['', 'x', '70000', '::1:9464', '127.0.0.1:', ':9464', '127.0.0.1:9464:1', '[::1]9464']) {
+      expect(left(metrics(bad)), bad).to.equal(`--metrics: ${expected}, got ${JSON.stringify(bad)}`);
+    }
+    expect(left(parseArgs(['--metrics'], serverFlags))).to.equal('--metrics: expected [HOST:]PORT, got nothing');
+  });
 });
