@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ShutdownEvent } from '../core/events';
-import { escapeLine, Log, structuredLog } from '../transports/log/sink';
+import { escapeLine, LineSink, structuredLog } from '../transports/log/sink';
 import { logToStderr } from '../transports/log/stderr';
 import { shutdownLine } from '../transports/log/textLog';
 
@@ -19,7 +19,7 @@ let json: Logger | undefined;
  * pino is loaded only then: a server that logs text does not pay for it. Returns the sink for the
  * servers' events.
  */
-export function logJson(): Log {
+export function logJson(): LineSink {
   const { pino } = require('pino') as typeof import('pino');
   // Asynchronous writes, joined while one is in flight; pino writes what is left when the process exits.
   json = pino({ base: { pid: process.pid } }, pino.destination({ dest: 2, sync: false, maxLength: MAX_PENDING_BYTES }));

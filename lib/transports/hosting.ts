@@ -4,7 +4,7 @@ import { DEFAULTS } from '../core/defaults';
 import { InvalidOption } from '../core/errors';
 import { CloseReason, ServerEvent } from '../core/events';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
-import { Log } from './log/sink';
+import { LineSink } from './log/sink';
 import { writeTextLog } from './log/textLog';
 import { withLifetime } from './lifetime';
 import { closeReasonOf, closesFor, EventStream, eventError } from './serverEvents';
@@ -95,7 +95,7 @@ export class Hosting<C extends TransportConnection> {
 
   constructor(
     readonly transport: Transport,
-    log: Log | false,
+    log: LineSink | false,
     private readonly graceMs: number = DEFAULTS.graceMs,
     private readonly datagramCounts?: (conn: C) => DatagramCounts,
   ) {

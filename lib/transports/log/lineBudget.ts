@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../../core/defaults';
 import { ServerEvent } from '../../core/events';
-import { Log } from './sink';
+import { LineSink } from './sink';
 
 // How much of the log a flood may take: storms of like lines summed up once a second, and lines
 // about single connections capped per second.
@@ -15,7 +15,7 @@ export class EventSummary {
   private window: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly log: Log,
+    private readonly log: LineSink,
     private readonly summary: (count: number) => string,
     private readonly windowMs = 1000,
   ) {}
@@ -54,7 +54,7 @@ export class ConnectionLog {
   private window: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly log: Log,
+    private readonly log: LineSink,
     private readonly perSecond = DEFAULTS.connectionLogLinesPerSecond,
   ) {}
 

@@ -8,10 +8,12 @@ import { logToStderr } from './stderr';
 
 /**
  * Where a server's log lines go. A connection's failure line comes with the Error that ended it,
- * for a stack or a report, and every line but a flood's summary with the event it tells; a sink
- * that takes only the line is a Log too.
+ * for a stack or a report; a sink that takes only the line is a Log too.
  */
-export type Log = (line: string, error?: Error, event?: ServerEvent) => void;
+export type Log = (line: string, error?: Error) => void;
+
+/** A Log inside rxwire, also given the event each line tells (none for a flood's summary). */
+export type LineSink = (line: string, error?: Error, event?: ServerEvent) => void;
 
 // Control characters (C0, DEL, C1) and the Unicode line separators: what could end a log line
 // early or drive a terminal, should a peer's bytes reach a message.
@@ -32,16 +34,17 @@ export function escapeLine(line: string): string {
  * Where a server's log lines go: the `log` option, stderr (buffered, not blocking) by default,
  * nowhere for `false`. Every line is escaped first, since messages may quote what a peer sent.
  */
-export function logger(option: Log | false | undefined): Log {
+export function logger(option: Log | false | undefined): LineSink {
   if (option === false) return () => {};
-  const sink = option ?? logToStderr;
-  // The error and the event only when there are some: `log: console.log` would print `undefined`s.
-  const escaped: Log = (line, error, event) => passOn(sink, escapeLine(line), error, event);
-  return isServerLinesOnly(option) ? serverLinesOnly(escaped) : escaped;
+  const sink: LineSink = option ?? logToStderr;
+  // A user's function gets the line, and the error only when there is one (`log: console.log`
+  // would print `undefined`); the event goes only to sinks of rxwire's own that ask for it.
+  const takesEvents = hasMark(option, TAKES_EVENTS);
+  return marked(option, (line, error, event) => passOn(sink, escapeLine(line), error, takesEvents ? event : undefined));
 }
 
 /** The server's sink from its options (`fn` names them in an error): `logger` if given, else `log`; not both. */
-export function logSink(fn: string, options: { log?: Log | false; logger?: StructuredLogger }): Log | false {
+export function logSink(fn: string, options: { log?: Log | false; logger?: StructuredLogger }): LineSink | false {
   if (options.logger === undefined) return options.log === false ? false : logger(options.log);
   if (options.log !== undefined) throw new InvalidOption(`${fn}: log and logger cannot be combined: logger takes the events as records, log their text`);
   return structuredLog(options.logger);
@@ -54,14 +57,14 @@ export function logSink(fn: string, options: { log?: Log | false; logger?: Struc
  * close) goes without fields. An event's error goes as `err`, the Error itself when it is one,
  * as pino's serialiser expects (its type, message, stack and code).
  */
-export function structuredLog(target: StructuredLogger): Log {
-  return (line, _error, event) => {
+export function structuredLog(target: StructuredLogger): LineSink {
+  return mark(TAKES_EVENTS, (line, _error, event) => {
     line = escapeLine(line);
     if (!event) return target.warn({}, line);
     if (!('error' in event) || event.error === undefined) return target[levelOf(event)](event, line);
     const { error, ...fields } = event;
     target[levelOf(event)]({ ...fields, err: error.cause ?? { type: error.name, message: error.message } }, line);
-  };
+  });
 }
 
 /** How much an event matters to whoever runs the server. */
@@ -81,28 +84,44 @@ function levelOf(event: ServerEvent): 'info' | 'warn' | 'error' {
   }
 }
 
-function passOn(sink: Log, line: string, error: Error | undefined, event: ServerEvent | undefined): void {
+function passOn(sink: LineSink, line: string, error: Error | undefined, event: ServerEvent | undefined): void {
   if (event !== undefined) sink(line, error, event);
   else if (error !== undefined) sink(line, error);
   else sink(line);
 }
 
-// Marks a sink that wants the server's own lines only (`-q`): the text log then leaves out the
-// per-connection events by type, before rendering them.
+// What a sink may ask of the text log, marked on the function: only the server's own lines
+// (`-q`: the per-connection events are left out by type, before rendering), or the event each
+// line tells (a structured sink, such as the command's JSON log, given as a `log` function).
 const SERVER_LINES_ONLY = Symbol('rxwire.serverLinesOnly');
+const TAKES_EVENTS = Symbol('rxwire.takesEvents');
+type Mark = typeof SERVER_LINES_ONLY | typeof TAKES_EVENTS;
+
+function mark(what: Mark, sink: LineSink): LineSink {
+  return Object.assign(sink, { [what]: true });
+}
+
+function hasMark(sink: Log | LineSink | false | undefined, what: Mark): boolean {
+  return typeof sink === 'function' && what in sink;
+}
+
+/** `outer`, with the marks `inner` has: a wrapper asks what the sink it wraps asked. */
+function marked(inner: Log | LineSink | false | undefined, outer: LineSink): LineSink {
+  for (const what of [SERVER_LINES_ONLY, TAKES_EVENTS] as const) if (hasMark(inner, what)) mark(what, outer);
+  return outer;
+}
 
 /** `sink`, marked to be given only the server's own lines, none about single connections (`rxwire -q`). */
-export function serverLinesOnly(sink: Log): Log {
-  return Object.assign((line: string, error?: Error, event?: ServerEvent) => passOn(sink, line, error, event), { [SERVER_LINES_ONLY]: true });
+export function serverLinesOnly(sink: LineSink): LineSink {
+  return mark(SERVER_LINES_ONLY, marked(sink, (line, error, event) => passOn(sink, line, error, event)));
 }
 
 /** Whether `sink` was made by `serverLinesOnly`. */
-export function isServerLinesOnly(sink: Log | false | undefined): boolean {
-  return typeof sink === 'function' && SERVER_LINES_ONLY in sink;
+export function isServerLinesOnly(sink: Log | LineSink | false | undefined): boolean {
+  return hasMark(sink, SERVER_LINES_ONLY);
 }
 
-/** `sink` with `tag` before every line (`worker 2: `), keeping what `serverLinesOnly` asked. */
-export function tagged(sink: Log, tag: string): Log {
-  const withTag: Log = (line, error, event) => passOn(sink, tag + line, error, event);
-  return isServerLinesOnly(sink) ? serverLinesOnly(withTag) : withTag;
+/** `sink` with `tag` before every line (`worker 2: `), asking what `sink` asked. */
+export function tagged(sink: LineSink, tag: string): LineSink {
+  return marked(sink, (line, error, event) => passOn(sink, tag + line, error, event));
 }

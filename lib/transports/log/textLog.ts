@@ -2,7 +2,7 @@ import { Observable, Subscription } from 'rxjs';
 import { DatagramTooLarge, IdleTimeout, ProtocolError } from '../../core/errors';
 import { CloseEvent, CONNECTION_EVENT_TYPES, EventError, RefusedEvent, ServerEvent, ShutdownEvent, WorkerExitEvent } from '../../core/events';
 import { ConnectionLog, EventSummary } from './lineBudget';
-import { isServerLinesOnly, Log } from './sink';
+import { isServerLinesOnly, LineSink } from './sink';
 
 // The text log is one subscriber of a server's events: each event becomes today's line
 // (`#1 open …`, `#1 closed …: 12 bytes in, 12 bytes out, 4 ms`), within the line budget, floods
@@ -13,7 +13,7 @@ import { isServerLinesOnly, Log } from './sink';
  * `serverLinesOnly` (`rxwire -q`) is given only the server's own lines: those about single
  * connections are left out by type, before any is rendered.
  */
-export function writeTextLog(events: Observable<ServerEvent>, log: Log): Subscription {
+export function writeTextLog(events: Observable<ServerEvent>, log: LineSink): Subscription {
   const text = new TextLog(log, isServerLinesOnly(log));
   return events.subscribe((event) => text.write(event));
 }
@@ -47,7 +47,7 @@ class TextLog {
   private fullSaidAt = 0;
 
   constructor(
-    private readonly log: Log,
+    private readonly log: LineSink,
     private readonly serverLinesOnly: boolean,
   ) {
     this.connectionLog = new ConnectionLog(log);

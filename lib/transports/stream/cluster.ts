@@ -9,7 +9,7 @@ import { Handler, Transport } from '../../core/handler';
 import { checked, decodeOptions, strictOptions, wholeNumber } from '../../core/options';
 import { checkHandler, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
-import { Log, logSink, tagged } from '../log/sink';
+import { LineSink, logSink, tagged } from '../log/sink';
 import { logWritten } from '../log/stderr';
 import { writeTextLog } from '../log/textLog';
 import { collectMetrics } from '../metrics/collect';
@@ -151,7 +151,7 @@ class Supervisor {
   constructor(
     size: number,
     private readonly listener: SharedListener,
-    log: Log | false,
+    log: LineSink | false,
     private readonly graceMs: number,
     private readonly metricsEndpoint: MetricsEndpoint | undefined,
   ) {
