@@ -2,10 +2,11 @@ import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { Observable, Subscription } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
-import { BufferBudgetExceeded } from '../../core/errors';
+import { BufferBudgetExceeded, IdleTimeout } from '../../core/errors';
 import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
 import { BufferBudget, TransportConnection } from '../transportConnection';
+import { IdleWatch, Watched } from './idleWatch';
 import { ReadAnswer } from './readAnswer';
 
 /** What a connection is given besides its socket; every field has a default. */
@@ -16,6 +17,8 @@ export interface ConnectionLimits {
   lingerMs?: number;
   /** The server-wide budget for bytes held in decoders and pending output. */
   budget?: BufferBudget;
+  /** The server's idle limit: `serve` fails with IdleTimeout once no bytes have moved for its `ms`. */
+  idle?: IdleWatch;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface ConnectionLimits {
  * for what we send (`send`). The input pauses the socket while nobody subscribes or a pipeline
  * operator holds reads.
  */
-export class Connection extends TransportConnection {
+export class Connection extends TransportConnection implements Watched {
   /** Who hears that the socket failed or closed while output was being sent. */
   private sender: { error(err: unknown): void; complete(): void } | undefined;
   /** Output written while a read is being handled, sent as one write when it has been. */
@@ -39,6 +42,10 @@ export class Connection extends TransportConnection {
   /** Listeners are being told of a write flushed at once, and another was meanwhile. */
   private telling = false;
   private flushedMeanwhile = false;
+  private readonly idle: IdleWatch | undefined;
+  idlePrev: Watched | undefined = undefined;
+  idleNext: Watched | undefined = undefined;
+  idleTick = 0;
 
   constructor(
     readonly socket: Socket,
@@ -49,6 +56,7 @@ export class Connection extends TransportConnection {
     this.outputHighWaterMark = limits.outputHighWaterMark ?? socket.writableHighWaterMark;
     this.lingerMs = limits.lingerMs ?? DEFAULTS.lingerMs;
     this.tls = socket instanceof TLSSocket;
+    this.idle = limits.idle;
     socket.pause();
     // Kept lean: one listener per socket event, for whoever is subscribed now. An 'error' with no
     // listener would crash the process; the first one is kept for whoever subscribes later.
@@ -118,6 +126,7 @@ export class Connection extends TransportConnection {
     const settle = () => {
       settled = true;
       if (this.sender === sink) this.sender = undefined;
+      this.idle?.unwatch(this);
       subscription?.unsubscribe();
     };
     const fail = (err: unknown) => {
@@ -135,6 +144,7 @@ export class Connection extends TransportConnection {
     };
     const sink = { error: fail, complete: finish };
     this.sender = sink;
+    this.idle?.watch(this);
     subscription = subscribeWithFlow(this, output, {
       // Checked here, since handlers are the user's code: anything else ends only this connection.
       next: (chunk) => (Buffer.isBuffer(chunk) ? this.write(chunk) : fail(new TypeError(`emitted ${kindOf(chunk)}, expected Buffer`))),
@@ -207,7 +217,12 @@ export class Connection extends TransportConnection {
     socket.once('close', () => clearTimeout(timer));
   }
 
+  idleExpired(): void {
+    this.sender?.error(new IdleTimeout(this.idle!.ms));
+  }
+
   private readonly read = (chunk: Buffer) => {
+    this.idle?.touch(this);
     // What the pipeline writes in answer to one read goes out as one write, not one per frame.
     this.answer.begin();
     try {
@@ -221,12 +236,14 @@ export class Connection extends TransportConnection {
   };
 
   private readonly flushed = () => {
+    this.idle?.touch(this);
     // A destroyed socket's writes are called back with what is left; its close gives it all back.
     if (!this.socket.destroyed) this.reserveOutput(this.socket.writableLength);
     this.notify('flushed');
   };
 
   private write(chunk: Buffer): void {
+    this.idle?.touch(this);
     if (chunk.length === 0 || !this.socket.writable) return;
     if (!this.answer.hold(chunk)) this.queue(chunk);
   }

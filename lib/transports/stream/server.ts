@@ -6,13 +6,13 @@ import { DEFAULTS } from '../../core/defaults';
 import { InvalidOption, RxwireError } from '../../core/errors';
 import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
-import { idleTimeout } from '../../operators/idleTimeout';
 import { formatHost, nextConnectionId } from '../identity';
 import { Admission, descriptorCap } from './admission';
 import { BufferBudget } from '../transportConnection';
 import { checkHandler, EventSummary, failureError, failureLine, handlerOutput, Hosting, Log, logger, Server, untilListening } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { Connection } from './connection';
+import { IdleWatch } from './idleWatch';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
 import { tlsInfo } from './tlsInfo';
@@ -74,7 +74,8 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   // it then hands the socket to the TLS server, since the header comes before the handshake.
   const server: net.Server = tlsServer && !opts.proxyProtocol ? tlsServer : net.createServer({ ...socketOptions, allowHalfOpen: !tlsServer });
   const budget = new BufferBudget(opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes);
-  const limits = { outputHighWaterMark: highWaterMark, lingerMs: opts.lingerMs, budget };
+  const idle = idleMs !== undefined ? new IdleWatch(idleMs) : undefined;
+  const limits = { outputHighWaterMark: highWaterMark, lingerMs: opts.lingerMs, budget, idle };
   const admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress, log);
   // Over plain TCP the OS-level check is cheapest; TLS connections are counted once their
   // handshake is done, so peers that never finish one cannot hold the places of real clients.
@@ -111,7 +112,6 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     let output: Observable<Buffer>;
     try {
       output = handlerOutput(handler, conn.input, info);
-      if (idleMs !== undefined) output = output.pipe(idleTimeout(idleMs));
     } catch (err) {
       return failed(err);
     }
