@@ -112,11 +112,43 @@ class OperatorSubscriber<T> extends Subscriber<T> {
  * transport's own code) ends this connection through `observer.error`, never the process.
  */
 export function subscribeWithFlow<T>(flow: Flow, source: Observable<T>, observer: Observer<T>): Subscription {
-  const sink = createOperatorSubscriber<T>(
-    observer,
-    (value) => observer.next(value),
-    () => observer.complete(),
-    (err) => observer.error(err),
-  );
-  return subscribeUnder(flow, source, sink);
+  return subscribeUnder(flow, source, new ObserverSink(observer));
+}
+
+/**
+ * An OperatorSubscriber whose callbacks are `observer`'s own methods, called on it: one object
+ * per connection where three closures over `observer` were.
+ */
+class ObserverSink<T> extends Subscriber<T> {
+  constructor(private readonly observer: Observer<T>) {
+    super();
+  }
+
+  protected _next(value: T): void {
+    try {
+      this.observer.next(value);
+    } catch (err) {
+      this.error(err);
+    }
+  }
+
+  protected _error(err: unknown): void {
+    try {
+      this.observer.error(err);
+    } catch (thrown) {
+      this.observer.error(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected _complete(): void {
+    try {
+      this.observer.complete();
+    } catch (thrown) {
+      this.observer.error(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
 }

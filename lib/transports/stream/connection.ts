@@ -1,13 +1,14 @@
 import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { Observable, Subscription } from 'rxjs';
+import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
-import { BufferBudgetExceeded, IdleTimeout } from '../../core/errors';
+import { BufferBudgetExceeded } from '../../core/errors';
 import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
 import { BufferBudget, TransportConnection } from '../transportConnection';
-import { IdleWatch, Watched } from './idleWatch';
+import { IdleWatch } from './idleWatch';
 import { ReadAnswer } from './readAnswer';
+import { Serving } from './serving';
 
 /** What a connection is given besides its socket; every field has a default. */
 export interface ConnectionLimits {
@@ -26,9 +27,9 @@ export interface ConnectionLimits {
  * for what we send (`send`). The input pauses the socket while nobody subscribes or a pipeline
  * operator holds reads.
  */
-export class Connection extends TransportConnection implements Watched {
-  /** Who hears that the socket failed or closed while output was being sent. */
-  private sender: { error(err: unknown): void; complete(): void } | undefined;
+export class Connection extends TransportConnection {
+  /** The pipeline being sent, or the last one: it hears that the socket failed or closed meanwhile. */
+  private serving: Serving | undefined;
   /** Output written while a read is being handled, sent as one write when it has been. */
   private readonly answer = new ReadAnswer();
   private failure: Error | undefined;
@@ -42,10 +43,8 @@ export class Connection extends TransportConnection implements Watched {
   /** Listeners are being told of a write flushed at once, and another was meanwhile. */
   private telling = false;
   private flushedMeanwhile = false;
+  private flushedCallback: (() => void) | undefined;
   private readonly idle: IdleWatch | undefined;
-  idlePrev: Watched | undefined = undefined;
-  idleNext: Watched | undefined = undefined;
-  idleTick = 0;
 
   constructor(
     readonly socket: Socket,
@@ -58,21 +57,37 @@ export class Connection extends TransportConnection implements Watched {
     this.tls = socket instanceof TLSSocket;
     this.idle = limits.idle;
     socket.pause();
-    // Kept lean: one listener per socket event, for whoever is subscribed now. An 'error' with no
+    // One listener per socket event, the same functions for every connection (a server holds one
+    // connection per open socket), each finding its connection on the socket. An 'error' with no
     // listener would crash the process; the first one is kept for whoever subscribes later.
-    socket.on('data', this.read);
-    socket.on('error', (err) => {
-      this.failure ??= err;
-      this.endInput(err);
-      this.sender?.error(err);
-    });
-    socket.on('end', () => this.endInput());
-    socket.on('close', () => {
-      this.endInput(this.failure);
-      if (this.failure) this.sender?.error(this.failure);
-      else this.sender?.complete();
-      this.closed();
-    });
+    (socket as OwnedSocket)[CONNECTION] = this;
+    socket.on('data', Connection.onData);
+    socket.on('error', Connection.onError);
+    socket.on('end', Connection.onEnd);
+    socket.on('close', Connection.onClose);
+  }
+
+  private static onData(this: OwnedSocket, chunk: Buffer): void {
+    this[CONNECTION].read(chunk);
+  }
+
+  private static onError(this: OwnedSocket, err: Error): void {
+    const conn = this[CONNECTION];
+    conn.failure ??= err;
+    conn.endInput(err);
+    conn.serving?.error(err);
+  }
+
+  private static onEnd(this: OwnedSocket): void {
+    this[CONNECTION].endInput();
+  }
+
+  private static onClose(this: OwnedSocket): void {
+    const conn = this[CONNECTION];
+    conn.endInput(conn.failure);
+    if (conn.failure) conn.serving?.error(conn.failure);
+    else conn.serving?.finish();
+    conn.closed();
   }
 
   get bytesRead(): number {
@@ -105,13 +120,7 @@ export class Connection extends TransportConnection implements Watched {
    * The pipeline is subscribed with this connection as its Flow.
    */
   send(output: Observable<Buffer>): Observable<never> {
-    return new Observable<never>((subscriber) =>
-      this.serve(
-        output,
-        (err) => subscriber.error(err),
-        () => subscriber.complete(),
-      ),
-    );
+    return new Observable<never>((subscriber) => this.serve(output, (err) => subscriber.error(err), () => subscriber.complete()));
   }
 
   /**
@@ -121,39 +130,17 @@ export class Connection extends TransportConnection implements Watched {
    * stops it.
    */
   serve(output: Observable<Buffer>, failed: (err: unknown) => void, done?: () => void): () => void {
-    let subscription: Subscription | undefined;
-    let settled = false;
-    const settle = () => {
-      settled = true;
-      if (this.sender === sink) this.sender = undefined;
-      this.idle?.unwatch(this);
-      subscription?.unsubscribe();
-    };
-    const fail = (err: unknown) => {
-      if (settled) return;
-      settle();
-      // The replies to what was read before the failure go out first (a handler that throws on
-      // the second line of a read still answers the first), then the connection ends.
-      this.answer.end(this.sendAnswer);
-      failed(err);
-    };
-    const finish = () => {
-      if (settled) return;
-      settle();
-      done?.();
-    };
-    const sink = { error: fail, complete: finish };
-    this.sender = sink;
-    this.idle?.watch(this);
-    subscription = subscribeWithFlow(this, output, {
-      // Checked here, since handlers are the user's code: anything else ends only this connection.
-      next: (chunk) => (Buffer.isBuffer(chunk) ? this.write(chunk) : fail(new TypeError(`emitted ${kindOf(chunk)}, expected Buffer`))),
-      error: fail,
-      complete: () => this.end(finish),
-    });
+    const serving = new Serving(this, failed, done, this.idle);
+    this.serving = serving;
+    serving.subscription = subscribeWithFlow(this, output, serving);
     // A pipeline that failed while being subscribed had no subscription to stop yet.
-    if (settled) subscription.unsubscribe();
-    return settle;
+    if (serving.settled) serving.subscription.unsubscribe();
+    return () => serving.settle();
+  }
+
+  /** @internal For Serving: the pipeline failed; what it answered to the read being handled goes out first. */
+  sendHeldAnswer(): void {
+    this.answer.end(this.sendAnswer, this);
   }
 
   /**
@@ -164,7 +151,7 @@ export class Connection extends TransportConnection implements Watched {
   end(flushed?: () => void): void {
     const socket = this.socket;
     if (socket.destroyed) return flushed?.();
-    this.answer.end(this.sendAnswer); // the handler may complete while a read is being answered
+    this.answer.end(this.sendAnswer, this); // the handler may complete while a read is being answered
     this.ending = true;
     socket.end(flushed);
     if (!this.reader) this.stopReading();
@@ -217,38 +204,35 @@ export class Connection extends TransportConnection implements Watched {
     socket.once('close', () => clearTimeout(timer));
   }
 
-  idleExpired(): void {
-    this.sender?.error(new IdleTimeout(this.idle!.ms));
-  }
-
-  private readonly read = (chunk: Buffer) => {
-    this.idle?.touch(this);
+  private read(chunk: Buffer): void {
+    this.serving?.touch();
     // What the pipeline writes in answer to one read goes out as one write, not one per frame.
     this.answer.begin();
     try {
       this.emitRead(chunk);
     } catch (err) {
       // Operators report errors downstream; only a faulty subscriber throws this far. Contain it.
-      this.sender?.error(err);
+      this.serving?.error(err);
     } finally {
-      this.answer.end(this.sendAnswer);
+      this.answer.end(this.sendAnswer, this);
     }
-  };
+  }
 
-  private readonly flushed = () => {
-    this.idle?.touch(this);
+  private flushed(): void {
+    this.serving?.touch();
     // A destroyed socket's writes are called back with what is left; its close gives it all back.
     if (!this.socket.destroyed) this.reserveOutput(this.socket.writableLength);
     this.notify('flushed');
-  };
+  }
 
-  private write(chunk: Buffer): void {
-    this.idle?.touch(this);
+  /** @internal For Serving: one chunk the pipeline emitted. */
+  writeOutput(chunk: Buffer): void {
+    this.serving?.touch();
     if (chunk.length === 0 || !this.socket.writable) return;
     if (!this.answer.hold(chunk)) this.queue(chunk);
   }
 
-  private readonly sendAnswer = (answer: readonly Buffer[]) => {
+  private sendAnswer(answer: readonly Buffer[]): void {
     const socket = this.socket;
     if (answer.length === 1) {
       if (socket.writable) this.queue(answer[0]!);
@@ -261,7 +245,7 @@ export class Connection extends TransportConnection implements Watched {
       // Many small frames are cheaper copied into one Buffer than queued one by one.
       this.queue(Buffer.concat(answer));
     }
-  };
+  }
 
   /**
    * Hands `bytes` to the socket, unless the output waiting would pass the server's budget: then
@@ -270,7 +254,7 @@ export class Connection extends TransportConnection implements Watched {
   private queue(bytes: Buffer): void {
     const pending = this.socket.writableLength + bytes.length;
     if (!this.reserveOutput(pending)) {
-      this.sender?.error(new BufferBudgetExceeded(pending));
+      this.serving?.error(new BufferBudgetExceeded(pending));
       return this.destroy();
     }
     const socket = this.socket;
@@ -279,9 +263,11 @@ export class Connection extends TransportConnection implements Watched {
     // send buffer), an empty write after it is called back once it is flushed. Not over TLS,
     // whose empty writes are records of their own.
     const callBack = this.tls || socket.writableLength > 0 || socket.writableCorked > 0;
-    socket.write(bytes, callBack ? this.flushed : undefined);
+    // The callback is made once, when first needed: most connections' writes never wait.
+    if (callBack) socket.write(bytes, (this.flushedCallback ??= () => this.flushed()));
+    else socket.write(bytes);
     // Before anyone hears of the write: a listener that throws must not lose its flush.
-    if (!callBack && socket.writableLength > 0) socket.write(NOTHING, this.flushed);
+    if (!callBack && socket.writableLength > 0) socket.write(NOTHING, (this.flushedCallback ??= () => this.flushed()));
     this.notify('queued');
     if (!callBack && socket.writableLength === 0) this.flushedAtOnce();
   }
@@ -306,12 +292,9 @@ export class Connection extends TransportConnection implements Watched {
 
 const NOTHING = Buffer.alloc(0);
 
+// Where a socket's listeners find their connection.
+const CONNECTION = Symbol('connection');
+type OwnedSocket = Socket & { [CONNECTION]: Connection };
+
 // Above this many separate parts in one read's answer, they are copied into one Buffer instead.
 const MAX_GATHERED_PARTS = 8;
-
-/** What a handler emitted instead of a Buffer, for its error line: `number`, `string`, `null`, `Array`. */
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return (value as object).constructor?.name ?? 'object';
-}
