@@ -103,23 +103,47 @@ async function closeAll(sockets: net.Socket[]): Promise<void> {
 // ---- reading what the probe wrote --------------------------------------------------------------
 
 interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+  snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
   nodes: number[];
+  edges: number[];
   strings: string[];
 }
 
-/** Self size and count by constructor (objects), function name (closures) or kind (strings, arrays, code…). */
-function byConstructor(file: string): Map<string, { size: number; count: number }> {
+/**
+ * Self size and count by constructor (objects), function name (closures) or kind (strings, arrays,
+ * code…); with `byOwner`, the key is prefixed by the first object that holds it and the property
+ * it is held in (`OperatorSubscriber._finalizers → Array`), which tells whose an array or a closure is.
+ */
+function byConstructor(file: string, byOwner = false): Map<string, { size: number; count: number }> {
   const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
-  const fields = snap.snapshot.meta.node_fields;
-  const types = snap.snapshot.meta.node_types[0];
+  const { node_fields: fields, node_types: [types], edge_fields: edgeFields, edge_types: [edgeTypes] } = snap.snapshot.meta;
   const width = fields.length;
-  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
-  const totals = new Map<string, { size: number; count: number }>();
-  for (let i = 0; i < snap.nodes.length; i += width) {
+  const [typeAt, nameAt, sizeAt, edgeCountAt] = ['type', 'name', 'self_size', 'edge_count'].map((f) => fields.indexOf(f));
+  const kindOf = (i: number) => {
     const type = types[snap.nodes[i + typeAt!]!]!;
     const name = snap.strings[snap.nodes[i + nameAt!]!]!;
-    const key = type === 'object' ? name : type === 'closure' ? `(closure) ${name || '(anonymous)'}` : type === 'hidden' || type === 'native' ? `(${type}) ${name.slice(0, 60)}` : `(${type})`;
+    return type === 'object' ? name : type === 'closure' ? `(closure) ${name || '(anonymous)'}` : type === 'hidden' || type === 'native' ? `(${type}) ${name.slice(0, 60)}` : `(${type})`;
+  };
+  const owner = new Map<number, string>();
+  if (byOwner) {
+    const ew = edgeFields.length;
+    const [eTypeAt, eNameAt, eToAt] = ['type', 'name_or_index', 'to_node'].map((f) => edgeFields.indexOf(f));
+    let e = 0;
+    for (let i = 0; i < snap.nodes.length; i += width) {
+      const from = kindOf(i);
+      for (let k = snap.nodes[i + edgeCountAt!]!; k > 0; k--, e += ew) {
+        const edgeType = edgeTypes[snap.edges[e + eTypeAt!]!]!;
+        if (edgeType === 'weak' || edgeType === 'shortcut') continue;
+        const to = snap.edges[e + eToAt!]!;
+        if (owner.has(to)) continue;
+        const label = edgeType === 'element' || edgeType === 'hidden' ? `[${edgeType}]` : String(snap.strings[snap.edges[e + eNameAt!]!] ?? '');
+        owner.set(to, `${from}.${label.slice(0, 40)}`);
+      }
+    }
+  }
+  const totals = new Map<string, { size: number; count: number }>();
+  for (let i = 0; i < snap.nodes.length; i += width) {
+    const key = byOwner ? `${owner.get(i) ?? '(root)'} → ${kindOf(i)}` : kindOf(i);
     const t = totals.get(key) ?? { size: 0, count: 0 };
     t.size += snap.nodes[i + sizeAt!]!;
     t.count++;
@@ -205,16 +229,16 @@ async function main(): Promise<void> {
     const perConn = (a: number, b: number) => ((b - a) / HOLD).toFixed(0);
     process.stdout.write(`${command.join(' ')}\n`);
     process.stdout.write(`idle, per connection (${HOLD} held, after gc): heapUsed ${perConn(before.heapUsed, holding.heapUsed)} B, external ${perConn(before.external, holding.external)} B, rss ${perConn(before.rss, holding.rss)} B\n`);
-    const a = byConstructor(path.join(dir, 'before.heapsnapshot'));
-    const b = byConstructor(path.join(dir, 'holding.heapsnapshot'));
-    const diff: [string, number][] = [];
-    const counts = new Map<string, number>();
-    for (const [key, { size, count }] of b) {
-      const was = a.get(key) ?? { size: 0, count: 0 };
-      diff.push([key, (size - was.size) / HOLD]);
-      counts.set(key, (count - was.count) / HOLD);
+    for (const byOwner of [false, true]) {
+      const a = byConstructor(path.join(dir, 'before.heapsnapshot'), byOwner);
+      const b = byConstructor(path.join(dir, 'holding.heapsnapshot'), byOwner);
+      const diff: [string, number][] = [];
+      for (const [key, { size, count }] of b) {
+        const was = a.get(key) ?? { size: 0, count: 0 };
+        diff.push([`${key}  (×${((count - was.count) / HOLD).toFixed(2)})`, (size - was.size) / HOLD]);
+      }
+      printTop(`retained per idle connection, by ${byOwner ? 'holder and constructor' : 'constructor'}`, diff, 'B', byOwner ? 2 * TOP : TOP);
     }
-    printTop('retained per idle connection, by constructor', diff.map(([k, v]) => [`${k}  (×${counts.get(k)!.toFixed(2)})`, v]), 'B');
     printTop('allocated per connection life, by function', [...allocationsBySite(path.join(dir, 'lives.heapprofile'))].map(([k, v]) => [k, v / LIVES]), 'B');
     printTop('CPU self time per connection life, by function (noisy on a busy machine)', [...cpuBySite(path.join(dir, 'lives.cpuprofile'))].map(([k, v]) => [k, v / LIVES]), 'µs');
   } finally {

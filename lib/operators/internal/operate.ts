@@ -1,4 +1,4 @@
-import { Observable, Observer, OperatorFunction, Subscriber, Subscription, TeardownLogic } from 'rxjs';
+import { Observable, Observer, Operator, OperatorFunction, Subscriber, Subscription, TeardownLogic } from 'rxjs';
 import { Flow, subscribeUnder } from '../../core/flow';
 
 /**
@@ -16,15 +16,20 @@ import { Flow, subscribeUnder } from '../../core/flow';
  * ```
  */
 export function operate<T, R>(init: (source: Observable<T>, subscriber: Subscriber<R>) => TeardownLogic): OperatorFunction<T, R> {
-  return (source) =>
-    new Observable<R>((subscriber) => {
+  // One Operator per operator made, each pipeline's Observable lifted with it as RxJS lifts its
+  // own: a server builds its handler's operators once, and each connection then costs one
+  // Observable per operator, no closure over its source.
+  const operator: Operator<T, R> = {
+    call(subscriber: Subscriber<R>, source: Observable<T>): TeardownLogic {
       try {
         return init(source, subscriber);
       } catch (err) {
         subscriber.error(err);
         return undefined;
       }
-    });
+    },
+  };
+  return (source) => source.lift(operator);
 }
 
 /**
