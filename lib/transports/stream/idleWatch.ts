@@ -8,7 +8,8 @@ export interface Watched {
   idleExpired(): void;
 }
 
-// Ticks per idle limit: a connection expires between `ms` and `ms` + ms/16 after its last activity.
+// Ticks per idle limit (fewer under 16 ms, a timer's least being 1 ms): a connection expires
+// between `ms` and `ms` + ms/16 after its last activity.
 const TICKS = 16;
 
 /**
@@ -18,7 +19,7 @@ const TICKS = 16;
  * AsyncAction, a Subscriber, five closures and a clock read per read or write, about 1 KB of an
  * idle connection's heap. Here a connection is three fields in a list kept in order of last
  * activity (activity moves it to the end, no clock read), the timer counts ticks of ms/16, and
- * each tick expires the connections at the front that have been silent for 16 ticks or more.
+ * each tick expires the connections at the front that have been silent for 16 whole ticks.
  * The timer runs only while some connection is watched.
  */
 export class IdleWatch {
@@ -26,13 +27,19 @@ export class IdleWatch {
   private tail: Watched | undefined;
   private tick = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly tickMs: number;
+  /** Ticks of silence that make `ms`. */
+  private readonly ticks: number;
 
-  constructor(readonly ms: number) {}
+  constructor(readonly ms: number) {
+    this.tickMs = Math.max(1, Math.floor(ms / TICKS));
+    this.ticks = Math.ceil(ms / this.tickMs);
+  }
 
   /** Watches `conn` from now. */
   watch(conn: Watched): void {
     this.append(conn);
-    this.timer ??= setTimeout(() => this.ticked(), Math.ceil(this.ms / TICKS)).unref();
+    this.timer ??= setTimeout(() => this.ticked(), this.tickMs).unref();
   }
 
   /** Bytes moved on `conn`: its silence starts again. Nothing when it is not watched. */
@@ -55,9 +62,9 @@ export class IdleWatch {
 
   private ticked(): void {
     this.tick++;
-    // A connection touched during tick t has been silent for at least TICKS ticks once the count
-    // has passed t + TICKS: never early, at most one tick late.
-    for (let conn = this.head; conn !== undefined && this.tick - conn.idleTick > TICKS; conn = this.head) {
+    // A connection touched during tick t has been silent for `ticks` whole ticks once the count
+    // has passed t + ticks: never early, at most one tick late.
+    for (let conn = this.head; conn !== undefined && this.tick - conn.idleTick > this.ticks; conn = this.head) {
       this.unwatch(conn);
       conn.idleExpired();
     }

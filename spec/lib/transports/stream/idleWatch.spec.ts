@@ -25,6 +25,15 @@ describe('IdleWatch (the stream server\'s idle limit)', () => {
     expect(silent.expiredAt! - started).to.be.within(320, 320 + 20 + 150);
   });
 
+  it('keeps to a few milliseconds for a limit under 16 ms, a timer\'s least being 1 ms', async () => {
+    const watch = new IdleWatch(5);
+    const silent = watched();
+    const started = Date.now();
+    watch.watch(silent);
+    await delay(100);
+    expect(silent.expiredAt! - started).to.be.within(5, 5 + 1 + 50);
+  });
+
   it('spares a connection that keeps being touched, then expires it once it falls silent', async () => {
     const watch = new IdleWatch(200);
     const chatty = watched();
