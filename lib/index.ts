@@ -19,6 +19,7 @@ export {
   ProxyHeaderTimeout,
   RawSocketUnavailable,
   ReplyTimeout,
+  WriteTimeout,
   RespLimitExceeded,
   RxwireError,
   SendBacklogFull,

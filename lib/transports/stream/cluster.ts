@@ -1,10 +1,9 @@
 import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import * as t from 'io-ts';
 import { DEFAULTS } from '../../core/defaults';
 import { InvalidOption, WorkerFailed } from '../../core/errors';
 import { Handler, Transport } from '../../core/handler';
-import { decodeOptions, strictOptions, wholeNumber } from '../../core/options';
+import { checked, decodeOptions, strictOptions, wholeNumber } from '../../core/options';
 import { checkHandler, Log, logger, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { bindSharedListener, SharedListener } from '../sharedListener';
@@ -21,12 +20,7 @@ import { serveOnSharedSocket } from './server';
 const maxWorkers = wholeNumber(1, DEFAULTS.maxWorkers);
 
 /** How many workers: a whole number, or `auto` for `os.availableParallelism()`. */
-export const WorkerCount = new t.Type<number | 'auto', number | 'auto', unknown>(
-  `${maxWorkers.name} or "auto"`,
-  (u): u is number | 'auto' => u === 'auto' || maxWorkers.is(u),
-  (u, c) => (u === 'auto' || maxWorkers.is(u) ? t.success(u) : t.failure(u, c, `expected ${maxWorkers.name} or "auto"`)),
-  (n) => n,
-);
+export const WorkerCount = checked(`${maxWorkers.name} or "auto"`, (u): u is number | 'auto' => u === 'auto' || maxWorkers.is(u));
 
 const ClusteredServeOptions = strictOptions({}, { ...serveOptionCodecs, workers: WorkerCount });
 
