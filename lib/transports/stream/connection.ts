@@ -38,6 +38,7 @@ export class Connection extends TransportConnection {
   private lingering = false;
   readonly outputHighWaterMark: number;
   readonly joinsWrites = true;
+  readonly readsNeverEmpty = true;
   private readonly lingerMs: number;
   private readonly tls: boolean;
   /** Listeners are being told of a write flushed at once, and another was meanwhile. */
@@ -264,8 +265,7 @@ export class Connection extends TransportConnection {
     // whose empty writes are records of their own.
     const callBack = this.tls || socket.writableLength > 0 || socket.writableCorked > 0;
     // The callback is made once, when first needed: most connections' writes never wait.
-    if (callBack) socket.write(bytes, (this.flushedCallback ??= () => this.flushed()));
-    else socket.write(bytes);
+    socket.write(bytes, callBack ? (this.flushedCallback ??= () => this.flushed()) : undefined);
     // Before anyone hears of the write: a listener that throws must not lose its flush.
     if (!callBack && socket.writableLength > 0) socket.write(NOTHING, (this.flushedCallback ??= () => this.flushed()));
     this.notify('queued');

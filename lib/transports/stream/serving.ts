@@ -1,7 +1,16 @@
 import { Observer, Subscription } from 'rxjs';
 import { IdleTimeout } from '../../core/errors';
-import type { Connection } from './connection';
 import { IdleWatch, Watched } from './idleWatch';
+
+/** What a Serving needs of its connection (a stream Connection). */
+export interface ServedConnection {
+  /** Writes one chunk the pipeline emitted. */
+  writeOutput(chunk: Buffer): void;
+  /** Sends what the pipeline answered to the read being handled so far. */
+  sendHeldAnswer(): void;
+  /** Ends our side once pending output is flushed; `flushed` is called then. */
+  end(flushed?: () => void): void;
+}
 
 /**
  * One pipeline `serve` sends: its observer, and what hears of the socket failing or closing.
@@ -16,7 +25,7 @@ export class Serving implements Observer<Buffer>, Watched {
   idleTick = 0;
 
   constructor(
-    private readonly conn: Connection,
+    private readonly conn: ServedConnection,
     private readonly failed: (err: unknown) => void,
     private readonly done: (() => void) | undefined,
     private readonly idle: IdleWatch | undefined,

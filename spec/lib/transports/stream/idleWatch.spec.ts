@@ -16,13 +16,14 @@ function watched(): Watched & { expiredAt: number | undefined } {
 }
 
 describe('IdleWatch (the stream server\'s idle limit)', () => {
+  // Never early; the upper bounds leave room for a busy machine's late timers.
   it('expires a silent connection no earlier than ms, and at most a sixteenth of it (and a timer\'s lateness) later', async () => {
     const watch = new IdleWatch(320);
     const silent = watched();
     const started = Date.now();
     watch.watch(silent);
-    await delay(600);
-    expect(silent.expiredAt! - started).to.be.within(320, 320 + 20 + 150);
+    await delay(1000);
+    expect(silent.expiredAt! - started).to.be.within(320, 320 + 20 + 500);
   });
 
   it('keeps to a few milliseconds for a limit under 16 ms, a timer\'s least being 1 ms', async () => {
@@ -48,8 +49,8 @@ describe('IdleWatch (the stream server\'s idle limit)', () => {
     }
     expect(silent.expiredAt).to.not.equal(undefined);
     expect(chatty.expiredAt).to.equal(undefined);
-    await delay(500);
-    expect(chatty.expiredAt! - lastTouch).to.be.within(200, 200 + 13 + 150);
+    await delay(900);
+    expect(chatty.expiredAt! - lastTouch).to.be.within(200, 200 + 13 + 500);
   });
 
   it('forgets an unwatched connection: a touch does not bring it back, and it never expires', async () => {
