@@ -16,6 +16,8 @@ export interface Flow {
    * socket, not datagrams): an operator that ends the pipeline may join Buffers that follow each other.
    */
   readonly joinsWrites?: boolean;
+  /** Its reads are never empty (a stream socket reports its end as an end, not as an empty read). */
+  readonly readsNeverEmpty?: boolean;
   /** Calls `listener` whenever bytes are read, queued for writing, or flushed. */
   onActivity(listener: (event: FlowEvent) => void): () => void;
   /** Calls `listener` once the connection has closed and its pipeline has been unsubscribed. */
@@ -102,13 +104,8 @@ const MAX_CHAIN = 10_000;
  * than go on silently doing nothing.
  */
 export function flowOf(subscriber: Subscriber<unknown>, operator: string): Flow | undefined {
-  let link: unknown = subscriber;
-  for (let depth = 0; link && depth < MAX_CHAIN; depth++) {
-    const flow = (link as { [FLOW]?: Flow })[FLOW];
-    if (flow) return flow;
-    const { destination, partialObserver } = link as { destination?: unknown; partialObserver?: unknown };
-    link = destination ?? partialObserver;
-  }
+  const chained = chainedFlowOf(subscriber);
+  if (chained) return chained;
   const flow = context.subscribing;
   if (!flow) return undefined;
   const stopWatching = flow.onClose(() =>
@@ -121,4 +118,16 @@ export function flowOf(subscriber: Subscriber<unknown>, operator: string): Flow 
   );
   subscriber.add(stopWatching);
   return flow;
+}
+
+/** The flow `subscriber`'s chain leads to, if it leads to one: `flowOf` without the shared case. */
+export function chainedFlowOf(subscriber: Subscriber<unknown>): Flow | undefined {
+  let link: unknown = subscriber;
+  for (let depth = 0; link && depth < MAX_CHAIN; depth++) {
+    const flow = (link as { [FLOW]?: Flow })[FLOW];
+    if (flow) return flow;
+    const { destination, partialObserver } = link as { destination?: unknown; partialObserver?: unknown };
+    link = destination ?? partialObserver;
+  }
+  return undefined;
 }

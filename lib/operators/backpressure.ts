@@ -1,6 +1,6 @@
 import { MonoTypeOperatorFunction } from 'rxjs';
 import { InvalidOption } from '../core/errors';
-import { flowOf } from '../core/flow';
+import { FlowEvent, flowOf } from '../core/flow';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
 import { createOperatorSubscriber, operate } from './internal/operate';
 
@@ -32,22 +32,23 @@ export function backpressure(options: BackpressureOptions = {}): MonoTypeOperato
     if (!flow) return source.subscribe(createOperatorSubscriber(subscriber));
     const high = opts.highWaterMark ?? flow.outputHighWaterMark;
     const low = opts.lowWaterMark ?? Math.floor(high / 2);
-    const holder = {};
     let holding = false;
-    const stopWatching = flow.onActivity((event) => {
+    // The listener holds reads itself: no other object per connection.
+    const onActivity = (event: FlowEvent) => {
       if (event === 'read') return;
       const pending = flow.pendingOutput;
       if (!holding && pending > high) {
         holding = true;
-        flow.holdReads(holder);
+        flow.holdReads(onActivity);
       } else if (holding && pending <= low) {
         holding = false;
-        flow.releaseReads(holder);
+        flow.releaseReads(onActivity);
       }
-    });
+    };
+    const stopWatching = flow.onActivity(onActivity);
     subscriber.add(() => {
       stopWatching();
-      if (holding) flow.releaseReads(holder);
+      if (holding) flow.releaseReads(onActivity);
     });
     return source.subscribe(createOperatorSubscriber(subscriber));
   });

@@ -1,4 +1,6 @@
-import { MonoTypeOperatorFunction, takeWhile } from 'rxjs';
+import { MonoTypeOperatorFunction } from 'rxjs';
+import { chainedFlowOf } from '../core/flow';
+import { createOperatorSubscriber, operate } from './internal/operate';
 
 /**
  * Ends the input at the first empty read, the way the seed's `if not data: break` does. Stream
@@ -10,5 +12,10 @@ import { MonoTypeOperatorFunction, takeWhile } from 'rxjs';
  * ```
  */
 export function closeOnEmptyRead(): MonoTypeOperatorFunction<Buffer> {
-  return takeWhile((chunk) => chunk.length > 0);
+  return operate((source, subscriber) => {
+    // On a stream connection no read is empty: the operator has nothing to watch, and costs each
+    // connection no subscriber of its own (the default handler's, on every idle connection).
+    if (chainedFlowOf(subscriber)?.readsNeverEmpty) return source.subscribe(subscriber);
+    source.subscribe(createOperatorSubscriber(subscriber, (chunk: Buffer) => (chunk.length > 0 ? subscriber.next(chunk) : subscriber.complete())));
+  });
 }

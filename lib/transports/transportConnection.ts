@@ -1,4 +1,4 @@
-import { merge, Observable, Subscriber } from 'rxjs';
+import { merge, Observable, Subscriber, TeardownLogic, Unsubscribable } from 'rxjs';
 import { Flow, FlowEvent, FrameTally } from '../core/flow';
 import { ConnectionInfo } from '../core/handler';
 
@@ -47,17 +47,23 @@ export abstract class TransportConnection implements Flow {
     readonly info: ConnectionInfo,
     private readonly budget: BufferBudget = UNLIMITED,
   ) {
-    this.input = new Observable<Buffer>((subscriber) => {
-      if (this.reader) return subscriber.error(new Error(`connection #${info.id}: input already has a subscriber`));
-      if (this.inputEnd) return this.inputEnd.error ? subscriber.error(this.inputEnd.error) : subscriber.complete();
-      this.reader = subscriber;
-      if (!this.holdingReads) this.startReading();
-      return () => {
-        if (this.reader !== subscriber) return;
-        this.reader = undefined;
-        this.stopReading();
-      };
-    });
+    this.input = new Input(this);
+  }
+
+  /** @internal For Input: a subscriber to the input reads from now on, unless it is not the first. */
+  inputSubscribed(subscriber: Subscriber<Buffer>): TeardownLogic {
+    if (this.reader) return subscriber.error(new Error(`connection #${this.info.id}: input already has a subscriber`));
+    if (this.inputEnd) return this.inputEnd.error ? subscriber.error(this.inputEnd.error) : subscriber.complete();
+    this.reader = subscriber;
+    if (!this.holdingReads) this.startReading();
+    return this.input as Input;
+  }
+
+  /** @internal For Input: the reader has unsubscribed (its Subscription is closed by then), unless the input ended first. */
+  inputUnsubscribed(): void {
+    if (!this.reader?.closed) return;
+    this.reader = undefined;
+    this.stopReading();
   }
 
   /** Sends what `output` emits; completes once it is all sent. Subscribes `output` with this connection as its Flow. */
@@ -171,6 +177,24 @@ export abstract class TransportConnection implements Flow {
     if (typeof listeners === 'function') listeners();
     else if (listeners) for (const listener of [...listeners]) listener();
   }
+}
+
+/**
+ * A connection's input: an Observable that is also the teardown of its one reader, so that a
+ * connection makes neither a subscribe function nor a teardown closure of its own.
+ */
+class Input extends Observable<Buffer> implements Unsubscribable {
+  constructor(readonly conn: TransportConnection) {
+    super(subscribeToInput);
+  }
+
+  unsubscribe(): void {
+    this.conn.inputUnsubscribed();
+  }
+}
+
+function subscribeToInput(this: Observable<Buffer>, subscriber: Subscriber<Buffer>): TeardownLogic {
+  return (this as Input).conn.inputSubscribed(subscriber);
 }
 
 /** Listeners as most connections have them: none or one, held without a Set. */

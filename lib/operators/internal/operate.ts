@@ -1,4 +1,4 @@
-import { Observable, Observer, OperatorFunction, Subscriber, Subscription, TeardownLogic } from 'rxjs';
+import { Observable, Observer, Operator, OperatorFunction, Subscriber, Subscription, TeardownLogic } from 'rxjs';
 import { Flow, subscribeUnder } from '../../core/flow';
 
 /**
@@ -16,15 +16,20 @@ import { Flow, subscribeUnder } from '../../core/flow';
  * ```
  */
 export function operate<T, R>(init: (source: Observable<T>, subscriber: Subscriber<R>) => TeardownLogic): OperatorFunction<T, R> {
-  return (source) =>
-    new Observable<R>((subscriber) => {
+  // One Operator per operator made, each pipeline's Observable lifted with it as RxJS lifts its
+  // own: a server builds its handler's operators once, and each connection then costs one
+  // Observable per operator, no closure over its source.
+  const operator: Operator<T, R> = {
+    call(subscriber: Subscriber<R>, source: Observable<T>): TeardownLogic {
       try {
         return init(source, subscriber);
       } catch (err) {
         subscriber.error(err);
         return undefined;
       }
-    });
+    },
+  };
+  return (source) => source.lift(operator);
 }
 
 /**
@@ -112,11 +117,43 @@ class OperatorSubscriber<T> extends Subscriber<T> {
  * transport's own code) ends this connection through `observer.error`, never the process.
  */
 export function subscribeWithFlow<T>(flow: Flow, source: Observable<T>, observer: Observer<T>): Subscription {
-  const sink = createOperatorSubscriber<T>(
-    observer,
-    (value) => observer.next(value),
-    () => observer.complete(),
-    (err) => observer.error(err),
-  );
-  return subscribeUnder(flow, source, sink);
+  return subscribeUnder(flow, source, new ObserverSink(observer));
+}
+
+/**
+ * An OperatorSubscriber whose callbacks are `observer`'s own methods, called on it: one object
+ * per connection where three closures over `observer` were.
+ */
+class ObserverSink<T> extends Subscriber<T> {
+  constructor(private readonly observer: Observer<T>) {
+    super();
+  }
+
+  protected _next(value: T): void {
+    try {
+      this.observer.next(value);
+    } catch (err) {
+      this.error(err);
+    }
+  }
+
+  protected _error(err: unknown): void {
+    try {
+      this.observer.error(err);
+    } catch (thrown) {
+      this.observer.error(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected _complete(): void {
+    try {
+      this.observer.complete();
+    } catch (thrown) {
+      this.observer.error(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
 }

@@ -1,12 +1,14 @@
 import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { Observable, Subscription } from 'rxjs';
+import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { BufferBudgetExceeded } from '../../core/errors';
 import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
 import { BufferBudget, TransportConnection } from '../transportConnection';
+import { IdleWatch } from './idleWatch';
 import { ReadAnswer } from './readAnswer';
+import { Serving } from './serving';
 
 /** What a connection is given besides its socket; every field has a default. */
 export interface ConnectionLimits {
@@ -16,6 +18,8 @@ export interface ConnectionLimits {
   lingerMs?: number;
   /** The server-wide budget for bytes held in decoders and pending output. */
   budget?: BufferBudget;
+  /** The server's idle limit: `serve` fails with IdleTimeout once no bytes have moved for its `ms`. */
+  idle?: IdleWatch;
 }
 
 /**
@@ -24,8 +28,8 @@ export interface ConnectionLimits {
  * operator holds reads.
  */
 export class Connection extends TransportConnection {
-  /** Who hears that the socket failed or closed while output was being sent. */
-  private sender: { error(err: unknown): void; complete(): void } | undefined;
+  /** The pipeline being sent, or the last one: it hears that the socket failed or closed meanwhile. */
+  private serving: Serving | undefined;
   /** Output written while a read is being handled, sent as one write when it has been. */
   private readonly answer = new ReadAnswer();
   private failure: Error | undefined;
@@ -34,11 +38,14 @@ export class Connection extends TransportConnection {
   private lingering = false;
   readonly outputHighWaterMark: number;
   readonly joinsWrites = true;
+  readonly readsNeverEmpty = true;
   private readonly lingerMs: number;
   private readonly tls: boolean;
   /** Listeners are being told of a write flushed at once, and another was meanwhile. */
   private telling = false;
   private flushedMeanwhile = false;
+  private flushedCallback: (() => void) | undefined;
+  private readonly idle: IdleWatch | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -49,22 +56,39 @@ export class Connection extends TransportConnection {
     this.outputHighWaterMark = limits.outputHighWaterMark ?? socket.writableHighWaterMark;
     this.lingerMs = limits.lingerMs ?? DEFAULTS.lingerMs;
     this.tls = socket instanceof TLSSocket;
+    this.idle = limits.idle;
     socket.pause();
-    // Kept lean: one listener per socket event, for whoever is subscribed now. An 'error' with no
+    // One listener per socket event, the same functions for every connection (a server holds one
+    // connection per open socket), each finding its connection on the socket. An 'error' with no
     // listener would crash the process; the first one is kept for whoever subscribes later.
-    socket.on('data', this.read);
-    socket.on('error', (err) => {
-      this.failure ??= err;
-      this.endInput(err);
-      this.sender?.error(err);
-    });
-    socket.on('end', () => this.endInput());
-    socket.on('close', () => {
-      this.endInput(this.failure);
-      if (this.failure) this.sender?.error(this.failure);
-      else this.sender?.complete();
-      this.closed();
-    });
+    (socket as OwnedSocket)[CONNECTION] = this;
+    socket.on('data', Connection.onData);
+    socket.on('error', Connection.onError);
+    socket.on('end', Connection.onEnd);
+    socket.on('close', Connection.onClose);
+  }
+
+  private static onData(this: OwnedSocket, chunk: Buffer): void {
+    this[CONNECTION].read(chunk);
+  }
+
+  private static onError(this: OwnedSocket, err: Error): void {
+    const conn = this[CONNECTION];
+    conn.failure ??= err;
+    conn.endInput(err);
+    conn.serving?.error(err);
+  }
+
+  private static onEnd(this: OwnedSocket): void {
+    this[CONNECTION].endInput();
+  }
+
+  private static onClose(this: OwnedSocket): void {
+    const conn = this[CONNECTION];
+    conn.endInput(conn.failure);
+    if (conn.failure) conn.serving?.error(conn.failure);
+    else conn.serving?.finish();
+    conn.closed();
   }
 
   get bytesRead(): number {
@@ -97,13 +121,7 @@ export class Connection extends TransportConnection {
    * The pipeline is subscribed with this connection as its Flow.
    */
   send(output: Observable<Buffer>): Observable<never> {
-    return new Observable<never>((subscriber) =>
-      this.serve(
-        output,
-        (err) => subscriber.error(err),
-        () => subscriber.complete(),
-      ),
-    );
+    return new Observable<never>((subscriber) => this.serve(output, (err) => subscriber.error(err), () => subscriber.complete()));
   }
 
   /**
@@ -113,37 +131,17 @@ export class Connection extends TransportConnection {
    * stops it.
    */
   serve(output: Observable<Buffer>, failed: (err: unknown) => void, done?: () => void): () => void {
-    let subscription: Subscription | undefined;
-    let settled = false;
-    const settle = () => {
-      settled = true;
-      if (this.sender === sink) this.sender = undefined;
-      subscription?.unsubscribe();
-    };
-    const fail = (err: unknown) => {
-      if (settled) return;
-      settle();
-      // The replies to what was read before the failure go out first (a handler that throws on
-      // the second line of a read still answers the first), then the connection ends.
-      this.answer.end(this.sendAnswer);
-      failed(err);
-    };
-    const finish = () => {
-      if (settled) return;
-      settle();
-      done?.();
-    };
-    const sink = { error: fail, complete: finish };
-    this.sender = sink;
-    subscription = subscribeWithFlow(this, output, {
-      // Checked here, since handlers are the user's code: anything else ends only this connection.
-      next: (chunk) => (Buffer.isBuffer(chunk) ? this.write(chunk) : fail(new TypeError(`emitted ${kindOf(chunk)}, expected Buffer`))),
-      error: fail,
-      complete: () => this.end(finish),
-    });
+    const serving = new Serving(this, failed, done, this.idle);
+    this.serving = serving;
+    serving.subscription = subscribeWithFlow(this, output, serving);
     // A pipeline that failed while being subscribed had no subscription to stop yet.
-    if (settled) subscription.unsubscribe();
-    return settle;
+    if (serving.settled) serving.subscription.unsubscribe();
+    return () => serving.settle();
+  }
+
+  /** @internal For Serving: the pipeline failed; what it answered to the read being handled goes out first. */
+  sendHeldAnswer(): void {
+    this.answer.end(this.sendAnswer, this);
   }
 
   /**
@@ -154,7 +152,7 @@ export class Connection extends TransportConnection {
   end(flushed?: () => void): void {
     const socket = this.socket;
     if (socket.destroyed) return flushed?.();
-    this.answer.end(this.sendAnswer); // the handler may complete while a read is being answered
+    this.answer.end(this.sendAnswer, this); // the handler may complete while a read is being answered
     this.ending = true;
     socket.end(flushed);
     if (!this.reader) this.stopReading();
@@ -207,31 +205,35 @@ export class Connection extends TransportConnection {
     socket.once('close', () => clearTimeout(timer));
   }
 
-  private readonly read = (chunk: Buffer) => {
+  private read(chunk: Buffer): void {
+    this.serving?.touch();
     // What the pipeline writes in answer to one read goes out as one write, not one per frame.
     this.answer.begin();
     try {
       this.emitRead(chunk);
     } catch (err) {
       // Operators report errors downstream; only a faulty subscriber throws this far. Contain it.
-      this.sender?.error(err);
+      this.serving?.error(err);
     } finally {
-      this.answer.end(this.sendAnswer);
+      this.answer.end(this.sendAnswer, this);
     }
-  };
+  }
 
-  private readonly flushed = () => {
+  private flushed(): void {
+    this.serving?.touch();
     // A destroyed socket's writes are called back with what is left; its close gives it all back.
     if (!this.socket.destroyed) this.reserveOutput(this.socket.writableLength);
     this.notify('flushed');
-  };
+  }
 
-  private write(chunk: Buffer): void {
+  /** @internal For Serving: one chunk the pipeline emitted. */
+  writeOutput(chunk: Buffer): void {
+    this.serving?.touch();
     if (chunk.length === 0 || !this.socket.writable) return;
     if (!this.answer.hold(chunk)) this.queue(chunk);
   }
 
-  private readonly sendAnswer = (answer: readonly Buffer[]) => {
+  private sendAnswer(answer: readonly Buffer[]): void {
     const socket = this.socket;
     if (answer.length === 1) {
       if (socket.writable) this.queue(answer[0]!);
@@ -244,7 +246,7 @@ export class Connection extends TransportConnection {
       // Many small frames are cheaper copied into one Buffer than queued one by one.
       this.queue(Buffer.concat(answer));
     }
-  };
+  }
 
   /**
    * Hands `bytes` to the socket, unless the output waiting would pass the server's budget: then
@@ -253,7 +255,7 @@ export class Connection extends TransportConnection {
   private queue(bytes: Buffer): void {
     const pending = this.socket.writableLength + bytes.length;
     if (!this.reserveOutput(pending)) {
-      this.sender?.error(new BufferBudgetExceeded(pending));
+      this.serving?.error(new BufferBudgetExceeded(pending));
       return this.destroy();
     }
     const socket = this.socket;
@@ -262,9 +264,10 @@ export class Connection extends TransportConnection {
     // send buffer), an empty write after it is called back once it is flushed. Not over TLS,
     // whose empty writes are records of their own.
     const callBack = this.tls || socket.writableLength > 0 || socket.writableCorked > 0;
-    socket.write(bytes, callBack ? this.flushed : undefined);
+    // The callback is made once, when first needed: most connections' writes never wait.
+    socket.write(bytes, callBack ? (this.flushedCallback ??= () => this.flushed()) : undefined);
     // Before anyone hears of the write: a listener that throws must not lose its flush.
-    if (!callBack && socket.writableLength > 0) socket.write(NOTHING, this.flushed);
+    if (!callBack && socket.writableLength > 0) socket.write(NOTHING, (this.flushedCallback ??= () => this.flushed()));
     this.notify('queued');
     if (!callBack && socket.writableLength === 0) this.flushedAtOnce();
   }
@@ -289,12 +292,9 @@ export class Connection extends TransportConnection {
 
 const NOTHING = Buffer.alloc(0);
 
+// Where a socket's listeners find their connection.
+const CONNECTION = Symbol('connection');
+type OwnedSocket = Socket & { [CONNECTION]: Connection };
+
 // Above this many separate parts in one read's answer, they are copied into one Buffer instead.
 const MAX_GATHERED_PARTS = 8;
-
-/** What a handler emitted instead of a Buffer, for its error line: `number`, `string`, `null`, `Array`. */
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return (value as object).constructor?.name ?? 'object';
-}

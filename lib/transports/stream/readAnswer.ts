@@ -25,15 +25,16 @@ export class ReadAnswer {
 
   /**
    * The read has been handled, or the pipeline has ended or failed while handling it: `send` gets
-   * what was held, adjacent views joined, and it is forgotten. Writes from now on are not held.
+   * what was held, adjacent views joined, and it is forgotten; called on `target`, so that a
+   * connection passes its method rather than a closure of its own. Writes from now on are not held.
    */
-  end(send: (parts: readonly Buffer[]) => void): void {
+  end<T>(send: (this: T, parts: readonly Buffer[]) => void, target?: T): void {
     this.answering = false;
     const parts = this.parts;
     if (parts.length === 0) return;
     if (parts.length > 1) joinAdjacent(parts);
     try {
-      send(parts);
+      send.call(target as T, parts);
     } finally {
       // Emptied by pop(): setting the length to 0 frees the array's store, which the next read's
       // push would allocate again, garbage on every read.

@@ -7,7 +7,6 @@ import { InvalidOption, RxwireError } from '../../core/errors';
 import { RefusedEvent } from '../../core/events';
 import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
-import { idleTimeout } from '../../operators/idleTimeout';
 import { formatHost, nextConnectionId } from '../identity';
 import { Admission, descriptorCap } from './admission';
 import { BufferBudget } from '../transportConnection';
@@ -16,6 +15,7 @@ import { logSink } from '../log/sink';
 import { AbortOptions, liveSignalOf } from '../lifetime';
 import { EventStream } from '../serverEvents';
 import { Connection } from './connection';
+import { IdleWatch } from './idleWatch';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
 import { tlsInfo } from './tlsInfo';
@@ -77,7 +77,8 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   // it then hands the socket to the TLS server, since the header comes before the handshake.
   const server: net.Server = tlsServer && !opts.proxyProtocol ? tlsServer : net.createServer({ ...socketOptions, allowHalfOpen: !tlsServer });
   const budget = new BufferBudget(opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes);
-  const limits = { outputHighWaterMark: highWaterMark, lingerMs: opts.lingerMs, budget };
+  const idle = idleMs !== undefined ? new IdleWatch(idleMs) : undefined;
+  const limits = { outputHighWaterMark: highWaterMark, lingerMs: opts.lingerMs, budget, idle };
   const admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress, events);
   // Over plain TCP the OS-level check is cheapest; TLS connections are counted once their
   // handshake is done, so peers that never finish one cannot hold the places of real clients.
@@ -94,13 +95,14 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   const accept = (socket: net.Socket, proxied: ProxiedAddresses | undefined) => {
     if (!admission.admit(socket, hosting.open.size, proxied ? proxied.remoteAddress : socket.remoteAddress)) return;
     socket.allowHalfOpen = true; // already so over TCP; over TLS from now on
-    const info: ConnectionInfo = {
-      id: nextConnectionId(),
-      transport,
-      local: proxied?.local ?? local(socket),
-      remote: proxied?.remote ?? remote(socket),
-      ...(socket instanceof tls.TLSSocket ? { tls: tlsInfo(socket) } : {}),
-    };
+    const id = nextConnectionId();
+    const localAddress = proxied?.local ?? local(socket);
+    const remoteAddress = proxied?.remote ?? remote(socket);
+    // Two literals rather than a spread of an empty object: no garbage, and one shape each.
+    const info: ConnectionInfo =
+      socket instanceof tls.TLSSocket
+        ? { id, transport, local: localAddress, remote: remoteAddress, tls: tlsInfo(socket) }
+        : { id, transport, local: localAddress, remote: remoteAddress };
     const conn = new Connection(socket, info, limits);
     hosting.opened(conn);
     conn.onClose(() => hosting.closed(conn));
@@ -114,7 +116,6 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     let output: Observable<Buffer>;
     try {
       output = handlerOutput(handler, conn.input, info);
-      if (idleMs !== undefined) output = output.pipe(idleTimeout(idleMs));
     } catch (err) {
       return failed(err);
     }

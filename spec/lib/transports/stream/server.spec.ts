@@ -241,6 +241,27 @@ describe('serve', () => {
     }
   });
 
+  it('holds no timer per idle connection under idleMs: one timer for the server, which keeps no process alive', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const server = await startServer(upper, { idleMs: 60_000, log: false });
+    const peers: Awaited<ReturnType<typeof dial>>[] = [];
+    try {
+      const before = timers();
+      for (let i = 0; i < 50; i++) {
+        const peer = await dial({ port: server.port });
+        peers.push(peer);
+        const reply = new Promise<Buffer>((resolve) => peer.once('data', resolve));
+        peer.write('ping');
+        expect((await reply).toString()).to.equal('PING');
+      }
+      expect(server.connections).to.equal(50);
+      expect(timers() - before).to.equal(0);
+    } finally {
+      peers.forEach((peer) => peer.destroy());
+      await server.close();
+    }
+  });
+
   it('serves IPv6 on ::1 where the machine has it', async function () {
     if (!(await hasIPv6())) this.skip();
     const server = await startServer(upper, { host: '::1' });
