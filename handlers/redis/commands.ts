@@ -9,7 +9,8 @@ import { Keyspace } from './keyspace';
 export interface Session {
   readonly id: number;
   protocol: 2 | 3;
-  name: Buffer | undefined;
+  /** Latin1, a byte per character, as keys and values are kept. */
+  name: string | undefined;
   quit: boolean;
 }
 
@@ -44,7 +45,8 @@ const text = (value: string): RespValue => ({ type: 'bulk', value: Buffer.from(v
 const array = (items: RespValue[]): RespValue => ({ type: 'array', items });
 /** A null bulk string in RESP2 (`$-1`), RESP3's null (`_`) once the client said HELLO 3. */
 const nil = ({ session }: Context): RespValue => (session.protocol === 3 ? { type: 'null' } : { type: 'bulk', value: null });
-const bulkOrNil = (value: Buffer | undefined, context: Context) => (value === undefined ? nil(context) : bulk(value));
+/** A stored value (latin1) as a bulk string, or nil for none. */
+const bulkOrNil = (value: string | undefined, context: Context) => (value === undefined ? nil(context) : text(value));
 /** A map in RESP3; RESP2 has none, and gets its pairs flat in an array, as Redis sends them. */
 const map = (pairs: [RespValue, RespValue][], { session }: Context): RespValue =>
   session.protocol === 3 ? { type: 'map', entries: pairs } : array(pairs.flat());
@@ -60,9 +62,9 @@ const INT64_MAX = 2n ** 63n - 1n;
 const DECIMAL = /^(?:0|-?[1-9][0-9]{0,19})$/;
 
 /** A 64-bit integer written as Redis's string2ll() takes it (no sign, no spaces, no leading zeros), or undefined. */
-function int64(bytes: Buffer): bigint | undefined {
+function int64(bytes: Buffer | string): bigint | undefined {
   if (bytes.length > 20) return undefined;
-  const text = bytes.toString('latin1');
+  const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
   if (!DECIMAL.test(text)) return undefined;
   const value = BigInt(text);
   return value < INT64_MIN || value > INT64_MAX ? undefined : value;
@@ -98,7 +100,7 @@ function set(args: readonly Buffer[], context: Context): RespValue {
   const key = keyOf(args[1]!);
   const old = keyspace.get(key);
   if ((nx && old !== undefined) || (xx && old === undefined)) return get ? bulkOrNil(old, context) : nil(context);
-  keyspace.set(key, args[2]!, keepTtl);
+  keyspace.set(key, keyOf(args[2]!), keepTtl);
   if (expiresAt !== undefined) keyspace.expireAt(key, expiresAt);
   return get ? bulkOrNil(old, context) : OK;
 }
@@ -124,7 +126,7 @@ function incrementBy(key: Buffer, by: bigint, context: Context): RespValue {
   if (current === undefined) return error(NOT_INTEGER);
   const value = current + by;
   if (value < INT64_MIN || value > INT64_MAX) return error('ERR increment or decrement would overflow');
-  keyspace.set(name, Buffer.from(value.toString()), true);
+  keyspace.set(name, value.toString(), true);
   return integer(value);
 }
 
@@ -219,7 +221,7 @@ function flush(args: readonly Buffer[], { keyspace }: Context): RespValue {
 /** Sets the connection's name, or says why Redis would not. */
 function setName(name: Buffer, session: Session): RespValue | undefined {
   for (const byte of name) if (byte < 0x21 || byte > 0x7e) return error('ERR Client names cannot contain spaces, newlines or special characters.');
-  session.name = name.length === 0 ? undefined : Buffer.from(name);
+  session.name = name.length === 0 ? undefined : keyOf(name);
   return undefined;
 }
 
@@ -340,7 +342,8 @@ const commands: Record<string, Command> = {
     run: (args, { keyspace }) => {
       const key = keyOf(args[1]!);
       const old = keyspace.get(key);
-      const value = old === undefined ? args[2]! : Buffer.concat([old, args[2]!]);
+      // Joined into one flat string: a chain of appends kept as V8 ConsStrings would cost a node each.
+      const value = old === undefined ? keyOf(args[2]!) : Buffer.concat([Buffer.from(old, 'latin1'), args[2]!]).toString('latin1');
       keyspace.set(key, value, true);
       return integer(value.length);
     },
@@ -352,7 +355,7 @@ const commands: Record<string, Command> = {
     denyoom: true,
     run: (args, { keyspace }) => {
       if (args.length % 2 === 0) return arityError('mset');
-      for (let i = 1; i < args.length; i += 2) keyspace.set(keyOf(args[i]!), args[i + 1]!);
+      for (let i = 1; i < args.length; i += 2) keyspace.set(keyOf(args[i]!), keyOf(args[i + 1]!));
       return OK;
     },
   },
