@@ -1,7 +1,7 @@
 // The commands the redis handler answers, each a function from its arguments to its reply, with
 // Redis's arity and Redis's words for every error, so a client cannot tell the difference.
 
-import { RespValue } from 'rxwire';
+import { RespCommand, RespValue } from 'rxwire';
 import { globMatch } from './glob';
 import { Keyspace } from './keyspace';
 
@@ -24,7 +24,7 @@ interface Command {
   readonly arity: number;
   /** Refused past the memory budget, as Redis's `denyoom` commands are. */
   readonly denyoom?: boolean;
-  readonly run: (args: readonly Buffer[], context: Context) => RespValue;
+  readonly run: (args: RespCommand, context: Context) => RespValue;
 }
 
 // ---- Replies --------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 /** An error reply; CR and LF become spaces, as Redis makes them, so a reply never ends early. */
 export const error = (message: string): RespValue => ({ type: 'error', message: message.replace(/[\r\n]/g, ' ') });
 const integer = (value: number | bigint): RespValue => ({ type: 'integer', value: BigInt(value) });
-const bulk = (value: Buffer): RespValue => ({ type: 'bulk', value });
+/** A bulk string of a latin1 string's bytes: an argument, a stored value, a key. */
 const text = (value: string): RespValue => ({ type: 'bulk', value: Buffer.from(value, 'latin1') });
 const array = (items: RespValue[]): RespValue => ({ type: 'array', items });
 /** A null bulk string in RESP2 (`$-1`), RESP3's null (`_`) once the client said HELLO 3. */
@@ -51,8 +51,7 @@ const bulkOrNil = (value: string | undefined, context: Context) => (value === un
 const map = (pairs: [RespValue, RespValue][], { session }: Context): RespValue =>
   session.protocol === 3 ? { type: 'map', entries: pairs } : array(pairs.flat());
 
-const keyOf = (bytes: Buffer) => bytes.toString('latin1');
-const word = (bytes: Buffer | undefined) => bytes?.toString('latin1').toLowerCase();
+const word = (arg: string | undefined) => arg?.toLowerCase();
 const arityError = (name: string) => error(`ERR wrong number of arguments for '${name}' command`);
 
 // ---- Numbers as Redis reads them ----------------------------------------------------------------
@@ -62,23 +61,21 @@ const INT64_MAX = 2n ** 63n - 1n;
 const DECIMAL = /^(?:0|-?[1-9][0-9]{0,19})$/;
 
 /** A 64-bit integer written as Redis's string2ll() takes it (no sign, no spaces, no leading zeros), or undefined. */
-function int64(bytes: Buffer | string): bigint | undefined {
-  if (bytes.length > 20) return undefined;
-  const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
-  if (!DECIMAL.test(text)) return undefined;
+function int64(text: string): bigint | undefined {
+  if (text.length > 20 || !DECIMAL.test(text)) return undefined;
   const value = BigInt(text);
   return value < INT64_MIN || value > INT64_MAX ? undefined : value;
 }
 
 // ---- Strings ------------------------------------------------------------------------------------
 
-function set(args: readonly Buffer[], context: Context): RespValue {
+function set(args: RespCommand, context: Context): RespValue {
   const { keyspace } = context;
   let nx = false;
   let xx = false;
   let get = false;
   let keepTtl = false;
-  let expire: { unit: string; value: Buffer } | undefined;
+  let expire: { unit: string; value: string } | undefined;
   for (let i = 3; i < args.length; i++) {
     const option = word(args[i]);
     const next = args[i + 1];
@@ -97,10 +94,10 @@ function set(args: readonly Buffer[], context: Context): RespValue {
     if (typeof at === 'string') return error(at === NOT_INTEGER ? at : `ERR invalid expire time in 'set' command`);
     expiresAt = at;
   }
-  const key = keyOf(args[1]!);
+  const key = args[1]!;
   const old = keyspace.get(key);
   if ((nx && old !== undefined) || (xx && old === undefined)) return get ? bulkOrNil(old, context) : nil(context);
-  keyspace.set(key, keyOf(args[2]!), keepTtl);
+  keyspace.set(key, args[2]!, keepTtl);
   if (expiresAt !== undefined) keyspace.expireAt(key, expiresAt);
   return get ? bulkOrNil(old, context) : OK;
 }
@@ -109,7 +106,7 @@ function set(args: readonly Buffer[], context: Context): RespValue {
  * When an expiry given as `value` × `unit` ms (from now when `relative`) falls, or why it cannot:
  * `NOT_INTEGER`, or `invalid` for a time that is not positive (SET only) or overflows 64 bits.
  */
-function expiryTime(value: Buffer, unit: bigint, relative: boolean, now: number, positive: boolean): number | string {
+function expiryTime(value: string, unit: bigint, relative: boolean, now: number, positive: boolean): number | string {
   const given = int64(value);
   if (given === undefined) return NOT_INTEGER;
   if ((positive && given <= 0n) || given > INT64_MAX / unit || given < INT64_MIN / unit) return 'invalid';
@@ -118,9 +115,8 @@ function expiryTime(value: Buffer, unit: bigint, relative: boolean, now: number,
   return Number(at);
 }
 
-function incrementBy(key: Buffer, by: bigint, context: Context): RespValue {
+function incrementBy(name: string, by: bigint, context: Context): RespValue {
   const { keyspace } = context;
-  const name = keyOf(key);
   const old = keyspace.get(name);
   const current = old === undefined ? 0n : int64(old);
   if (current === undefined) return error(NOT_INTEGER);
@@ -130,7 +126,7 @@ function incrementBy(key: Buffer, by: bigint, context: Context): RespValue {
   return integer(value);
 }
 
-function increment(args: readonly Buffer[], context: Context, sign: 1n | -1n): RespValue {
+function increment(args: RespCommand, context: Context, sign: 1n | -1n): RespValue {
   const by = int64(args[2]!);
   if (by === undefined) return error(NOT_INTEGER);
   if (sign < 0n && by === INT64_MIN) return error('ERR decrement would overflow');
@@ -140,7 +136,7 @@ function increment(args: readonly Buffer[], context: Context, sign: 1n | -1n): R
 // ---- Expiry -------------------------------------------------------------------------------------
 
 function expire(unit: bigint, name: string) {
-  return (args: readonly Buffer[], { keyspace }: Context): RespValue => {
+  return (args: RespCommand, { keyspace }: Context): RespValue => {
     let nx = false;
     let xx = false;
     let gt = false;
@@ -151,14 +147,14 @@ function expire(unit: bigint, name: string) {
       else if (option === 'xx') xx = true;
       else if (option === 'gt') gt = true;
       else if (option === 'lt') lt = true;
-      else return error(`ERR Unsupported option ${arg.toString('latin1')}`);
+      else return error(`ERR Unsupported option ${arg}`);
     }
     if (nx && (xx || gt || lt)) return error('ERR NX and XX, GT or LT options at the same time are not compatible');
     if (gt && lt) return error('ERR GT and LT options at the same time are not compatible');
     const now = keyspace.now();
     const at = expiryTime(args[2]!, unit, true, now, false);
     if (typeof at === 'string') return error(at === NOT_INTEGER ? at : `ERR invalid expire time in '${name}' command`);
-    const key = keyOf(args[1]!);
+    const key = args[1]!;
     if (!keyspace.has(key)) return ZERO;
     const current = keyspace.expiryOf(key);
     if ((nx && current !== undefined) || (xx && current === undefined)) return ZERO;
@@ -171,8 +167,8 @@ function expire(unit: bigint, name: string) {
 }
 
 function ttl(divisor: number) {
-  return (args: readonly Buffer[], { keyspace }: Context): RespValue => {
-    const key = keyOf(args[1]!);
+  return (args: RespCommand, { keyspace }: Context): RespValue => {
+    const key = args[1]!;
     if (!keyspace.has(key)) return integer(-2);
     const at = keyspace.expiryOf(key);
     if (at === undefined) return integer(-1);
@@ -183,8 +179,8 @@ function ttl(divisor: number) {
 
 // ---- Keys ---------------------------------------------------------------------------------------
 
-function scan(args: readonly Buffer[], context: Context): RespValue {
-  const cursorText = args[1]!.toString('latin1');
+function scan(args: RespCommand, context: Context): RespValue {
+  const cursorText = args[1]!;
   if (!/^[0-9]{1,20}$/.test(cursorText) || BigInt(cursorText) >= 2n ** 64n) return error('ERR invalid cursor');
   let count = 10;
   let pattern: string | undefined;
@@ -199,7 +195,7 @@ function scan(args: readonly Buffer[], context: Context): RespValue {
       if (given < 1n) return error(SYNTAX);
       count = Number(given);
     } else if (option === 'match') {
-      pattern = keyOf(value);
+      pattern = value;
     } else if (option === 'type') {
       type = word(value);
     } else return error(SYNTAX);
@@ -210,7 +206,7 @@ function scan(args: readonly Buffer[], context: Context): RespValue {
   return array([text(String(next)), array(keys.map(text))]);
 }
 
-function flush(args: readonly Buffer[], { keyspace }: Context): RespValue {
+function flush(args: RespCommand, { keyspace }: Context): RespValue {
   if (args.length > 2 || (args.length === 2 && word(args[1]) !== 'async' && word(args[1]) !== 'sync')) return error(SYNTAX);
   keyspace.clear();
   return OK;
@@ -219,13 +215,16 @@ function flush(args: readonly Buffer[], { keyspace }: Context): RespValue {
 // ---- Connection ---------------------------------------------------------------------------------
 
 /** Sets the connection's name, or says why Redis would not. */
-function setName(name: Buffer, session: Session): RespValue | undefined {
-  for (const byte of name) if (byte < 0x21 || byte > 0x7e) return error('ERR Client names cannot contain spaces, newlines or special characters.');
-  session.name = name.length === 0 ? undefined : keyOf(name);
+function setName(name: string, session: Session): RespValue | undefined {
+  for (let i = 0; i < name.length; i++) {
+    const byte = name.charCodeAt(i);
+    if (byte < 0x21 || byte > 0x7e) return error('ERR Client names cannot contain spaces, newlines or special characters.');
+  }
+  session.name = name.length === 0 ? undefined : name;
   return undefined;
 }
 
-function hello(args: readonly Buffer[], context: Context): RespValue {
+function hello(args: RespCommand, context: Context): RespValue {
   const { session } = context;
   let protocol = session.protocol;
   if (args.length >= 2) {
@@ -234,7 +233,7 @@ function hello(args: readonly Buffer[], context: Context): RespValue {
     if (version < 2n || version > 3n) return error('NOPROTO unsupported protocol version');
     protocol = Number(version) as 2 | 3;
   }
-  let name: Buffer | undefined;
+  let name: string | undefined;
   for (let i = 2; i < args.length; i++) {
     const option = word(args[i]);
     const more = args.length - 1 - i;
@@ -244,7 +243,7 @@ function hello(args: readonly Buffer[], context: Context): RespValue {
       i += 2;
     } else if (option === 'setname' && more >= 1) {
       name = args[++i];
-    } else return error(`ERR Syntax error in HELLO option '${args[i]!.toString('latin1')}'`);
+    } else return error(`ERR Syntax error in HELLO option '${args[i]!}'`);
   }
   if (name !== undefined) {
     const refused = setName(name, session);
@@ -275,7 +274,7 @@ function container(name: string, subcommands: Record<string, Command>): Command 
     run: (args, context) => {
       const sub = word(args[1])!;
       const command = subcommands[sub];
-      if (command === undefined) return error(`ERR unknown subcommand '${args[1]!.toString('latin1').slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
+      if (command === undefined) return error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
       if (!arityHolds(command.arity, args.length)) return arityError(`${name}|${sub}`);
       return command.run(args, context);
     },
@@ -300,9 +299,9 @@ function configValues(keyspace: Keyspace): [string, string][] {
 const commands: Record<string, Command> = {
   ping: {
     arity: -1,
-    run: (args) => (args.length > 2 ? arityError('ping') : args.length === 2 ? bulk(args[1]!) : PONG),
+    run: (args) => (args.length > 2 ? arityError('ping') : args.length === 2 ? text(args[1]!) : PONG),
   },
-  echo: { arity: 2, run: (args) => bulk(args[1]!) },
+  echo: { arity: 2, run: (args) => text(args[1]!) },
   hello: { arity: -1, run: hello },
   select: {
     arity: 2,
@@ -319,19 +318,19 @@ const commands: Record<string, Command> = {
       return OK;
     },
   },
-  get: { arity: 2, run: (args, context) => bulkOrNil(context.keyspace.get(keyOf(args[1]!)), context) },
+  get: { arity: 2, run: (args, context) => bulkOrNil(context.keyspace.get(args[1]!), context) },
   set: { arity: -3, denyoom: true, run: set },
   getdel: {
     arity: 2,
     run: (args, context) => {
-      const key = keyOf(args[1]!);
+      const key = args[1]!;
       const value = context.keyspace.get(key);
       if (value !== undefined) context.keyspace.delete(key);
       return bulkOrNil(value, context);
     },
   },
-  del: { arity: -2, run: (args, { keyspace }) => integer(args.slice(1).filter((key) => keyspace.has(keyOf(key)) && keyspace.delete(keyOf(key))).length) },
-  exists: { arity: -2, run: (args, { keyspace }) => integer(args.slice(1).filter((key) => keyspace.has(keyOf(key))).length) },
+  del: { arity: -2, run: (args, { keyspace }) => integer(args.slice(1).filter((key) => keyspace.has(key) && keyspace.delete(key)).length) },
+  exists: { arity: -2, run: (args, { keyspace }) => integer(args.slice(1).filter((key) => keyspace.has(key)).length) },
   incr: { arity: 2, denyoom: true, run: (args, context) => incrementBy(args[1]!, 1n, context) },
   decr: { arity: 2, denyoom: true, run: (args, context) => incrementBy(args[1]!, -1n, context) },
   incrby: { arity: 3, denyoom: true, run: (args, context) => increment(args, context, 1n) },
@@ -340,22 +339,22 @@ const commands: Record<string, Command> = {
     arity: 3,
     denyoom: true,
     run: (args, { keyspace }) => {
-      const key = keyOf(args[1]!);
+      const key = args[1]!;
       const old = keyspace.get(key);
-      // Joined into one flat string: a chain of appends kept as V8 ConsStrings would cost a node each.
-      const value = old === undefined ? keyOf(args[2]!) : Buffer.concat([Buffer.from(old, 'latin1'), args[2]!]).toString('latin1');
+      // Copied into one flat string: a chain of appends kept as V8 cons strings would cost a node each.
+      const value = old === undefined ? args[2]! : Buffer.from(old + args[2]!, 'latin1').toString('latin1');
       keyspace.set(key, value, true);
       return integer(value.length);
     },
   },
-  strlen: { arity: 2, run: (args, { keyspace }) => integer(keyspace.get(keyOf(args[1]!))?.length ?? 0) },
-  mget: { arity: -2, run: (args, context) => array(args.slice(1).map((key) => bulkOrNil(context.keyspace.get(keyOf(key)), context))) },
+  strlen: { arity: 2, run: (args, { keyspace }) => integer(keyspace.get(args[1]!)?.length ?? 0) },
+  mget: { arity: -2, run: (args, context) => array(args.slice(1).map((key) => bulkOrNil(context.keyspace.get(key), context))) },
   mset: {
     arity: -3,
     denyoom: true,
     run: (args, { keyspace }) => {
       if (args.length % 2 === 0) return arityError('mset');
-      for (let i = 1; i < args.length; i += 2) keyspace.set(keyOf(args[i]!), keyOf(args[i + 1]!));
+      for (let i = 1; i < args.length; i += 2) keyspace.set(args[i]!, args[i + 1]!);
       return OK;
     },
   },
@@ -366,13 +365,13 @@ const commands: Record<string, Command> = {
   persist: {
     arity: 2,
     run: (args, { keyspace }) => {
-      const key = keyOf(args[1]!);
+      const key = args[1]!;
       return keyspace.has(key) && keyspace.persist(key) ? ONE : ZERO;
     },
   },
-  keys: { arity: 2, run: (args, { keyspace }) => array(keyspace.keys(keyOf(args[1]!)).map(text)) },
+  keys: { arity: 2, run: (args, { keyspace }) => array(keyspace.keys(args[1]!).map(text)) },
   scan: { arity: -2, run: scan },
-  type: { arity: 2, run: (args, { keyspace }) => ({ type: 'simple', value: keyspace.has(keyOf(args[1]!)) ? 'string' : 'none' }) },
+  type: { arity: 2, run: (args, { keyspace }) => ({ type: 'simple', value: keyspace.has(args[1]!) ? 'string' : 'none' }) },
   dbsize: { arity: 1, run: (_, { keyspace }) => integer(keyspace.size) },
   flushdb: { arity: -1, run: flush },
   flushall: { arity: -1, run: flush },
@@ -385,7 +384,7 @@ const commands: Record<string, Command> = {
     get: {
       arity: -3,
       run: (args, context) => {
-        const patterns = args.slice(2).map((pattern) => keyOf(pattern).toLowerCase());
+        const patterns = args.slice(2).map((pattern) => pattern.toLowerCase());
         const found = configValues(context.keyspace).filter(([name]) => patterns.some((pattern) => globMatch(pattern, name, true)));
         return map(
           found.map(([name, value]) => [text(name), text(value)]),
@@ -399,8 +398,8 @@ const commands: Record<string, Command> = {
   }),
 };
 
-/** Runs one command (its name and arguments as bulk strings) and gives its reply. */
-export function execute(args: readonly Buffer[], context: Context): RespValue {
+/** Runs one command (its name and arguments, latin1) and gives its reply. */
+export function execute(args: RespCommand, context: Context): RespValue {
   const name = word(args[0])!;
   const command = Object.hasOwn(commands, name) ? commands[name]! : undefined;
   if (command === undefined || (name === 'command' && args.length === 1)) return unknownCommand(args);
@@ -414,11 +413,11 @@ export function execute(args: readonly Buffer[], context: Context): RespValue {
 }
 
 /** Redis's line for a command it does not have, quoting the first 128 characters of the arguments. */
-function unknownCommand(args: readonly Buffer[]): RespValue {
+function unknownCommand(args: RespCommand): RespValue {
   let quoted = '';
   for (const arg of args.slice(1)) {
     if (quoted.length >= 128) break;
-    quoted += `'${arg.toString('latin1').slice(0, 128 - quoted.length)}' `;
+    quoted += `'${arg.slice(0, 128 - quoted.length)}' `;
   }
-  return error(`ERR unknown command '${args[0]!.toString('latin1').slice(0, 128)}', with args beginning with: ${quoted}`);
+  return error(`ERR unknown command '${args[0]!.slice(0, 128)}', with args beginning with: ${quoted}`);
 }
