@@ -95,7 +95,8 @@ function set(args: RespCommand, context: Context): RespValue {
     expiresAt = at;
   }
   const key = args[1]!;
-  const old = keyspace.get(key);
+  // A plain SET needs no lookup first (set() drops the old expiry); KEEPTTL must not keep an expired key's.
+  const old = nx || xx || get || keepTtl ? keyspace.get(key) : undefined;
   if ((nx && old !== undefined) || (xx && old === undefined)) return get ? bulkOrNil(old, context) : nil(context);
   keyspace.set(key, args[2]!, keepTtl);
   if (expiresAt !== undefined) keyspace.expireAt(key, expiresAt);
