@@ -399,9 +399,12 @@ const commands: Record<string, Command> = {
   }),
 };
 
+/** Each command's name as clients send it, lower or upper case: a lookup, not a lower-cased copy per command. */
+const NAMES = new Map(Object.keys(commands).flatMap((name) => [[name, name] as const, [name.toUpperCase(), name] as const]));
+
 /** Runs one command (its name and arguments, latin1) and gives its reply. */
 export function execute(args: RespCommand, context: Context): RespValue {
-  const name = word(args[0])!;
+  const name = NAMES.get(args[0]!) ?? args[0]!.toLowerCase();
   const command = Object.hasOwn(commands, name) ? commands[name]! : undefined;
   if (command === undefined || (name === 'command' && args.length === 1)) return unknownCommand(args);
   if (!arityHolds(command.arity, args.length)) return arityError(name);
