@@ -52,6 +52,8 @@ export const DEFAULTS = {
   connectTimeoutMs: 10_000,
   /** How long a client waits for a reply (`dial()`: each `request`, each step of `for await`). */
   replyTimeoutMs: 120_000,
+  /** How long a client's output may wait to drain (`dial()`: a `write` past the high-water mark, `end()`'s flush). */
+  writeTimeoutMs: 120_000,
   /** Requests a `requester()` has sent and not yet had replies to. */
   maxPendingRequests: 1024,
   /** A UDP peer silent this long is expired. */

@@ -176,6 +176,21 @@ export class ReplyTimeout extends RxwireError {
 }
 
 /**
+ * A client's output waited longer than `writeTimeoutMs` to drain: the server stopped reading. The
+ * connection is closed, since what it holds unsent may never go (Netty's `WriteTimeoutException`).
+ */
+export class WriteTimeout extends RxwireError {
+  readonly code = 'ERR_WRITE_TIMEOUT';
+  constructor(
+    readonly remote: string,
+    readonly ms: number,
+    readonly pendingBytes: number,
+  ) {
+    super(`${remote} read none of ${pendingBytes} pending bytes within ${ms} ms`);
+  }
+}
+
+/**
  * A reliable-datagram message the peer never acknowledged, after `retries` retransmissions, or
  * once `retransmittedBytes` went to the peer without an acknowledgement (`maxRetransmitBytes`).
  */

@@ -147,11 +147,15 @@ export function passThroughOptions<P extends t.Props>(
   );
 }
 
+/** The values `is` accepts, taken as they are; anything else is one error, `expected ${expected}`. */
+export function checked<A>(expected: string, is: (u: unknown) => u is A): t.Type<A, A, unknown> {
+  return new t.Type<A, A, unknown>(expected, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c, `expected ${expected}`)), (a) => a);
+}
+
 /** One of a few strings, with one error naming them all. */
 export function oneOfStrings<S extends string>(choices: readonly S[]): t.Type<S, S, unknown> {
   const expected = `${choices.slice(0, -1).map((c) => JSON.stringify(c)).join(', ')} or ${JSON.stringify(choices[choices.length - 1])}`;
-  const is = (u: unknown): u is S => choices.includes(u as S);
-  return new t.Type<S, S, unknown>(expected, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c, `expected ${expected}`)), (s) => s);
+  return checked(expected, (u): u is S => choices.includes(u as S));
 }
 
 // ---- Values ------------------------------------------------------------------------------------
@@ -159,24 +163,17 @@ export function oneOfStrings<S extends string>(choices: readonly S[]): t.Type<S,
 /** A whole number from `min` to `max`, given as a number. */
 export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): t.Type<number, number, unknown> {
   const expected = max === Number.MAX_SAFE_INTEGER ? `a whole number ≥ ${min}` : `a whole number from ${min} to ${max}`;
-  const is = (u: unknown): u is number => typeof u === 'number' && Number.isInteger(u) && u >= min && u <= max;
-  return new t.Type<number, number, unknown>(expected, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c, `expected ${expected}`)), (n) => n);
+  return checked(expected, (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= min && u <= max);
 }
 
 export const Port = wholeNumber(0, 65535);
 
-export const NonEmptyString = new t.Type<string, string, unknown>(
-  'a non-empty string',
-  (u): u is string => typeof u === 'string' && u.length > 0,
-  (u, c) => (typeof u === 'string' && u.length > 0 ? t.success(u) : t.failure(u, c, 'expected a non-empty string')),
-  (s) => s,
-);
+export const NonEmptyString = checked('a non-empty string', (u): u is string => typeof u === 'string' && u.length > 0);
 
 /** One of a few numbers, with one error naming them all (a union of literals would name only the first). */
 export function oneOf<N extends number>(choices: readonly N[]): t.Type<N, N, unknown> {
   const expected = `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}`;
-  const is = (u: unknown): u is N => choices.includes(u as N);
-  return new t.Type<N, N, unknown>(expected, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c, `expected ${expected}`)), (n) => n);
+  return checked(expected, (u): u is N => choices.includes(u as N));
 }
 
 /** A log sink: a function taking one line (and, for a connection's failure, the Error), or false for none. */

@@ -37,7 +37,8 @@ class ChunkIterator implements AsyncIterableIterator<Buffer> {
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
   private end: { error?: unknown } | undefined;
-  private waiting: { resolve(result: IteratorResult<Buffer>): void; reject(err: unknown): void } | undefined;
+  // Pulls not yet answered, oldest first: `next()` may be called again before its promise settles.
+  private readonly waiting: { resolve(result: IteratorResult<Buffer>): void; reject(err: unknown): void }[] = [];
   private subscription: Subscription | undefined;
   private holding = false;
 
@@ -66,7 +67,7 @@ class ChunkIterator implements AsyncIterableIterator<Buffer> {
     }
     if (this.end) return this.end.error !== undefined ? Promise.reject(this.end.error) : Promise.resolve({ value: undefined, done: true });
     this.release();
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   return(): Promise<IteratorResult<Buffer>> {
@@ -75,11 +76,8 @@ class ChunkIterator implements AsyncIterableIterator<Buffer> {
   }
 
   private arrived(chunk: Buffer): void {
-    const waiting = this.waiting;
-    if (waiting) {
-      this.waiting = undefined;
-      return waiting.resolve({ value: chunk, done: false });
-    }
+    const waiting = this.waiting.shift();
+    if (waiting) return waiting.resolve({ value: chunk, done: false });
     this.queue.push(chunk);
     this.queuedBytes += chunk.length;
     if (this.queuedBytes <= this.highWaterMark) return;
@@ -94,11 +92,10 @@ class ChunkIterator implements AsyncIterableIterator<Buffer> {
 
   private ended(end: { error?: unknown }): void {
     this.end ??= end;
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    if (!waiting) return;
-    if (end.error !== undefined) waiting.reject(end.error);
-    else waiting.resolve({ value: undefined, done: true });
+    for (const waiting of this.waiting.splice(0)) {
+      if (end.error !== undefined) waiting.reject(end.error);
+      else waiting.resolve({ value: undefined, done: true });
+    }
   }
 
   private stop(): void {

@@ -1,6 +1,5 @@
-import * as t from 'io-ts';
 import { MonoTypeOperatorFunction } from 'rxjs';
-import { decodeOptions, strictOptions } from '../core/options';
+import { checked, decodeOptions, strictOptions } from '../core/options';
 import { createOperatorSubscriber, operate } from '../operators/internal/operate';
 
 // How a server or a client connection is ended from outside: an AbortSignal, or `await using`'s
@@ -12,12 +11,7 @@ export interface AbortOptions {
   signal?: AbortSignal;
 }
 
-const AbortSignalCodec = new t.Type<AbortSignal, AbortSignal, unknown>(
-  'AbortSignal',
-  (u): u is AbortSignal => u instanceof AbortSignal,
-  (u, c) => (u instanceof AbortSignal ? t.success(u) : t.failure(u, c, 'expected an AbortSignal')),
-  (signal) => signal,
-);
+const AbortSignalCodec = checked('an AbortSignal', (u): u is AbortSignal => u instanceof AbortSignal);
 
 const AbortOptionsCodec = strictOptions({}, { signal: AbortSignalCodec });
 

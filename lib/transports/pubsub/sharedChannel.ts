@@ -1,7 +1,6 @@
-import * as t from 'io-ts';
 import { Observable, Subject } from 'rxjs';
 import { InvalidOption } from '../../core/errors';
-import { decodeOptions, LogOption, NonEmptyString, strictOptions, wholeNumber } from '../../core/options';
+import { checked, decodeOptions, LogOption, NonEmptyString, strictOptions, wholeNumber } from '../../core/options';
 import { Log, logger } from '../hosting';
 
 // A stream of messages shared by every process that opens the same channel, through Redis
@@ -23,12 +22,7 @@ export interface SharedChannelOptions {
   log?: Log | false;
 }
 
-const RedisUrl = new t.Type<string, string, unknown>(
-  'a redis:// or rediss:// URL',
-  (u): u is string => typeof u === 'string' && /^rediss?:\/\/[^\s]+$/.test(u),
-  (u, c) => (typeof u === 'string' && /^rediss?:\/\/[^\s]+$/.test(u) ? t.success(u) : t.failure(u, c, 'expected a redis:// or rediss:// URL')),
-  (url) => url,
-);
+const RedisUrl = checked('a redis:// or rediss:// URL', (u): u is string => typeof u === 'string' && /^rediss?:\/\/[^\s]+$/.test(u));
 
 const SharedChannelOptions = strictOptions(
   { redis: RedisUrl },

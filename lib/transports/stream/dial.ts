@@ -1,6 +1,6 @@
 import { Observable, OperatorFunction, Subscriber, Subscription } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
-import { ReplyTimeout } from '../../core/errors';
+import { ReplyTimeout, RxwireError, WriteTimeout } from '../../core/errors';
 import { subscribeWithFlow } from '../../operators/internal/operate';
 import { ConnectionInfo } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
@@ -23,7 +23,12 @@ import { DialOptions } from './options';
  * ```
  */
 export async function dial(options: DialOptions, lifetime?: AbortOptions): Promise<DialedConnection> {
-  const { replyTimeoutMs = DEFAULTS.replyTimeoutMs, highWaterMark = DEFAULTS.highWaterMark, ...where } = decodeOptions('dial', DialOptions, options);
+  const {
+    replyTimeoutMs = DEFAULTS.replyTimeoutMs,
+    writeTimeoutMs = DEFAULTS.writeTimeoutMs,
+    highWaterMark = DEFAULTS.highWaterMark,
+    ...where
+  } = decodeOptions('dial', DialOptions, options);
   const signal = signalOf('dial', lifetime);
   signal?.throwIfAborted();
   return new Promise((resolve, reject) => {
@@ -31,7 +36,7 @@ export async function dial(options: DialOptions, lifetime?: AbortOptions): Promi
     // The signal ends the attempt (and its retries) while connecting; once made, the DialedConnection heeds it.
     attempt.add(
       connect(where, { signal }).subscribe({
-        next: (conn) => resolve(new DialedConnection(conn, attempt, { replyTimeoutMs, highWaterMark, signal })),
+        next: (conn) => resolve(new DialedConnection(conn, attempt, { replyTimeoutMs, writeTimeoutMs, highWaterMark, signal })),
         error: reject,
       }),
     );
@@ -40,6 +45,7 @@ export async function dial(options: DialOptions, lifetime?: AbortOptions): Promi
 
 interface DialLimits {
   readonly replyTimeoutMs: number;
+  readonly writeTimeoutMs: number;
   readonly highWaterMark: number;
   readonly signal: AbortSignal | undefined;
 }
@@ -92,7 +98,8 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
   /**
    * Writes `bytes` (a string as UTF-8) at once. Resolves once the bytes waiting to be sent are
    * below the socket's high-water mark again (at once, most often), so that `await` paces a
-   * writer to the network; rejects when the connection has failed or ended.
+   * writer to the network; rejects when the connection has failed or ended, and with
+   * `WriteTimeout` (closing the connection) when the server has read nothing for `writeTimeoutMs`.
    */
   write(bytes: Buffer | string): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
@@ -103,11 +110,18 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
     return this.drained();
   }
 
-  /** Ends our side (a half-close) once what was written is flushed; the server's replies can still be read. */
+  /**
+   * Ends our side (a half-close) once what was written is flushed; the server's replies can still
+   * be read. Rejects with `WriteTimeout` (closing the connection) when that takes `writeTimeoutMs`.
+   */
   end(): Promise<void> {
     this.ended = true;
     this.output?.complete();
-    return this.sent;
+    // `sent` settles on a close too: one that a failure caused (a write's own deadline) is that failure.
+    const flushed = this.sent.then(() => {
+      if (this.failure !== undefined) throw this.failure;
+    });
+    return this.within(flushed, this.limits.writeTimeoutMs, () => this.writeTimeout());
   }
 
   /**
@@ -196,15 +210,23 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
     const ms = this.limits.replyTimeoutMs;
     if (ms === 0) return chunks;
     return {
-      next: () => {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => this.abandon(new ReplyTimeout(this.info.remote, ms), reject), ms);
-        });
-        return Promise.race([chunks.next(), timedOut]).finally(() => clearTimeout(timer));
-      },
+      next: () => this.within(chunks.next(), ms, () => new ReplyTimeout(this.info.remote, ms)),
       return: () => chunks.return?.() ?? Promise.resolve({ value: undefined, done: true }),
     };
+  }
+
+  /** `waiting`, or the error `timeout` makes once it has waited `ms` (0 = for ever): the connection is then closed. */
+  private within<T>(waiting: Promise<T>, ms: number, timeout: () => RxwireError): Promise<T> {
+    if (ms === 0) return waiting;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => this.abandon(timeout(), reject), ms);
+    });
+    return Promise.race([waiting, timedOut]).finally(() => clearTimeout(timer));
+  }
+
+  private writeTimeout(): WriteTimeout {
+    return new WriteTimeout(this.info.remote, this.limits.writeTimeoutMs, this.connection.pendingOutput);
   }
 
   /** Tells `fail` of `err` and closes the connection: a reply that came too late would be taken for the next one. */
@@ -214,11 +236,14 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
     this.attempt.unsubscribe();
   }
 
-  /** Resolves once pending output is below the socket's high-water mark; rejects if the connection fails or closes first. */
+  /**
+   * Resolves once pending output is below the socket's high-water mark; rejects if the connection
+   * fails or closes first, or after `writeTimeoutMs`.
+   */
   private drained(): Promise<void> {
     const conn = this.connection;
     if (conn.pendingOutput < conn.outputHighWaterMark) return Promise.resolve();
-    return new Promise((resolve, reject) => {
+    const draining = new Promise<void>((resolve, reject) => {
       const stopWatching = conn.onActivity((event) => {
         // A failed socket calls its pending writes back too: that is its end, not a drain.
         if (event !== 'flushed' || conn.socket.destroyed || conn.socket.errored || conn.pendingOutput >= conn.outputHighWaterMark) return;
@@ -234,6 +259,9 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
         stopWaiting();
       };
     });
+    // Told by `within` on a timeout; the close that follows would reject it again, unheard.
+    draining.catch(() => {});
+    return this.within(draining, this.limits.writeTimeoutMs, () => this.writeTimeout());
   }
 
   private readonly abort = () => {

@@ -254,6 +254,8 @@ export const DialOptions = strictOptions(
     ...connectOptionCodecs,
     /** How long each `request` and each step of `for await` may wait for the server; 0 = for ever. Default 2 min. */
     replyTimeoutMs: wholeNumber(0),
+    /** How long a `write` may wait for the server to read, and `end()` for what was written to be flushed; 0 = for ever. Default 2 min. */
+    writeTimeoutMs: wholeNumber(0),
     /** Reply bytes read and not yet taken by `for await` at which reading pauses. Default 64 KiB. */
     highWaterMark: wholeNumber(1),
   },

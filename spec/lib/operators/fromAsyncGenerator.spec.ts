@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { finalize, Observable, of, tap } from 'rxjs';
+import { finalize, Observable, of, Subject, tap } from 'rxjs';
 import { AsyncGeneratorHandler, eachChunk, fromAsyncGenerator, Handler } from 'rxwire';
 import { upperBytes } from '../../../handlers/upper';
 import { nonReadingPeer } from '../../support/nonReadingPeer';
@@ -57,6 +57,18 @@ describe('eachChunk', () => {
     }
     expect(seen).to.deep.equal(['before']);
     expect((caught as Error).message).to.equal('the peer reset');
+  });
+
+  it('answers next() calls made before the earlier ones settle, each with its own chunk, in order, then done', async () => {
+    const source = new Subject<Buffer>();
+    const chunks = eachChunk(source);
+    const pulls = [chunks.next(), chunks.next(), chunks.next(), chunks.next()];
+    source.next(Buffer.from('a'));
+    source.next(Buffer.from('b'));
+    source.next(Buffer.from('c'));
+    source.complete();
+    const results = await Promise.all(pulls);
+    expect(results.map((r) => (r.done ? 'done' : r.value.toString()))).to.deep.equal(['a', 'b', 'c', 'done']);
   });
 
   it('fails the loop rather than queue past maxBufferedBytes when it cannot hold reads', async () => {

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import { lastValueFrom, map, NEVER, pipe } from 'rxjs';
-import { dial, encodeLines, Handler, InvalidOption, lines, ReplyTimeout } from 'rxwire';
+import { dial, encodeLines, Handler, InvalidOption, lines, ReplyTimeout, WriteTimeout } from 'rxwire';
 import { closedPort, collectBytes, delay, eventually, root, runCommand, startServer, transpileFlags } from '../../../support/net';
 
 /** The README's line server: each line answered in capitals. */
@@ -117,6 +117,51 @@ describe('dial', () => {
     } finally {
       await server.close(0); // the handler never ends: no grace to wait for
     }
+  });
+
+  describe('against a server that accepts and never reads', () => {
+    let server: net.Server;
+    let port: number;
+    const accepted: net.Socket[] = [];
+    beforeEach(async () => {
+      server = net.createServer({ pauseOnConnect: true }, (socket) => accepted.push(socket));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as net.AddressInfo).port;
+    });
+    afterEach(async () => {
+      accepted.splice(0).forEach((socket) => socket.destroy());
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('fails the write that waits past writeTimeoutMs with WriteTimeout, and closes the connection', async () => {
+      const conn = await dial({ host: '127.0.0.1', port, writeTimeoutMs: 300 });
+      const chunk = Buffer.alloc(1 << 20, 'x');
+      let failure: unknown;
+      let stalledAt = 0;
+      // The kernel's buffers take a few MiB; then a write waits, and its deadline runs.
+      for (let written = 0; failure === undefined && written < 512; written++) {
+        stalledAt = Date.now();
+        failure = await conn.write(chunk).then(() => undefined, (err: unknown) => err);
+      }
+      expect(failure).to.be.instanceOf(WriteTimeout);
+      expect((failure as WriteTimeout).code).to.equal('ERR_WRITE_TIMEOUT');
+      expect((failure as Error).message).to.match(new RegExp(`^${conn.info.remote.replace(/[.[\]]/g, '\\$&')} read none of \\d+ pending bytes within 300 ms$`));
+      expect(Date.now() - stalledAt).to.be.within(250, 3000);
+      await conn.closed;
+      expect(await conn.write('more').then(() => undefined, (err: unknown) => err)).to.equal(failure);
+    });
+
+    it("fails end() with WriteTimeout when what was written is not flushed within writeTimeoutMs", async () => {
+      const conn = await dial({ host: '127.0.0.1', port, writeTimeoutMs: 300 });
+      const chunk = Buffer.alloc(1 << 20, 'x');
+      // More than loopback's buffers hold: some of it is still ours to send when end() is called.
+      for (let i = 0; i < 64; i++) void conn.write(chunk).catch(() => {});
+      const started = Date.now();
+      const failure = await conn.end().then(() => undefined, (err: unknown) => err);
+      expect(failure).to.be.instanceOf(WriteTimeout);
+      expect(Date.now() - started).to.be.within(250, 3000);
+      await conn.closed;
+    });
   });
 
   it('rejects a request when the server closes before replying', async () => {
