@@ -55,12 +55,13 @@ function freePort(): Promise<number> {
   });
 }
 
-async function start(name: Name): Promise<Running> {
+/** Starts a server; `nodeFlags` go to rxwire's node (V8's, for the memory check). */
+async function start(name: Name, nodeFlags: string[] = []): Promise<Running> {
   const port = await freePort();
   const command =
     name === 'redis-server'
       ? ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
-      : [process.execPath, RXWIRE, '--handler', 'redis', '--port', String(port), '--host', '127.0.0.1', '-q'];
+      : [process.execPath, ...nodeFlags, RXWIRE, '--handler', 'redis', '--port', String(port), '--host', '127.0.0.1', '-q'];
   // taskset execs the server: the child's pid is the server's own, for /proc.
   const child = spawn('taskset', ['-c', SERVER_CORE, ...command], { stdio: 'ignore' });
   const deadline = Date.now() + STARTUP_MS;
@@ -167,23 +168,50 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`\nresident memory, empty and with ${figure(args.keys)} keys of 100 bytes:\n\n`);
-  const memory: Partial<Record<Name, { empty: number; full: number }>> = {};
-  for (const name of ['redis-server', 'rxwire'] as const) {
-    const server = await start(name);
+  const memory: { name: string; empty: number; full: number }[] = [];
+  for (const [name, nodeFlags] of [['redis-server', []], ['rxwire', []], ['rxwire', [SMALL_YOUNG_GENERATION]]] as [Name, string[]][]) {
+    const server = await start(name, nodeFlags);
     try {
       const empty = rssOf(server.child.pid!);
       await fill(server.port, args.keys);
-      memory[name] = { empty, full: rssOf(server.child.pid!) };
+      memory.push({ name: [name, ...nodeFlags].join(' '), empty, full: rssOf(server.child.pid!) });
     } finally {
       await stop(server);
     }
   }
-  const theirs = memory['redis-server']!;
-  const ours = memory.rxwire!;
+  const [theirs, ours] = memory as [(typeof memory)[0], (typeof memory)[0]];
   const ratio = ours.full / theirs.full;
   process.stdout.write('| server | empty | full | growth |\n| --- | ---: | ---: | ---: |\n');
-  for (const [name, { empty, full }] of Object.entries(memory)) process.stdout.write(`| ${name} | ${mib(empty)} | ${mib(full)} | ${mib(full - empty)} |\n`);
+  for (const { name, empty, full } of memory) process.stdout.write(`| ${name} | ${mib(empty)} | ${mib(full)} | ${mib(full - empty)} |\n`);
   process.stdout.write(`\nrxwire / redis-server, full: ${ratio.toFixed(2)} (budget ≤ ${BUDGET.memory}: ${ratio <= BUDGET.memory ? 'PASS' : 'MISS'}); growth: ${((ours.full - ours.empty) / (theirs.full - theirs.empty)).toFixed(2)}\n`);
+
+  process.stdout.write('\nthe floors: what a Node process holds before rxwire stores a key\n\n| process | RSS |\n| --- | ---: |\n');
+  for (const [what, script] of FLOORS) process.stdout.write(`| ${what} | ${mib(floor(script, args.keys))} |\n`);
+}
+
+/** V8's young generation kept to 1 MiB semi-spaces: what a burst of garbage leaves resident, measured, not set behind users' backs. */
+const SMALL_YOUNG_GENERATION = '--max-semi-space-size=1';
+
+/**
+ * Node processes that store nothing, or only the keys: each prints its own resident memory, in
+ * bytes, once it has loaded (and stored) what it says. KEYS is the number of keys.
+ */
+const FLOORS: [string, string][] = [
+  ['node, idle (`node -e`)', ''],
+  ['node with rxjs, fp-ts and io-ts loaded', "require('rxjs'); require('fp-ts'); require('io-ts');"],
+  ['node with rxwire loaded', "require(process.env.RXWIRE_INDEX);"],
+  [
+    'node with the keys and values alone in a `Map<string, string>` (latin1, as the handler keeps them)',
+    "const store = (globalThis.store = new Map()); const value = Buffer.alloc(100, 'v'); for (let i = 0; i < KEYS; i++) store.set(Buffer.from(`key:${String(i).padStart(12, '0')}`).toString('latin1'), value.toString('latin1'));",
+  ],
+];
+
+/** The resident memory of a fresh node running `script`, pinned to the server core, a second after it ran. */
+function floor(script: string, keys: number): number {
+  const program = `const KEYS = ${keys}; ${script} setTimeout(() => { process.stdout.write(/^VmRSS:\\s+(\\d+)/m.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]); process.exit(0); }, 1000);`;
+  const result = spawnSync('taskset', ['-c', SERVER_CORE, process.execPath, '-e', program], { encoding: 'utf8', timeout: 60_000, cwd: ROOT, env: { ...process.env, RXWIRE_INDEX: path.join(ROOT, 'dist', 'lib', 'index.js') } });
+  if (result.status !== 0) throw new Error(`node -e for a floor exited with ${result.status}: ${result.stderr}`);
+  return Number(result.stdout) * 1024;
 }
 
 main().catch((err: Error) => {

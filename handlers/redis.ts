@@ -1,5 +1,5 @@
-import { catchError, defer, filter, finalize, map, Observable, of, takeWhile, throwError } from 'rxjs';
-import { backpressure, DEFAULTS, encodeResp, FrameTooLong, Handler, ProtocolError, resp, RESP_TYPE_BYTES, RespLimitExceeded, RespValue } from 'rxwire';
+import { catchError, defer, finalize, map, Observable, of, takeWhile, throwError } from 'rxjs';
+import { backpressure, DEFAULTS, encodeResp, FrameTooLong, Handler, ProtocolError, respCommands, RespLimitExceeded } from 'rxwire';
 import { Context, error, execute, Session } from './redis/commands';
 import { Keyspace } from './redis/keyspace';
 
@@ -29,12 +29,11 @@ export function redisHandler(options: RedisOptions = {}): Handler & { readonly s
       const closed = keyspace.open();
       return input.pipe(
         backpressure(),
-        // Commands are flat arrays of bulk strings: anything nested is refused at its header.
-        resp({ inlineCommands: true, maxDepth: 1, ...limits }),
-        // An empty command is no command and gets no reply, as Redis skips `*0`.
-        filter((command) => command.type !== 'array' || command.items === null || command.items.length > 0),
-        map((command) => answer(command, context)),
-        // QUIT, or a command that is no array of bulk strings, ends the connection after its reply.
+        // Each command its words as latin1 strings, read as Redis reads them; what is no command
+        // is a ProtocolError, answered below.
+        respCommands(limits),
+        map((command) => execute(command, context)),
+        // QUIT ends the connection after its reply.
         takeWhile(() => !session.quit, true),
         catchError((err: unknown) => (err instanceof ProtocolError ? of(error(`ERR Protocol error: ${redisWords(err, limits)}`)) : throwError(() => err))),
         encodeResp(),
@@ -44,29 +43,10 @@ export function redisHandler(options: RedisOptions = {}): Handler & { readonly s
   return Object.assign(handler, { singleProcess: 'the redis handler keeps its keys in the memory of one process' });
 }
 
-/** The reply to one command, or, for a value that is no command, Redis's protocol error (and the end of the connection). */
-function answer(command: RespValue, context: Context): RespValue {
-  if (command.type === 'array' && command.items !== null) {
-    const args: Buffer[] = [];
-    for (const item of command.items) {
-      if (item.type !== 'bulk') return refuse(`expected '$', got '${RESP_TYPE_BYTES[item.type]}'`, context);
-      if (item.value === null) return refuse('invalid bulk length', context);
-      args.push(item.value);
-    }
-    return execute(args, context);
-  }
-  return refuse(`expected '$', got '${RESP_TYPE_BYTES[command.type]}'`, context);
-}
-
-function refuse(reason: string, { session }: Context): RespValue {
-  session.quit = true;
-  return error(`ERR Protocol error: ${reason}`);
-}
-
 /** Redis's words for what broke the protocol, where it has them. */
 function redisWords(err: ProtocolError, limits: { maxBulkLength: number; maxLineLength: number }): string {
   if (err instanceof FrameTooLong) return err.limit === limits.maxBulkLength && !err.atLeast ? 'invalid bulk length' : 'too big inline request';
-  if (err instanceof RespLimitExceeded) return err.limit === 'maxArrayLength' ? 'invalid multibulk length' : "expected '$', got '*'";
+  if (err instanceof RespLimitExceeded) return 'invalid multibulk length';
   return err.message;
 }
 

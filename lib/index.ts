@@ -69,6 +69,8 @@ export { linesDecoder, linesEncoder } from './codecs/lines';
 export { upperBytes, upperInPlace } from './codecs/asciiUpper';
 export type { LinesOptions } from './codecs/lines';
 export { respDecoder } from './codecs/resp';
+export { respCommandDecoder } from './codecs/respCommand';
+export type { RespCommand, RespCommandOptions } from './codecs/respCommand';
 export { RESP_TYPE_BYTES, respEncoder } from './codecs/respEncoder';
 export { splitInline } from './codecs/respInline';
 export type { FailOnError, OnError, SkipOnError } from './codecs/skipping';
@@ -100,6 +102,7 @@ export { lengthPrefixed } from './operators/lengthPrefixed';
 export { lines } from './operators/lines';
 export { mergeMapBounded } from './operators/mergeMapBounded';
 export { resp } from './operators/resp';
+export { respCommands } from './operators/respCommands';
 export { toDuplex } from './operators/toDuplex';
 export type { DuplexSource, ToDuplexOptions } from './operators/toDuplex';
 

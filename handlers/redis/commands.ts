@@ -1,270 +1,20 @@
 // The commands the redis handler answers, each a function from its arguments to its reply, with
-// Redis's arity and Redis's words for every error, so a client cannot tell the difference.
+// Redis's arity and Redis's words for every error, so a client cannot tell the difference. The
+// commands with more to them than a line live by family: strings.ts, expiry.ts, keys.ts,
+// connection.ts; their replies in replies.ts.
 
-import { RespValue } from 'rxwire';
+import { RespCommand, RespValue } from 'rxwire';
+import { hello, setName } from './connection';
+import { expire, ttl } from './expiry';
 import { globMatch } from './glob';
 import { Keyspace } from './keyspace';
+import { flush, scan } from './keys';
+import { array, arityError, bulkOrNil, error, int64, integer, map, NOT_INTEGER, OK, ONE, OOM, PONG, text, word, ZERO } from './replies';
+import { Command, Context } from './session';
+import { increment, incrementBy, set } from './strings';
 
-/** What one connection has chosen: its protocol (HELLO), its name (CLIENT SETNAME), and whether it asked to QUIT. */
-export interface Session {
-  readonly id: number;
-  protocol: 2 | 3;
-  name: Buffer | undefined;
-  quit: boolean;
-}
-
-export interface Context {
-  readonly keyspace: Keyspace;
-  readonly session: Session;
-}
-
-interface Command {
-  /** Redis's arity: N exactly N words, -N at least N, the command's name included. */
-  readonly arity: number;
-  /** Refused past the memory budget, as Redis's `denyoom` commands are. */
-  readonly denyoom?: boolean;
-  readonly run: (args: readonly Buffer[], context: Context) => RespValue;
-}
-
-// ---- Replies --------------------------------------------------------------------------------
-
-const OK: RespValue = { type: 'simple', value: 'OK' };
-const PONG: RespValue = { type: 'simple', value: 'PONG' };
-const ZERO: RespValue = { type: 'integer', value: 0n };
-const ONE: RespValue = { type: 'integer', value: 1n };
-const NOT_INTEGER = 'ERR value is not an integer or out of range';
-const SYNTAX = 'ERR syntax error';
-export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
-
-/** An error reply; CR and LF become spaces, as Redis makes them, so a reply never ends early. */
-export const error = (message: string): RespValue => ({ type: 'error', message: message.replace(/[\r\n]/g, ' ') });
-const integer = (value: number | bigint): RespValue => ({ type: 'integer', value: BigInt(value) });
-const bulk = (value: Buffer): RespValue => ({ type: 'bulk', value });
-const text = (value: string): RespValue => ({ type: 'bulk', value: Buffer.from(value, 'latin1') });
-const array = (items: RespValue[]): RespValue => ({ type: 'array', items });
-/** A null bulk string in RESP2 (`$-1`), RESP3's null (`_`) once the client said HELLO 3. */
-const nil = ({ session }: Context): RespValue => (session.protocol === 3 ? { type: 'null' } : { type: 'bulk', value: null });
-const bulkOrNil = (value: Buffer | undefined, context: Context) => (value === undefined ? nil(context) : bulk(value));
-/** A map in RESP3; RESP2 has none, and gets its pairs flat in an array, as Redis sends them. */
-const map = (pairs: [RespValue, RespValue][], { session }: Context): RespValue =>
-  session.protocol === 3 ? { type: 'map', entries: pairs } : array(pairs.flat());
-
-const keyOf = (bytes: Buffer) => bytes.toString('latin1');
-const word = (bytes: Buffer | undefined) => bytes?.toString('latin1').toLowerCase();
-const arityError = (name: string) => error(`ERR wrong number of arguments for '${name}' command`);
-
-// ---- Numbers as Redis reads them ----------------------------------------------------------------
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const DECIMAL = /^(?:0|-?[1-9][0-9]{0,19})$/;
-
-/** A 64-bit integer written as Redis's string2ll() takes it (no sign, no spaces, no leading zeros), or undefined. */
-function int64(bytes: Buffer): bigint | undefined {
-  if (bytes.length > 20) return undefined;
-  const text = bytes.toString('latin1');
-  if (!DECIMAL.test(text)) return undefined;
-  const value = BigInt(text);
-  return value < INT64_MIN || value > INT64_MAX ? undefined : value;
-}
-
-// ---- Strings ------------------------------------------------------------------------------------
-
-function set(args: readonly Buffer[], context: Context): RespValue {
-  const { keyspace } = context;
-  let nx = false;
-  let xx = false;
-  let get = false;
-  let keepTtl = false;
-  let expire: { unit: string; value: Buffer } | undefined;
-  for (let i = 3; i < args.length; i++) {
-    const option = word(args[i]);
-    const next = args[i + 1];
-    if (option === 'nx' && !xx) nx = true;
-    else if (option === 'xx' && !nx) xx = true;
-    else if (option === 'get') get = true;
-    else if (option === 'keepttl' && expire === undefined) keepTtl = true;
-    else if ((option === 'ex' || option === 'px' || option === 'exat' || option === 'pxat') && !keepTtl && expire === undefined && next !== undefined) {
-      expire = { unit: option, value: next };
-      i++;
-    } else return error(SYNTAX);
-  }
-  let expiresAt: number | undefined;
-  if (expire !== undefined) {
-    const at = expiryTime(expire.value, expire.unit === 'ex' || expire.unit === 'exat' ? 1000n : 1n, expire.unit.length === 2, keyspace.now(), true);
-    if (typeof at === 'string') return error(at === NOT_INTEGER ? at : `ERR invalid expire time in 'set' command`);
-    expiresAt = at;
-  }
-  const key = keyOf(args[1]!);
-  const old = keyspace.get(key);
-  if ((nx && old !== undefined) || (xx && old === undefined)) return get ? bulkOrNil(old, context) : nil(context);
-  keyspace.set(key, args[2]!, keepTtl);
-  if (expiresAt !== undefined) keyspace.expireAt(key, expiresAt);
-  return get ? bulkOrNil(old, context) : OK;
-}
-
-/**
- * When an expiry given as `value` × `unit` ms (from now when `relative`) falls, or why it cannot:
- * `NOT_INTEGER`, or `invalid` for a time that is not positive (SET only) or overflows 64 bits.
- */
-function expiryTime(value: Buffer, unit: bigint, relative: boolean, now: number, positive: boolean): number | string {
-  const given = int64(value);
-  if (given === undefined) return NOT_INTEGER;
-  if ((positive && given <= 0n) || given > INT64_MAX / unit || given < INT64_MIN / unit) return 'invalid';
-  const at = given * unit + (relative ? BigInt(now) : 0n);
-  if (at > INT64_MAX || (positive && at <= 0n)) return 'invalid';
-  return Number(at);
-}
-
-function incrementBy(key: Buffer, by: bigint, context: Context): RespValue {
-  const { keyspace } = context;
-  const name = keyOf(key);
-  const old = keyspace.get(name);
-  const current = old === undefined ? 0n : int64(old);
-  if (current === undefined) return error(NOT_INTEGER);
-  const value = current + by;
-  if (value < INT64_MIN || value > INT64_MAX) return error('ERR increment or decrement would overflow');
-  keyspace.set(name, Buffer.from(value.toString()), true);
-  return integer(value);
-}
-
-function increment(args: readonly Buffer[], context: Context, sign: 1n | -1n): RespValue {
-  const by = int64(args[2]!);
-  if (by === undefined) return error(NOT_INTEGER);
-  if (sign < 0n && by === INT64_MIN) return error('ERR decrement would overflow');
-  return incrementBy(args[1]!, sign * by, context);
-}
-
-// ---- Expiry -------------------------------------------------------------------------------------
-
-function expire(unit: bigint, name: string) {
-  return (args: readonly Buffer[], { keyspace }: Context): RespValue => {
-    let nx = false;
-    let xx = false;
-    let gt = false;
-    let lt = false;
-    for (const arg of args.slice(3)) {
-      const option = word(arg);
-      if (option === 'nx') nx = true;
-      else if (option === 'xx') xx = true;
-      else if (option === 'gt') gt = true;
-      else if (option === 'lt') lt = true;
-      else return error(`ERR Unsupported option ${arg.toString('latin1')}`);
-    }
-    if (nx && (xx || gt || lt)) return error('ERR NX and XX, GT or LT options at the same time are not compatible');
-    if (gt && lt) return error('ERR GT and LT options at the same time are not compatible');
-    const now = keyspace.now();
-    const at = expiryTime(args[2]!, unit, true, now, false);
-    if (typeof at === 'string') return error(at === NOT_INTEGER ? at : `ERR invalid expire time in '${name}' command`);
-    const key = keyOf(args[1]!);
-    if (!keyspace.has(key)) return ZERO;
-    const current = keyspace.expiryOf(key);
-    if ((nx && current !== undefined) || (xx && current === undefined)) return ZERO;
-    if ((gt && (current === undefined || at <= current)) || (lt && current !== undefined && at >= current)) return ZERO;
-    // A time already past deletes the key, as Redis does.
-    if (at <= now) keyspace.delete(key);
-    else keyspace.expireAt(key, at);
-    return ONE;
-  };
-}
-
-function ttl(divisor: number) {
-  return (args: readonly Buffer[], { keyspace }: Context): RespValue => {
-    const key = keyOf(args[1]!);
-    if (!keyspace.has(key)) return integer(-2);
-    const at = keyspace.expiryOf(key);
-    if (at === undefined) return integer(-1);
-    const left = Math.max(0, at - keyspace.now());
-    return integer(divisor === 1 ? left : Math.floor((left + 500) / 1000));
-  };
-}
-
-// ---- Keys ---------------------------------------------------------------------------------------
-
-function scan(args: readonly Buffer[], context: Context): RespValue {
-  const cursorText = args[1]!.toString('latin1');
-  if (!/^[0-9]{1,20}$/.test(cursorText) || BigInt(cursorText) >= 2n ** 64n) return error('ERR invalid cursor');
-  let count = 10;
-  let pattern: string | undefined;
-  let type: string | undefined;
-  for (let i = 2; i < args.length; i += 2) {
-    const option = word(args[i]);
-    const value = args[i + 1];
-    if (value === undefined) return error(SYNTAX);
-    if (option === 'count') {
-      const given = int64(value);
-      if (given === undefined) return error(NOT_INTEGER);
-      if (given < 1n) return error(SYNTAX);
-      count = Number(given);
-    } else if (option === 'match') {
-      pattern = keyOf(value);
-    } else if (option === 'type') {
-      type = word(value);
-    } else return error(SYNTAX);
-  }
-  // Every key here is a string; cursors past the last bucket end the scan.
-  const cursor = Number(BigInt(cursorText) % 2n ** 32n);
-  const { next, keys } = type === undefined || type === 'string' ? context.keyspace.scan(cursor, count, pattern) : { next: 0, keys: [] };
-  return array([text(String(next)), array(keys.map(text))]);
-}
-
-function flush(args: readonly Buffer[], { keyspace }: Context): RespValue {
-  if (args.length > 2 || (args.length === 2 && word(args[1]) !== 'async' && word(args[1]) !== 'sync')) return error(SYNTAX);
-  keyspace.clear();
-  return OK;
-}
-
-// ---- Connection ---------------------------------------------------------------------------------
-
-/** Sets the connection's name, or says why Redis would not. */
-function setName(name: Buffer, session: Session): RespValue | undefined {
-  for (const byte of name) if (byte < 0x21 || byte > 0x7e) return error('ERR Client names cannot contain spaces, newlines or special characters.');
-  session.name = name.length === 0 ? undefined : Buffer.from(name);
-  return undefined;
-}
-
-function hello(args: readonly Buffer[], context: Context): RespValue {
-  const { session } = context;
-  let protocol = session.protocol;
-  if (args.length >= 2) {
-    const version = int64(args[1]!);
-    if (version === undefined) return error('ERR Protocol version is not an integer or out of range');
-    if (version < 2n || version > 3n) return error('NOPROTO unsupported protocol version');
-    protocol = Number(version) as 2 | 3;
-  }
-  let name: Buffer | undefined;
-  for (let i = 2; i < args.length; i++) {
-    const option = word(args[i]);
-    const more = args.length - 1 - i;
-    if (option === 'auth' && more >= 2) {
-      // There are no users but Redis's default one, which takes any password.
-      if (word(args[i + 1]) !== 'default') return error('WRONGPASS invalid username-password pair or user is disabled.');
-      i += 2;
-    } else if (option === 'setname' && more >= 1) {
-      name = args[++i];
-    } else return error(`ERR Syntax error in HELLO option '${args[i]!.toString('latin1')}'`);
-  }
-  if (name !== undefined) {
-    const refused = setName(name, session);
-    if (refused) return refused;
-  }
-  session.protocol = protocol;
-  return map(
-    [
-      [text('server'), text('redis')],
-      [text('version'), text(REDIS_VERSION)],
-      [text('proto'), integer(protocol)],
-      [text('id'), integer(session.id)],
-      [text('mode'), text('standalone')],
-      [text('role'), text('master')],
-      [text('modules'), array([])],
-    ],
-    context,
-  );
-}
-
-/** The Redis release whose replies these commands give, word for word. */
-export const REDIS_VERSION = '7.0.15';
+export type { Context, Session } from './session';
+export { error } from './replies';
 
 /** A command with subcommands (CLIENT, CONFIG, COMMAND): each with its own arity, errors named `client|setname`. */
 function container(name: string, subcommands: Record<string, Command>): Command {
@@ -273,7 +23,7 @@ function container(name: string, subcommands: Record<string, Command>): Command 
     run: (args, context) => {
       const sub = word(args[1])!;
       const command = subcommands[sub];
-      if (command === undefined) return error(`ERR unknown subcommand '${args[1]!.toString('latin1').slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
+      if (command === undefined) return error(`ERR unknown subcommand '${args[1]!.slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
       if (!arityHolds(command.arity, args.length)) return arityError(`${name}|${sub}`);
       return command.run(args, context);
     },
@@ -298,9 +48,9 @@ function configValues(keyspace: Keyspace): [string, string][] {
 const commands: Record<string, Command> = {
   ping: {
     arity: -1,
-    run: (args) => (args.length > 2 ? arityError('ping') : args.length === 2 ? bulk(args[1]!) : PONG),
+    run: (args) => (args.length > 2 ? arityError('ping') : args.length === 2 ? text(args[1]!) : PONG),
   },
-  echo: { arity: 2, run: (args) => bulk(args[1]!) },
+  echo: { arity: 2, run: (args) => text(args[1]!) },
   hello: { arity: -1, run: hello },
   select: {
     arity: 2,
@@ -317,19 +67,19 @@ const commands: Record<string, Command> = {
       return OK;
     },
   },
-  get: { arity: 2, run: (args, context) => bulkOrNil(context.keyspace.get(keyOf(args[1]!)), context) },
+  get: { arity: 2, run: (args, context) => bulkOrNil(context.keyspace.get(args[1]!), context) },
   set: { arity: -3, denyoom: true, run: set },
   getdel: {
     arity: 2,
     run: (args, context) => {
-      const key = keyOf(args[1]!);
+      const key = args[1]!;
       const value = context.keyspace.get(key);
       if (value !== undefined) context.keyspace.delete(key);
       return bulkOrNil(value, context);
     },
   },
-  del: { arity: -2, run: (args, { keyspace }) => integer(args.slice(1).filter((key) => keyspace.has(keyOf(key)) && keyspace.delete(keyOf(key))).length) },
-  exists: { arity: -2, run: (args, { keyspace }) => integer(args.slice(1).filter((key) => keyspace.has(keyOf(key))).length) },
+  del: { arity: -2, run: (args, { keyspace }) => integer(args.slice(1).filter((key) => keyspace.has(key) && keyspace.delete(key)).length) },
+  exists: { arity: -2, run: (args, { keyspace }) => integer(args.slice(1).filter((key) => keyspace.has(key)).length) },
   incr: { arity: 2, denyoom: true, run: (args, context) => incrementBy(args[1]!, 1n, context) },
   decr: { arity: 2, denyoom: true, run: (args, context) => incrementBy(args[1]!, -1n, context) },
   incrby: { arity: 3, denyoom: true, run: (args, context) => increment(args, context, 1n) },
@@ -338,21 +88,22 @@ const commands: Record<string, Command> = {
     arity: 3,
     denyoom: true,
     run: (args, { keyspace }) => {
-      const key = keyOf(args[1]!);
+      const key = args[1]!;
       const old = keyspace.get(key);
-      const value = old === undefined ? args[2]! : Buffer.concat([old, args[2]!]);
+      // Copied into one flat string: a chain of appends kept as V8 cons strings would cost a node each.
+      const value = old === undefined ? args[2]! : Buffer.from(old + args[2]!, 'latin1').toString('latin1');
       keyspace.set(key, value, true);
       return integer(value.length);
     },
   },
-  strlen: { arity: 2, run: (args, { keyspace }) => integer(keyspace.get(keyOf(args[1]!))?.length ?? 0) },
-  mget: { arity: -2, run: (args, context) => array(args.slice(1).map((key) => bulkOrNil(context.keyspace.get(keyOf(key)), context))) },
+  strlen: { arity: 2, run: (args, { keyspace }) => integer(keyspace.get(args[1]!)?.length ?? 0) },
+  mget: { arity: -2, run: (args, context) => array(args.slice(1).map((key) => bulkOrNil(context.keyspace.get(key), context))) },
   mset: {
     arity: -3,
     denyoom: true,
     run: (args, { keyspace }) => {
       if (args.length % 2 === 0) return arityError('mset');
-      for (let i = 1; i < args.length; i += 2) keyspace.set(keyOf(args[i]!), args[i + 1]!);
+      for (let i = 1; i < args.length; i += 2) keyspace.set(args[i]!, args[i + 1]!);
       return OK;
     },
   },
@@ -363,13 +114,13 @@ const commands: Record<string, Command> = {
   persist: {
     arity: 2,
     run: (args, { keyspace }) => {
-      const key = keyOf(args[1]!);
+      const key = args[1]!;
       return keyspace.has(key) && keyspace.persist(key) ? ONE : ZERO;
     },
   },
-  keys: { arity: 2, run: (args, { keyspace }) => array(keyspace.keys(keyOf(args[1]!)).map(text)) },
+  keys: { arity: 2, run: (args, { keyspace }) => array(keyspace.keys(args[1]!).map(text)) },
   scan: { arity: -2, run: scan },
-  type: { arity: 2, run: (args, { keyspace }) => ({ type: 'simple', value: keyspace.has(keyOf(args[1]!)) ? 'string' : 'none' }) },
+  type: { arity: 2, run: (args, { keyspace }) => ({ type: 'simple', value: keyspace.has(args[1]!) ? 'string' : 'none' }) },
   dbsize: { arity: 1, run: (_, { keyspace }) => integer(keyspace.size) },
   flushdb: { arity: -1, run: flush },
   flushall: { arity: -1, run: flush },
@@ -382,7 +133,7 @@ const commands: Record<string, Command> = {
     get: {
       arity: -3,
       run: (args, context) => {
-        const patterns = args.slice(2).map((pattern) => keyOf(pattern).toLowerCase());
+        const patterns = args.slice(2).map((pattern) => pattern.toLowerCase());
         const found = configValues(context.keyspace).filter(([name]) => patterns.some((pattern) => globMatch(pattern, name, true)));
         return map(
           found.map(([name, value]) => [text(name), text(value)]),
@@ -396,9 +147,12 @@ const commands: Record<string, Command> = {
   }),
 };
 
-/** Runs one command (its name and arguments as bulk strings) and gives its reply. */
-export function execute(args: readonly Buffer[], context: Context): RespValue {
-  const name = word(args[0])!;
+/** Each command's name as clients send it, lower or upper case: a lookup, not a lower-cased copy per command. */
+const NAMES = new Map(Object.keys(commands).flatMap((name) => [[name, name] as const, [name.toUpperCase(), name] as const]));
+
+/** Runs one command (its name and arguments, latin1) and gives its reply. */
+export function execute(args: RespCommand, context: Context): RespValue {
+  const name = NAMES.get(args[0]!) ?? args[0]!.toLowerCase();
   const command = Object.hasOwn(commands, name) ? commands[name]! : undefined;
   if (command === undefined || (name === 'command' && args.length === 1)) return unknownCommand(args);
   if (!arityHolds(command.arity, args.length)) return arityError(name);
@@ -411,11 +165,11 @@ export function execute(args: readonly Buffer[], context: Context): RespValue {
 }
 
 /** Redis's line for a command it does not have, quoting the first 128 characters of the arguments. */
-function unknownCommand(args: readonly Buffer[]): RespValue {
+function unknownCommand(args: RespCommand): RespValue {
   let quoted = '';
   for (const arg of args.slice(1)) {
     if (quoted.length >= 128) break;
-    quoted += `'${arg.toString('latin1').slice(0, 128 - quoted.length)}' `;
+    quoted += `'${arg.slice(0, 128 - quoted.length)}' `;
   }
-  return error(`ERR unknown command '${args[0]!.toString('latin1').slice(0, 128)}', with args beginning with: ${quoted}`);
+  return error(`ERR unknown command '${args[0]!.slice(0, 128)}', with args beginning with: ${quoted}`);
 }

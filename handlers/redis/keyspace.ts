@@ -1,12 +1,14 @@
 // The data a redis server keeps: string values by key, with expiry times, within a memory
 // budget. One Keyspace serves every connection of a server process; it knows nothing of RESP.
 //
-// Keys are latin1 strings (one character per byte, so any bytes round-trip) and values Buffers
-// of their own, copied from the read they came in (a view would keep the whole read alive).
+// Keys and values are latin1 strings: one character per byte, so any bytes round-trip, and each a
+// copy of the read it came in (a view would keep the whole read alive). A string is one heap
+// object of its length plus 16 bytes; a Buffer of its own would add a typed-array object of some
+// 100 bytes per value, half of what the store costs per key (bench/README.md, issue #24).
 
 import { globMatch } from './glob';
 
-/** What one key costs besides its bytes: the Map entry, the Buffer object, the key string's header. */
+/** What one key costs besides its bytes: the Map entry, the SCAN bucket entry, the two strings' headers. */
 const ENTRY_OVERHEAD = 96;
 /** What a key's expiry costs besides the key: a second Map entry and its number. */
 const EXPIRY_OVERHEAD = 48;
@@ -25,7 +27,7 @@ export interface KeyspaceOptions {
 }
 
 export class Keyspace {
-  private readonly values = new Map<string, Buffer>();
+  private readonly values = new Map<string, string>();
   private readonly expiries = new Map<string, number>();
   private readonly buckets: Set<string>[] = Array.from({ length: SCAN_BUCKETS }, () => new Set());
   private used = 0;
@@ -73,7 +75,7 @@ export class Keyspace {
   }
 
   /** The value at `key`, or undefined; an expired key is deleted as it is found (lazy expiry). */
-  get(key: string): Buffer | undefined {
+  get(key: string): string | undefined {
     const value = this.values.get(key);
     if (value === undefined || this.expiries.size === 0) return value;
     const at = this.expiries.get(key);
@@ -86,18 +88,17 @@ export class Keyspace {
     return this.get(key) !== undefined;
   }
 
-  /** Sets `key` to `value` (copied), keeping its expiry only when `keepTtl`. */
-  set(key: string, value: Buffer, keepTtl = false): void {
+  /** Sets `key` to `value` (latin1, a byte per character), keeping its expiry only when `keepTtl`. */
+  set(key: string, value: string, keepTtl = false): void {
     const old = this.values.get(key);
-    const copy = Buffer.from(value);
     if (old === undefined) {
-      this.used += key.length + copy.length + ENTRY_OVERHEAD;
+      this.used += key.length + value.length + ENTRY_OVERHEAD;
       this.buckets[bucketOf(key)]!.add(key);
     } else {
-      this.used += copy.length - old.length;
+      this.used += value.length - old.length;
       if (!keepTtl) this.persist(key);
     }
-    this.values.set(key, copy);
+    this.values.set(key, value);
   }
 
   delete(key: string): boolean {

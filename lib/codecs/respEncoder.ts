@@ -5,7 +5,8 @@ import { RespValue } from './respValue';
 
 const CR = 0x0d;
 const LF = 0x0a;
-const CRLF = Buffer.from('\r\n');
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 /**
  * Writes RESP values. A simple string or error holding CR or LF cannot be written (it would
@@ -67,7 +68,8 @@ function sizeOf(value: RespValue): number {
       return 3 + Buffer.byteLength(value.type === 'simple' ? value.value : value.message);
     case 'integer':
     case 'bignumber':
-      return 3 + value.value.toString().length;
+      // Any 64-bit integer, all Redis sends, takes at most 20 characters: only a larger one is written out to be measured.
+      return 3 + (value.value >= INT64_MIN && value.value <= INT64_MAX ? 20 : value.value.toString().length);
     case 'double':
       return 3 + formatDouble(value.value).length;
     case 'boolean':
@@ -110,60 +112,72 @@ export const RESP_TYPE_BYTES: Readonly<Record<RespValue['type'], string>> = {
   push: '>',
 };
 
+/** The type bytes as numbers, for write(). */
+const TYPE_CODES = Object.fromEntries(Object.entries(RESP_TYPE_BYTES).map(([type, byte]) => [type, byte.charCodeAt(0)])) as Readonly<Record<RespValue['type'], number>>;
+
 /** Writes `value` into `bytes` at `at`; returns where it ended. */
 function write(value: RespValue, bytes: Buffer, at: number): number {
-  const line = (text: string) => {
-    at += bytes.write(RESP_TYPE_BYTES[value.type], at, 'latin1');
-    at += bytes.write(text, at, 'utf8');
-    bytes[at++] = CR;
-    bytes[at++] = LF;
-  };
+  const type = TYPE_CODES[value.type];
   switch (value.type) {
     case 'simple':
-      line(value.value);
-      return at;
+      return textLine(bytes, at, type, value.value);
     case 'error':
-      line(value.message);
-      return at;
+      return textLine(bytes, at, type, value.message);
     case 'integer':
     case 'bignumber':
-      line(value.value.toString());
-      return at;
+      return textLine(bytes, at, type, value.value.toString());
     case 'double':
-      line(formatDouble(value.value));
-      return at;
+      return textLine(bytes, at, type, formatDouble(value.value));
     case 'boolean':
-      line(value.value ? 't' : 'f');
-      return at;
+      return textLine(bytes, at, type, value.value ? 't' : 'f');
     case 'null':
-      line('');
-      return at;
+      return textLine(bytes, at, type, '');
     case 'bulk':
-      if (value.value === null) {
-        line('-1');
-        return at;
-      }
-      line(String(value.value.length));
+      if (value.value === null) return textLine(bytes, at, type, '-1');
+      at = lengthLine(bytes, at, type, value.value.length);
       at += value.value.copy(bytes, at);
-      return at + CRLF.copy(bytes, at);
+      return crlf(bytes, at);
     case 'verbatim':
-      line(String(value.value.length + 4));
+      at = lengthLine(bytes, at, type, value.value.length + 4);
       at += bytes.write(`${value.format}:`, at, 'utf8');
       at += value.value.copy(bytes, at);
-      return at + CRLF.copy(bytes, at);
+      return crlf(bytes, at);
     case 'array':
     case 'set':
     case 'push':
-      if (value.items === null) {
-        line('-1');
-        return at;
-      }
-      line(String(value.items.length));
+      if (value.items === null) return textLine(bytes, at, type, '-1');
+      at = lengthLine(bytes, at, type, value.items.length);
       for (const item of value.items) at = write(item, bytes, at);
       return at;
     case 'map':
-      line(String(value.entries.length));
+      at = lengthLine(bytes, at, type, value.entries.length);
       for (const [key, item] of value.entries) at = write(item, bytes, write(key, bytes, at));
       return at;
   }
+}
+
+/** A line: the type byte, `text` in UTF-8, CRLF. */
+function textLine(bytes: Buffer, at: number, type: number, text: string): number {
+  bytes[at++] = type;
+  if (text.length > 0) at += bytes.write(text, at, 'utf8');
+  return crlf(bytes, at);
+}
+
+/** A header: the type byte, a length (a whole number) in decimal digits, CRLF; written digit by digit, with no string for the number. */
+function lengthLine(bytes: Buffer, at: number, type: number, length: number): number {
+  bytes[at++] = type;
+  let digits = 1;
+  for (let rest = length; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  let rest = length;
+  for (let i = at + digits - 1; i >= at; i--) {
+    bytes[i] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  return crlf(bytes, at + digits);
+}
+
+function crlf(bytes: Buffer, at: number): number {
+  bytes[at] = CR;
+  bytes[at + 1] = LF;
+  return at + 2;
 }

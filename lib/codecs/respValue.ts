@@ -18,16 +18,18 @@ export type RespValue =
   | { readonly type: 'push'; readonly items: readonly RespValue[] };
 
 /**
- * The length in a header line (its type byte first, its CR last), or undefined when it is not -1
- * or a whole number of 15 digits at most (no float rounding).
+ * The length in a header line, `bytes` from `start` (its type byte) to `end` (after its CR), or
+ * undefined when it is not -1 or a whole number of 15 digits at most (no float rounding). Read
+ * where the line lies, so a header needs no view of its own.
  */
-export function readLength(line: Buffer): number | undefined {
-  const end = line.length - 1;
-  if (end - 1 === 2 && line[1] === 0x2d && line[2] === 0x31) return -1;
-  if (end <= 1 || end - 1 > 15) return undefined;
+export function readLength(bytes: Buffer, start = 0, end = bytes.length): number | undefined {
+  const cr = end - 1;
+  const digits = cr - start - 1;
+  if (digits === 2 && bytes[start + 1] === 0x2d && bytes[start + 2] === 0x31) return -1;
+  if (digits < 1 || digits > 15) return undefined;
   let length = 0;
-  for (let i = 1; i < end; i++) {
-    const digit = line[i]! - 0x30;
+  for (let i = start + 1; i < cr; i++) {
+    const digit = bytes[i]! - 0x30;
     if (digit < 0 || digit > 9) return undefined;
     length = length * 10 + digit;
   }

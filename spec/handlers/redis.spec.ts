@@ -323,6 +323,10 @@ run(title, function () {
       'set a "b\r\n',
       'PING\r\n*2\r\n*1\r\n',
       '*2\r\n$4\r\nECHO\r\n$-1\r\n',
+      '*-1\r\n*0\r\nPING\r\n',
+      '+OK\r\n$4\r\nPING\r\n',
+      '*2\r\n$4\r\nECHO\r\nx\r\n',
+      '*2\r\n$4\r\nECHO\r\n$2\r\n\x00\x7f\r\n*1\r\n$4\r\nPI',
     ];
     for (const bytes of cases) {
       const theirs = await exchange(realPort, bytes, 0, 600);

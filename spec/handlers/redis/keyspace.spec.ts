@@ -8,10 +8,10 @@ describe('the redis keyspace', () => {
 
   it('deletes an expired key when it is next looked up (lazy expiry)', () => {
     const keys = keyspace();
-    keys.set('k', Buffer.from('v'));
+    keys.set('k', 'v');
     keys.expireAt('k', now + 100);
     now += 100;
-    expect(keys.get('k')).to.deep.equal(Buffer.from('v'));
+    expect(keys.get('k')).to.equal('v');
     now += 1;
     expect(keys.size).to.equal(1);
     expect(keys.get('k')).to.equal(undefined);
@@ -22,9 +22,9 @@ describe('the redis keyspace', () => {
   it('sweeps expired keys nobody looks up, a bounded number per tick, and leaves the others', () => {
     const keys = keyspace();
     for (let i = 0; i < 1000; i++) {
-      keys.set(`gone:${i}`, Buffer.from('v'));
+      keys.set(`gone:${i}`, 'v');
       keys.expireAt(`gone:${i}`, now + 10);
-      keys.set(`kept:${i}`, Buffer.from('v'));
+      keys.set(`kept:${i}`, 'v');
     }
     now += 11;
     keys.sweep();
@@ -55,12 +55,12 @@ describe('the redis keyspace', () => {
 
   it('counts the bytes of keys, values and expiries, and gives them back', () => {
     const keys = keyspace();
-    keys.set('key', Buffer.alloc(100));
+    keys.set('key', 'x'.repeat(100));
     const one = keys.usedMemory;
     expect(one).to.be.above(103);
     keys.expireAt('key', now + 1000);
     expect(keys.usedMemory).to.be.above(one);
-    keys.set('key', Buffer.alloc(50));
+    keys.set('key', 'x'.repeat(50));
     expect(keys.usedMemory).to.equal(one - 50);
     keys.delete('key');
     expect(keys.usedMemory).to.equal(0);
@@ -68,17 +68,10 @@ describe('the redis keyspace', () => {
     expect(keys.wouldExceed((1 << 20) + 1)).to.equal(true);
   });
 
-  it('keeps a copy of a value, not a view of the read it came in', () => {
-    const keys = keyspace();
-    const read = Buffer.from('SET k value');
-    keys.set('k', read.subarray(6));
-    read.fill(0);
-    expect(keys.get('k')!.toString()).to.equal('value');
-  });
 
   it('SCAN returns every key present from start to end exactly once, though others come and go', () => {
     const keys = keyspace();
-    for (let i = 0; i < 5000; i++) keys.set(`stay:${i}`, Buffer.from('v'));
+    for (let i = 0; i < 5000; i++) keys.set(`stay:${i}`, 'v');
     const seen: string[] = [];
     let cursor = 0;
     let steps = 0;
@@ -86,7 +79,7 @@ describe('the redis keyspace', () => {
       const step = keys.scan(cursor, 100, 'stay:*');
       seen.push(...step.keys);
       cursor = step.next;
-      keys.set(`new:${steps}`, Buffer.from('v'));
+      keys.set(`new:${steps}`, 'v');
       keys.delete(`new:${steps - 3}`);
     } while (cursor !== 0 && ++steps < 10_000);
     expect(seen.length).to.equal(5000);

@@ -27,6 +27,8 @@ import {
   lines,
   mergeMapBounded,
   resp,
+  respCommands,
+  RespCommand,
   RespValue,
 } from 'rxwire';
 import { subscribeWithFlow } from '../../../lib/operators/internal/operate';
@@ -139,6 +141,14 @@ const rows: Row[] = [
     usesFlow: true,
     faulty: (f) => (s) => s.pipe(resp(), tap<RespValue>((value) => f(JSON.stringify(value))), encodeResp()),
     shared: ['+a\r\n', '+!\r\n'],
+  },
+  {
+    name: 'respCommands',
+    op: () => respCommands(),
+    input: ['PING\r\n'],
+    usesFlow: true,
+    faulty: (f) => (s) => s.pipe(respCommands(), tap<RespCommand>((command) => f(command.join(' '))), map((command): RespValue => ({ type: 'simple', value: command.join(' ') })), encodeResp()),
+    shared: ['PING a\r\n', 'PING !\r\n'],
   },
   {
     name: 'mergeMapBounded',
