@@ -27,6 +27,27 @@ export {
   Undeliverable,
   WorkerFailed,
 } from './core/errors';
+export { CONNECTION_EVENT_TYPES } from './core/events';
+export type {
+  CloseEvent,
+  CloseReason,
+  ClosedEvent,
+  EventError,
+  ExpiredEvent,
+  GraceExpiredEvent,
+  HandlerErrorEvent,
+  ListeningEvent,
+  OpenEvent,
+  ProtocolErrorEvent,
+  RefusalReason,
+  RefusedEvent,
+  ServerErrorEvent,
+  ServerEvent,
+  ShutdownEvent,
+  UdpDroppedEvent,
+  WorkerExitEvent,
+  WorkerRestartEvent,
+} from './core/events';
 export { flowOf } from './core/flow';
 export type { Flow, FlowEvent } from './core/flow';
 export type { ConnectionInfo, Handler, PeerCertificate, TlsInfo, Transport } from './core/handler';

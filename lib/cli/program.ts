@@ -5,8 +5,11 @@ import { Handler } from '../core/handler';
 import { ClusteredServer, serveClustered } from '../transports/stream/cluster';
 import { serveDatagrams } from '../transports/datagram/server';
 import { serveReliableDatagrams } from '../transports/rdm/server';
-import { escapeLine, isHandlerFault, Server } from '../transports/hosting';
-import { logToStderr, logWritten } from '../transports/stderrLog';
+import { escapeLine, Log, Server } from '../transports/hosting';
+import { serverLinesOnly } from '../transports/log/sink';
+import { logToStderr, logWritten } from '../transports/log/stderr';
+import { shutdownLine } from '../transports/log/textLog';
+import { closeBecause, isHandlerFault } from '../transports/serverEvents';
 import { serve } from '../transports/stream/server';
 import {
   AnyConnectOptions,
@@ -117,13 +120,13 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   const transport = server.transport === 'tcp' || server.transport === 'unix' ? '' : `${server.transport} `;
   process.stdout.write(`listening on ${transport}${server.address}\n`);
   if (report.verbose) stamped(`serving with ${describeOptions(options)}`);
+  // The shutdown line goes out as it is, not stamped, under -q too.
+  server.events.subscribe((event) => event.type === 'shutdown' && logToStderr(shutdownLine(event)));
   let closing = false;
   const shutdown = (reason: string) => {
     if (closing) return;
     closing = true;
-    const open = 'connections' in server ? `${server.connections} connection(s) open` : `${server.workers} worker(s) serving`;
-    logToStderr(`${reason}: closing, ${open}`);
-    server.close().then(() => logWritten()).then(() => process.exit(0));
+    closeBecause(server, reason).then(() => logWritten()).then(() => process.exit(0));
   };
   // Kept, not once: a launcher and a supervisor may both pass a signal on, and a second one must
   // not kill the process at once, mid-close, with its last log lines still buffered.
@@ -155,20 +158,18 @@ export function exitWith(code: number, line: string, stream: NodeJS.WritableStre
   process.exit(code);
 }
 
-// The server's own lines, a worker's (`worker 2: server: …`) included.
-const SERVER_LINE = /^(worker \d+: )?server: /;
-
 /**
  * Where a server program's log lines go: stderr, each with an ISO timestamp; under `quiet`, only
- * the server's own; under `verbose`, a handler error's line is followed by its stack, indented,
- * at the places in a `.ts` module's source.
+ * the server's own (the text log leaves out those about single connections, by event type);
+ * under `verbose`, a handler error's line is followed by its stack, indented, at the places in a
+ * `.ts` module's source.
  */
-function serverLog(quiet: boolean, verbose: boolean): (line: string, error?: Error) => void {
-  return (line, error) => {
-    if (quiet && !SERVER_LINE.test(line)) return;
+function serverLog(quiet: boolean, verbose: boolean): Log {
+  const log: Log = (line, error) => {
     stamped(line);
     if (verbose && error !== undefined && isHandlerFault(error)) logToStderr(stackFrames(error));
   };
+  return quiet ? serverLinesOnly(log) : log;
 }
 
 /** The `at …` lines of an error's stack, each escaped (a message may quote what a peer sent). */

@@ -91,8 +91,12 @@ export interface RefusedEvent {
   readonly reason: RefusalReason;
   /** The limit that was reached (`maxConnections`, the per-address limit, the open-file cap, `maxPeers`). */
   readonly limit?: number;
+  /** `per-address`: the address whose limit was reached (behind a proxy, the one its PROXY header gives). */
+  readonly address?: string;
   /** What went wrong, for `proxy-header` and `tls-handshake`: `client certificate not trusted (…)`, `the client hung up`. */
   readonly detail?: string;
+  /** `proxy-header`: the error that ended its socket (a bad, long or late header; the socket's own error); undefined when it was not allowed to send one. */
+  readonly error?: EventError;
 }
 
 /** A frame broke the protocol: the connection ends after the replies to the frames before it (a `close` follows). */
@@ -116,7 +120,7 @@ export interface ExpiredEvent {
   readonly idleMs: number;
 }
 
-/** UDP: datagrams dropped since the last such event (told once a second at most, and on close). */
+/** UDP: datagrams dropped over the server's life, told once as it closes, when any were (each new peer's is also a `refused` `max-peers`). */
 export interface UdpDroppedEvent {
   readonly type: 'udp-dropped';
   /** From new peers while `maxPeers` peers had sessions. */
@@ -161,6 +165,8 @@ export interface ShutdownEvent {
   readonly reason: string;
   /** Connections open (for a cluster: workers serving) when it began. */
   readonly open: number;
+  /** What `open` counts: a cluster's primary counts its workers. */
+  readonly counting: 'connections' | 'workers';
   readonly graceMs: number;
 }
 

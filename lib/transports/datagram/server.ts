@@ -1,10 +1,10 @@
 import * as dgram from 'node:dgram';
 import { DEFAULTS } from '../../core/defaults';
-import { ConnectionInfo, Handler } from '../../core/handler';
+import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { formatHost, nextConnectionId } from '../identity';
-import { checkHandler, failureError, failureLine, handlerOutput, Hosting, logger, Server, untilListening } from '../hosting';
-import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
+import { checkHandler, DatagramCounts, handlerOutput, Hosting, Server, untilListening } from '../hosting';
+import { AbortOptions, liveSignalOf } from '../lifetime';
 import { DatagramConnection } from './connection';
 import { DatagramServeOptions } from './options';
 import { socketTypeFor } from './socketType';
@@ -28,18 +28,25 @@ export interface DatagramServer extends Server {
  * const server = await serveDatagrams({ port: 50007 }, pipe(closeOnEmptyRead(), upper()));
  * ```
  */
-export async function serveDatagrams(options: DatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<DatagramServer> {
+export function serveDatagrams(options: DatagramServeOptions, handler: Handler, lifetime?: AbortOptions): Promise<DatagramServer> {
+  return hostDatagrams(options, handler, lifetime, 'udp');
+}
+
+const datagramCounts = (conn: DatagramConnection): DatagramCounts => ({ datagramsIn: conn.datagramsRead, datagramsOut: conn.datagramsWritten, droppedUnread: conn.droppedUnread });
+
+/** `serveDatagrams()`, its events telling of `transport`: rdm serves its sessions so. */
+export async function hostDatagrams(options: DatagramServeOptions, handler: Handler, lifetime: AbortOptions | undefined, transport: Transport): Promise<DatagramServer> {
   const opts = decodeOptions('serveDatagrams', DatagramServeOptions, options);
   checkHandler('serveDatagrams', handler);
   const signal = liveSignalOf('serveDatagrams', lifetime);
-  const hosting = new Hosting<DatagramConnection>(logger(opts.log), opts.graceMs);
-  const log = hosting.log;
+  const hosting = new Hosting<DatagramConnection>(transport, opts.log, opts.graceMs, datagramCounts);
+  const events = hosting.events;
   const idleMs = opts.idleMs ?? DEFAULTS.datagramIdleMs;
   const maxPeers = opts.maxPeers ?? DEFAULTS.maxPeers;
   const socket = dgram.createSocket(opts.type ?? (await socketTypeFor(opts.host)));
   await untilListening(socket, (listening) => socket.bind({ address: opts.host, port: opts.port ?? 0 }, listening));
   // Errors after binding are the OS's word on one datagram; the server goes on.
-  socket.on('error', (err) => log(`server: ${err.message}`));
+  socket.on('error', (err) => hosting.serverError(err));
   const bound = socket.address();
   const address = formatHost(bound.address, bound.port);
 
@@ -49,7 +56,6 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
   const byPeer = new Map<string, DatagramConnection>();
   let droppedFromNewPeers = 0;
   let droppedUnreadByEnded = 0;
-  let lastFullLog = 0;
   // Set by close(), which stops reading at once: closes the socket once the last session has ended.
   let closeSocket: (() => void) | undefined;
 
@@ -68,15 +74,14 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
       if (byPeer.get(key) === conn) byPeer.delete(key);
       endSession.delete(conn);
       droppedUnreadByEnded += conn.droppedUnread;
-      const dropped = conn.droppedUnread > 0 ? `, ${conn.droppedUnread} dropped unread` : '';
-      hosting.closed(conn, `${conn.datagramsRead} datagrams (${conn.bytesRead} bytes) in${dropped}, ${conn.datagramsWritten} datagrams (${conn.bytesWritten} bytes) out`);
+      hosting.closed(conn);
       if (endSession.size === 0) closeSocket?.();
     };
     // Silent for idleMs: the input completes and the peer's next datagram starts a new session;
     // idle another idleMs (an output that never completes): the session ends.
     const expiry = setTimeout(function expire() {
       if (conn.inputEnded) return end();
-      hosting.logAbout(`#${info.id} expired: silent for ${idleMs} ms`);
+      hosting.expired(conn, idleMs);
       if (byPeer.get(key) === conn) byPeer.delete(key);
       conn.endInput();
       expiry.refresh();
@@ -85,7 +90,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     endSession.set(conn, end);
     byPeer.set(key, conn);
     const failed = (err: unknown) => {
-      hosting.logAbout(failureLine(info.id, err), failureError(err));
+      hosting.failed(conn, err);
       end();
     };
     let output: { unsubscribe(): void } | undefined;
@@ -97,10 +102,10 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     return conn;
   };
 
-  // The server's last word on what it could not deliver, if anything: per session lines say it piecemeal.
-  const logDropTotals = () => {
-    if (droppedFromNewPeers > 0 || droppedUnreadByEnded > 0) {
-      log(`closed: ${droppedFromNewPeers} datagram(s) from new peers dropped (maxPeers ${maxPeers}), ${droppedUnreadByEnded} dropped unread`);
+  // The server's last word on what it could not deliver, if anything: per session events say it piecemeal.
+  const tellDropTotals = () => {
+    if ((droppedFromNewPeers > 0 || droppedUnreadByEnded > 0) && events.observed) {
+      events.emit({ type: 'udp-dropped', fromNewPeers: droppedFromNewPeers, unread: droppedUnreadByEnded, maxPeers });
     }
   };
 
@@ -111,11 +116,7 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     if (!conn) {
       if (endSession.size >= maxPeers) {
         droppedFromNewPeers++;
-        // One line a second at most: a flood of new peers must not flood the log too.
-        if (Date.now() - lastFullLog >= 1000) {
-          lastFullLog = Date.now();
-          log(`refused ${formatHost(peer.address, peer.port)}: ${maxPeers} peers open; datagrams from new peers dropped so far: ${droppedFromNewPeers}`);
-        }
+        if (events.observed) events.emit({ type: 'refused', remote: formatHost(peer.address, peer.port), reason: 'max-peers', limit: maxPeers });
         return;
       }
       conn = open(peer, key);
@@ -123,36 +124,35 @@ export async function serveDatagrams(options: DatagramServeOptions, handler: Han
     conn.deliver(datagram);
   });
 
-  return withLifetime<DatagramServer>({
-    transport: 'udp',
-    address,
-    port: bound.port,
-    get connections() {
-      return hosting.open.size;
+  return hosting.serving<DatagramServer>(
+    {
+      transport: 'udp',
+      address,
+      port: bound.port,
+      get connections() {
+        return hosting.open.size;
+      },
+      get droppedFromNewPeers() {
+        return droppedFromNewPeers;
+      },
+      get droppedUnread() {
+        let dropped = droppedUnreadByEnded;
+        for (const conn of hosting.open) dropped += conn.droppedUnread;
+        return dropped;
+      },
     },
-    get droppedFromNewPeers() {
-      return droppedFromNewPeers;
+    signal,
+    (done) => {
+      // Stop reading at once, as if every peer had half-closed; the last session to end closes the socket.
+      closeSocket = () =>
+        socket.close(() => {
+          tellDropTotals();
+          done();
+        });
+      byPeer.clear();
+      if (endSession.size === 0) return closeSocket();
+      for (const conn of [...hosting.open]) conn.endInput();
     },
-    get droppedUnread() {
-      let dropped = droppedUnreadByEnded;
-      for (const conn of hosting.open) dropped += conn.droppedUnread;
-      return dropped;
-    },
-    close: (graceMs) =>
-      hosting.close(
-        graceMs,
-        (done) => {
-          // Stop reading at once, as if every peer had half-closed; the last session to end closes the socket.
-          closeSocket = () =>
-            socket.close(() => {
-              logDropTotals();
-              done();
-            });
-          byPeer.clear();
-          if (endSession.size === 0) return closeSocket();
-          for (const conn of [...hosting.open]) conn.endInput();
-        },
-        (conn) => endSession.get(conn)?.(),
-      ),
-  }, signal);
+    (conn) => endSession.get(conn)?.(),
+  );
 }

@@ -2,10 +2,11 @@ import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { Handler } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
-import { serveDatagrams } from '../datagram/server';
+import { hostDatagrams } from '../datagram/server';
 import { BufferBudget } from '../transportConnection';
 import { checkHandler, handlerOutput, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
+import { closeBecause, closesFor } from '../serverEvents';
 import { ReliableDatagramConnection } from './connection';
 import { ReliableDatagramServeOptions, splitReliability } from './options';
 
@@ -54,7 +55,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
   const ended: Totals = { malformed: 0, duplicates: 0, retransmissions: 0, withheld: 0 };
   const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);
 
-  const udp = await serveDatagrams(datagram, (datagrams, udpInfo) => {
+  const udp = await hostDatagrams(datagram, (datagrams, udpInfo) => {
     const info = { ...udpInfo, transport: 'rdm' as const };
     return new Observable<Buffer>((out) => {
       const conn = new ReliableDatagramConnection(info, reliability, (bytes) => out.next(bytes), {
@@ -97,10 +98,11 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
         for (const key of Object.keys(ended) as (keyof Totals)[]) ended[key] += conn.counts[key];
       };
     });
-  });
+  }, undefined, 'rdm');
 
-  return withLifetime<ReliableDatagramServer>({
+  const served = withLifetime<ReliableDatagramServer>({
     transport: 'rdm',
+    events: udp.events,
     address: udp.address,
     port: udp.port,
     get connections() {
@@ -129,4 +131,5 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
     },
     close: (graceMs) => udp.close(graceMs),
   }, signal);
+  return closesFor(served, (reason) => closeBecause(udp, reason));
 }

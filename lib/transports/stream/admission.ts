@@ -1,23 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { EventSummary, Log } from '../hosting';
+import { RefusalReason } from '../../core/events';
+import { EventStream } from '../serverEvents';
 
 /**
  * Who may open a connection: at most `maxConnections` in all (where the OS-level check does not
  * already apply) and `perAddress` from one address. A refused socket is destroyed at once, and
- * refusals are logged as a summary, not a line each.
+ * told as a `refused` event.
  */
 export class Admission {
   private readonly byAddress = new Map<string, number>();
-  private readonly refusals: EventSummary;
 
   constructor(
     private readonly maxConnections: number | undefined,
     private readonly perAddress: number | undefined,
-    log: Log,
-  ) {
-    this.refusals = new EventSummary(log, (count) => `refused ${count} more connection(s) in the last 1 s`);
-  }
+    private readonly events: EventStream,
+  ) {}
 
   /**
    * Counts `socket` in, or refuses and destroys it. `open` is how many connections are open now;
@@ -25,11 +23,11 @@ export class Admission {
    */
   admit(socket: Socket, open: number, address = socket.remoteAddress): boolean {
     if (this.maxConnections !== undefined && open >= this.maxConnections) {
-      return this.refuse(socket, `${this.maxConnections} connections open`);
+      return this.refuse(socket, 'max-connections', this.maxConnections);
     }
     if (this.perAddress === undefined || address === undefined) return true;
     const count = this.byAddress.get(address) ?? 0;
-    if (count >= this.perAddress) return this.refuse(socket, `${this.perAddress} connections open from ${address}`);
+    if (count >= this.perAddress) return this.refuse(socket, 'per-address', this.perAddress, address);
     this.byAddress.set(address, count + 1);
     socket.once('close', () => {
       const left = this.byAddress.get(address)! - 1;
@@ -39,18 +37,13 @@ export class Admission {
     return true;
   }
 
-  /** Logs a connection the OS-level limit refused. */
-  refused(peer: string, reason: string): void {
-    this.refusals.record(`refused ${peer}: ${reason}`);
+  /** Tells of a peer refused: here, by the OS-level limit, or for a PROXY header it may not send (`detail`). */
+  refused(remote: string, reason: RefusalReason, limit: number | undefined, detail?: { address?: string; detail?: string }): void {
+    if (this.events.observed) this.events.emit({ type: 'refused', remote, reason, ...(limit === undefined ? {} : { limit }), ...detail });
   }
 
-  /** Logs the refusals counted and not yet said: the server is closing. */
-  flush(): void {
-    this.refusals.flush();
-  }
-
-  private refuse(socket: Socket, reason: string): false {
-    this.refused(`${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}`.replace(/:$/, ''), reason);
+  private refuse(socket: Socket, reason: RefusalReason, limit: number, address?: string): false {
+    this.refused(`${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}`.replace(/:$/, ''), reason, limit, address === undefined ? undefined : { address });
     socket.destroy();
     return false;
   }

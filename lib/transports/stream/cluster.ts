@@ -1,13 +1,18 @@
 import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { InvalidOption, WorkerFailed } from '../../core/errors';
+import { ServerEvent } from '../../core/events';
 import { Handler, Transport } from '../../core/handler';
 import { checked, decodeOptions, strictOptions, wholeNumber } from '../../core/options';
-import { checkHandler, Log, logger, Server } from '../hosting';
+import { checkHandler, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
+import { Log, logger, tagged } from '../log/sink';
+import { logToStderr, logWritten } from '../log/stderr';
+import { writeTextLog } from '../log/textLog';
+import { closesFor, EventStream } from '../serverEvents';
 import { bindSharedListener, SharedListener } from '../sharedListener';
-import { logToStderr, logWritten } from '../stderrLog';
 import { serveOptionCodecs, ServeOptions } from './options';
 import { serveOnSharedSocket } from './server';
 
@@ -39,6 +44,11 @@ export interface ClusteredServer extends AsyncDisposable {
   readonly port: number | undefined;
   /** Workers serving right now; fewer than asked while one that died waits to restart. */
   readonly workers: number;
+  /**
+   * The primary's own events: `listening` (every worker listens), `worker-exit`, `worker-restart`,
+   * `shutdown`, `closed`. Connections are each worker's: its server tells of them in its process.
+   */
+  readonly events: Observable<ServerEvent>;
   /**
    * Stops accepting in every worker at once, gives their open connections `graceMs` (default:
    * the `graceMs` option, else 5 s), and resolves once every worker has exited.
@@ -82,7 +92,8 @@ export async function serveClustered(options: ClusteredServeOptions, handler: Ha
   // Only the primary closes: its workers are told to by it.
   const signal = liveSignalOf('serveClustered', lifetime);
   const listener = await bindSharedListener(opts.host, opts.port ?? 0);
-  return withLifetime(await new Supervisor(size, listener, logger(opts.log), opts.graceMs ?? DEFAULTS.graceMs).started, signal);
+  const supervisor = new Supervisor(size, listener, opts.log, opts.graceMs ?? DEFAULTS.graceMs);
+  return closesFor(withLifetime(await supervisor.started, signal), (reason) => supervisor.close(undefined, reason));
 }
 
 /**
@@ -112,13 +123,15 @@ class Supervisor {
   private closing: Promise<void> | undefined;
   private settle!: { resolve: (server: Omit<ClusteredServer, typeof Symbol.asyncDispose>) => void; reject: (err: WorkerFailed) => void };
   private running = false;
+  private readonly events = new EventStream();
 
   constructor(
     size: number,
     private readonly listener: SharedListener,
-    private readonly log: Log,
+    log: Log | false | undefined,
     private readonly graceMs: number,
   ) {
+    if (log !== false) writeTextLog(this.events.events, logger(log));
     this.started = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.slots = Array.from({ length: size }, (_, i): Slot => ({ number: i + 1, worker: undefined, startedAt: 0, listening: false, delayMs: 0, restart: undefined, reason: undefined }));
     this.slots.forEach((slot) => this.start(slot));
@@ -130,6 +143,7 @@ class Supervisor {
     slot.reason = undefined;
     slot.startedAt = Date.now();
     const worker = cluster.fork({ [SLOT_ENV]: String(slot.number) });
+    if (this.running && this.events.observed) this.events.emit({ type: 'worker-restart', worker: slot.number, pid: worker.process.pid });
     slot.worker = worker;
     worker.on('message', (message: FromWorker) => this.heard(slot, worker, message));
     worker.on('exit', (code, signal) => this.exited(slot, worker, code, signal));
@@ -160,14 +174,16 @@ class Supervisor {
     if (this.running || !this.slots.every((s) => s.listening)) return;
     this.running = true;
     const supervisor = this;
+    this.events.listening({ type: 'listening', transport: message.transport, address: this.listener.address });
     this.settle.resolve({
       transport: message.transport,
       address: this.listener.address,
       port: this.listener.port,
       get workers() {
-        return supervisor.slots.filter((s) => s.listening).length;
+        return supervisor.serving;
       },
-      close: (graceMs) => this.close(graceMs),
+      events: this.events.events,
+      close: (graceMs) => this.close(graceMs, 'close()'),
     });
   }
 
@@ -176,12 +192,12 @@ class Supervisor {
     slot.worker = undefined;
     slot.listening = false;
     if (this.closing) return;
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    if (!this.running) return this.fail(slot.reason ?? `worker ${slot.number} ${how} before it listened`);
+    if (!this.running) return this.fail(slot.reason ?? `worker ${slot.number} ${signal ? `was killed by ${signal}` : `exited with code ${code}`} before it listened`);
     const lived = Date.now() - slot.startedAt;
     slot.delayMs = restartDelay(slot.delayMs, lived);
-    const why = slot.reason === undefined ? '' : ` (${slot.reason})`;
-    this.log(`server: worker ${slot.number} (pid ${worker.process.pid}) ${how}${why} after ${(lived / 1000).toFixed(1)} s: restarting it in ${slot.delayMs} ms`);
+    if (this.events.observed) {
+      this.events.emit({ type: 'worker-exit', worker: slot.number, pid: worker.process.pid, code, signal, reason: slot.reason, livedMs: lived, restartInMs: slot.delayMs });
+    }
     slot.restart = setTimeout(() => this.start(slot), slot.delayMs);
   }
 
@@ -190,8 +206,15 @@ class Supervisor {
     this.stopAll(0).then(() => this.settle.reject(new WorkerFailed(reason)));
   }
 
-  private close(graceMs: number | undefined): Promise<void> {
-    return this.stopAll(graceMs ?? this.graceMs);
+  /** Workers serving right now. */
+  get serving(): number {
+    return this.slots.filter((s) => s.listening).length;
+  }
+
+  close(graceMs: number | undefined, reason: string): Promise<void> {
+    const ms = graceMs ?? this.graceMs;
+    if (!this.closing && this.events.observed) this.events.emit({ type: 'shutdown', reason, open: this.serving, counting: 'workers', graceMs: ms });
+    return this.stopAll(ms);
   }
 
   /** Tells every worker to close within `graceMs`, kills those still there after it, and resolves once all have exited. */
@@ -211,6 +234,7 @@ class Supervisor {
       }
       Promise.all(exits).then(() => {
         clearTimeout(kill);
+        this.events.closed();
         resolve();
       });
     });
@@ -226,8 +250,7 @@ class Supervisor {
  */
 function serveInWorker(opts: ServeOptions, handler: Handler): Promise<never> {
   const tag = `worker ${process.env[SLOT_ENV] ?? cluster.worker?.id}: `;
-  const sink = opts.log;
-  const log = sink === false ? false : (line: string, error?: Error) => (sink ?? logToStderr)(tag + line, ...(error ? [error] : []));
+  const log = opts.log === false ? false : tagged(opts.log ?? logToStderr, tag);
   const tell = (message: FromWorker, then?: () => void) => process.send?.(message, undefined, undefined, then);
   let server: Promise<Server | undefined> | undefined;
   let closing = false;

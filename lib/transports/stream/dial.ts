@@ -117,7 +117,11 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
   end(): Promise<void> {
     this.ended = true;
     this.output?.complete();
-    return this.within(this.sent, this.limits.writeTimeoutMs, () => this.writeTimeout());
+    // `sent` settles on a close too: one that a failure caused (a write's own deadline) is that failure.
+    const flushed = this.sent.then(() => {
+      if (this.failure !== undefined) throw this.failure;
+    });
+    return this.within(flushed, this.limits.writeTimeoutMs, () => this.writeTimeout());
   }
 
   /**

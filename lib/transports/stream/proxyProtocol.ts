@@ -4,7 +4,7 @@ import { DEFAULTS } from '../../core/defaults';
 import { ProxyHeaderError, ProxyHeaderTimeout } from '../../core/errors';
 import { formatHost } from '../identity';
 import { Admission } from './admission';
-import { describeFailure, Log } from '../hosting';
+import { EventStream, eventError } from '../serverEvents';
 import { addressList, ProxyProtocolOptions } from './options';
 
 /** A proxied connection's addresses, as the PROXY header gives them; `remoteAddress` is the bare IP, for per-address limits. */
@@ -18,8 +18,8 @@ export interface ProxiedAddresses {
  * Reads the PROXY header off each new socket before anything else does. Only peers on the
  * allow-list may send one (a Unix socket's peers all may: its file's permissions decide who
  * connects); any other is refused at once, so a client reaching the server directly cannot
- * claim another address. A header that is bad, too long or late ends its connection with one
- * log line. At most `maxPending` sockets wait for theirs; past that the oldest gives way.
+ * claim another address. A header that is bad, too long or late ends its connection, told as a
+ * `refused` event with its error. At most `maxPending` sockets wait for theirs; past that the oldest gives way.
  */
 export class ProxyHeaderGate {
   private readonly allow: BlockList;
@@ -32,7 +32,7 @@ export class ProxyHeaderGate {
     options: true | ProxyProtocolOptions,
     private readonly overUnix: boolean,
     private readonly admission: Admission,
-    private readonly log: Log,
+    private readonly events: EventStream,
     private readonly maxPending: number = DEFAULTS.maxPendingHandshakes,
   ) {
     const given = options === true ? {} : options;
@@ -48,7 +48,7 @@ export class ProxyHeaderGate {
   read(socket: Socket, proxied: (addresses: ProxiedAddresses | undefined) => void): void {
     const peer = this.overUnix ? 'unix' : formatHost(socket.remoteAddress, socket.remotePort);
     if (!this.overUnix && !this.allowed(socket.remoteAddress)) {
-      this.admission.refused(peer, 'not allowed to send a PROXY header (proxyProtocol.allow)');
+      this.admission.refused(peer, 'proxy-header', undefined, { detail: 'not allowed to send a PROXY header (proxyProtocol.allow)' });
       socket.destroy();
       return;
     }
@@ -63,7 +63,7 @@ export class ProxyHeaderGate {
     };
     const fail = (err?: Error) => {
       settle();
-      if (err) this.log(`${peer} ${describeFailure(err)}, closing`);
+      if (err && this.events.observed) this.events.emit({ type: 'refused', remote: peer, reason: 'proxy-header', error: eventError(err) });
       socket.destroy();
     };
     const onData = (chunk: Buffer) => {

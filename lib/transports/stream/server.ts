@@ -4,14 +4,16 @@ import * as tls from 'node:tls';
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { InvalidOption, RxwireError } from '../../core/errors';
+import { RefusedEvent } from '../../core/events';
 import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { idleTimeout } from '../../operators/idleTimeout';
 import { formatHost, nextConnectionId } from '../identity';
 import { Admission, descriptorCap } from './admission';
 import { BufferBudget } from '../transportConnection';
-import { checkHandler, EventSummary, failureError, failureLine, handlerOutput, Hosting, Log, logger, Server, untilListening } from '../hosting';
-import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
+import { checkHandler, handlerOutput, Hosting, Server, untilListening } from '../hosting';
+import { AbortOptions, liveSignalOf } from '../lifetime';
+import { EventStream } from '../serverEvents';
 import { Connection } from './connection';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
@@ -52,9 +54,9 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   if (opts.path !== undefined && (opts.port !== undefined || opts.host !== undefined)) {
     throw new InvalidOption('serve: path cannot be combined with host or port');
   }
-  const hosting = new Hosting<Connection>(logger(opts.log), opts.graceMs);
-  const log = hosting.log;
   const transport: Transport = opts.tls ? 'tls' : opts.path !== undefined ? 'unix' : 'tcp';
+  const hosting = new Hosting<Connection>(transport, opts.log, opts.graceMs);
+  const events = hosting.events;
   // Every socket of a server bound to one address (or a Unix socket's path) has that address at its
   // end: it is known once listening, with no getsockname() per connection. On a wildcard address,
   // each socket is asked.
@@ -75,7 +77,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   const server: net.Server = tlsServer && !opts.proxyProtocol ? tlsServer : net.createServer({ ...socketOptions, allowHalfOpen: !tlsServer });
   const budget = new BufferBudget(opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes);
   const limits = { outputHighWaterMark: highWaterMark, lingerMs: opts.lingerMs, budget };
-  const admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress, log);
+  const admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress, events);
   // Over plain TCP the OS-level check is cheapest; TLS connections are counted once their
   // handshake is done, so peers that never finish one cannot hold the places of real clients.
   // Every socket, handshaking or not, counts towards the process's descriptors.
@@ -84,9 +86,9 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   const byDescriptors = descriptors !== undefined && descriptors.cap < (ownLimit ?? Infinity);
   const socketLimit = byDescriptors ? descriptors.cap : ownLimit;
   if (socketLimit !== undefined) server.maxConnections = socketLimit;
-  const dropReason = byDescriptors ? `near the process's limit of ${descriptors.limit} open files` : `${opts.maxConnections} connections open`;
-  server.on('drop', (peer) => admission.refused(formatHost(peer?.remoteAddress, peer?.remotePort), dropReason));
-  const destroyHandshakes = tlsServer ? guardHandshakes(tlsServer, opts.path === undefined, remote, log) : () => {};
+  const [dropReason, dropLimit]: [RefusedEvent['reason'], number | undefined] = byDescriptors ? ['near-fd-limit', descriptors.limit] : ['max-connections', opts.maxConnections];
+  server.on('drop', (peer) => admission.refused(formatHost(peer?.remoteAddress, peer?.remotePort), dropReason, dropLimit));
+  const destroyHandshakes = tlsServer ? guardHandshakes(tlsServer, opts.path === undefined, remote, events) : () => {};
 
   const accept = (socket: net.Socket, proxied: ProxiedAddresses | undefined) => {
     if (!admission.admit(socket, hosting.open.size, proxied ? proxied.remoteAddress : socket.remoteAddress)) return;
@@ -104,7 +106,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
     // made; a handler's error or the socket's destroys it.
     const failed = (err: unknown) => {
-      hosting.logAbout(failureLine(info.id, err), failureError(err));
+      hosting.failed(conn, err);
       if (err instanceof RxwireError) conn.end();
       else conn.destroy();
     };
@@ -118,7 +120,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     conn.serve(output, failed);
   };
 
-  const gate = opts.proxyProtocol ? new ProxyHeaderGate(opts.proxyProtocol, opts.path !== undefined, admission, log) : undefined;
+  const gate = opts.proxyProtocol ? new ProxyHeaderGate(opts.proxyProtocol, opts.path !== undefined, admission, events) : undefined;
   if (!gate) {
     server.on(tlsServer ? 'secureConnection' : 'connection', (socket: net.Socket) => accept(socket, undefined));
   } else if (!tlsServer) {
@@ -139,57 +141,50 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   // Node's listen() takes a `port` key, even an undefined one, as "TCP on any port".
   const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host, port: opts.port ?? 0 };
   await untilListening(server, (listening) => (sharedSocket ? server.listen(sharedSocket, opts.backlog, listening) : server.listen({ ...where, backlog: opts.backlog }, listening)));
-  // After listening, a server error (EMFILE on accept, say) is logged, a storm of them summed up; the server goes on.
-  const serverErrors = new EventSummary(log, (count) => `server: ${count} more error(s) in the last 1 s`);
-  server.on('error', (err) => serverErrors.record(`server: ${err.message}`));
+  // After listening, a server error (EMFILE on accept, say) is told; the server goes on.
+  server.on('error', (err) => hosting.serverError(err));
 
   const bound = server.address();
   const address = typeof bound === 'string' || bound === null ? `unix:${opts.path}` : formatHost(bound.address, bound.port);
   if (typeof bound !== 'object' || bound === null || !WILDCARDS.has(bound.address)) ownAddress = address;
-  return withLifetime<Server>({
-    transport,
-    address,
-    port: typeof bound === 'object' && bound !== null ? bound.port : undefined,
-    get connections() {
-      return hosting.open.size;
+  return hosting.serving<Server>(
+    {
+      transport,
+      address,
+      port: typeof bound === 'object' && bound !== null ? bound.port : undefined,
+      get connections() {
+        return hosting.open.size;
+      },
     },
-    close: (graceMs) =>
-      hosting.close(
-        graceMs,
-        (done) => {
-          server.close(() => {
-            // What the last second's summaries have counted and not yet said.
-            admission.flush();
-            serverErrors.flush();
-            done();
-          });
-          // Handshakes and PROXY headers in progress would only delay the close: they have no reply to finish.
-          destroyHandshakes();
-          gate?.destroyPending();
-        },
-        (conn) => conn.destroy(),
-      ),
-  }, signal);
+    signal,
+    (done) => {
+      server.close(done);
+      // Handshakes and PROXY headers in progress would only delay the close: they have no reply to finish.
+      destroyHandshakes();
+      gate?.destroyPending();
+    },
+    (conn) => conn.destroy(),
+  );
 }
 
 /**
- * Bounds TLS handshakes and logs every failed one in one line: a handshake that fails or times
+ * Bounds TLS handshakes and tells of every failed one (a `refused` `tls-handshake`): a handshake that fails or times
  * out is destroyed. Over TCP, at most `maxHandshakes` run at once (the oldest gives way to a new
  * one, so silent peers cannot lock real clients out), and on close those still running are
  * destroyed. When a TCP client hung up first, the TLS socket has lost its peer's address by the
- * time Node reports it: such a failure is logged from the TCP socket under it, which keeps it.
+ * time Node reports it: such a failure is told from the TCP socket under it, which keeps it.
  * Returns what destroys the handshakes in progress.
  */
 function guardHandshakes(
   server: tls.Server,
   overTcp: boolean,
   remote: (socket: net.Socket) => string,
-  log: Log,
+  events: EventStream,
   maxHandshakes = DEFAULTS.maxPendingHandshakes,
 ): () => void {
   // TCP sockets still in their handshake, by peer address (unique per TCP connection).
   const handshaking = new Map<string, net.Socket>();
-  // TCP peers whose handshake is done or whose failure is logged, until their TCP socket closes.
+  // TCP peers whose handshake is done or whose failure is told, until their TCP socket closes.
   const settled = new Set<string>();
   server.on('tlsClientError', (err: Error & { reason?: string }, socket: tls.TLSSocket & { _parent?: net.Socket }) => {
     // Read before destroy(), which forgets the address: a timed-out handshake still has one.
@@ -199,10 +194,10 @@ function guardHandshakes(
     const refused = socket.authorizationError;
     const peer = remote(known || !socket._parent ? socket : socket._parent);
     socket.destroy();
-    // Without its address, the TLS socket's failure is logged when the TCP socket under it closes.
+    // Without its address, the TLS socket's failure is told when the TCP socket under it closes.
     if (overTcp && !known && !refused) return;
     if (overTcp) settled.add(peer);
-    log(`tls handshake with ${peer} failed: ${refused ? `client certificate not trusted (${refused})` : (err.reason ?? err.message.split('\n')[0])}`);
+    handshakeFailed(events, peer, refused ? `client certificate not trusted (${refused})` : (err.reason ?? err.message.split('\n')[0]));
   });
   if (!overTcp) return () => {};
   server.on('secureConnection', (socket: tls.TLSSocket) => {
@@ -217,11 +212,15 @@ function guardHandshakes(
       if (handshaking.get(peer) === raw) handshaking.delete(peer);
       // After the TLS socket's own close, which may report why the server ended it.
       setImmediate(() => {
-        if (!settled.delete(peer)) log(`tls handshake with ${peer} failed: the client hung up`);
+        if (!settled.delete(peer)) handshakeFailed(events, peer, 'the client hung up');
       });
     });
   });
   return () => handshaking.forEach((raw) => raw.destroy());
+}
+
+function handshakeFailed(events: EventStream, remote: string, detail: string | undefined): void {
+  if (events.observed) events.emit({ type: 'refused', remote, reason: 'tls-handshake', ...(detail === undefined ? {} : { detail }) });
 }
 
 /** A TLS server, or a one-line InvalidOption when its certificate and key make none (`key values mismatch`). */

@@ -1,18 +1,18 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { transpileFlags } from '../../support/net';
+import { transpileFlags } from '../../../support/net';
 
-const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../../../..');
 
 /** Runs `body` in a fresh Node process with `logToStderr` in scope; its stderr and exit code. */
 function run(body: string): { stderr: string; status: number | null } {
-  const script = `const { logToStderr } = require(${JSON.stringify(path.join(ROOT, 'lib/transports/stderrLog.ts'))});\n${body}`;
+  const script = `const { logToStderr } = require(${JSON.stringify(path.join(ROOT, 'lib/transports/log/stderr.ts'))});\n${body}`;
   const child = spawnSync(process.execPath, [...transpileFlags, '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
   return { stderr: child.stderr, status: child.status };
 }
 
-describe('transports/stderrLog', function () {
+describe('transports/log/stderr', function () {
   this.timeout(30_000);
 
   it('writes every line, in order, including what is pending when the process exits at once', () => {

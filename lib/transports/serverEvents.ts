@@ -1,0 +1,96 @@
+import { Observable, Subject } from 'rxjs';
+import { BufferBudgetExceeded, IdleTimeout, ProtocolError, RxwireError, SendBacklogFull, SessionShed } from '../core/errors';
+import { CloseReason, EventError, ListeningEvent, ServerEvent } from '../core/events';
+
+// One server's stream of events (`server.events`), and what tells a failure's kind: the
+// transports emit plain data here; the text log, metrics and users' code subscribe.
+
+const CLOSED: ServerEvent = { type: 'closed' };
+
+/**
+ * A hot stream of one server's events. A subscriber is told `listening` first, at once (a server
+ * is handed out already listening), then what happens from then on; it completes after `closed`.
+ * Nothing else is kept for late subscribers. Emitters check `observed` first, so that with nobody
+ * subscribed no event object is built at all.
+ */
+export class EventStream {
+  private readonly live = new Subject<ServerEvent>();
+  private listeningEvent: ListeningEvent | undefined;
+  private ended = false;
+
+  readonly events: Observable<ServerEvent> = new Observable<ServerEvent>((subscriber) => {
+    if (this.listeningEvent) subscriber.next(this.listeningEvent);
+    if (!this.ended) return this.live.subscribe(subscriber);
+    subscriber.next(CLOSED);
+    subscriber.complete();
+    return undefined;
+  });
+
+  /** Whether anyone subscribes: emit only then. */
+  get observed(): boolean {
+    return this.live.observed;
+  }
+
+  emit(event: ServerEvent): void {
+    this.live.next(event);
+  }
+
+  /** The server listens: told to every subscriber, now and later. */
+  listening(event: ListeningEvent): void {
+    this.listeningEvent = event;
+    this.live.next(event);
+  }
+
+  /** The server has closed: `closed`, then the stream completes. */
+  closed(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.live.next(CLOSED);
+    this.live.complete();
+  }
+}
+
+/** `err` as an event carries it: its class name, code and message, and the Error itself. */
+export function eventError(err: unknown): EventError {
+  if (!(err instanceof Error)) return { name: typeof err, code: undefined, message: String(err), cause: undefined };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, code: typeof code === 'string' ? code : undefined, message: err.message, cause: err };
+}
+
+/**
+ * Why a failure with `err` closes a connection, by the error's class and code: a frame that broke
+ * the protocol is the peer's, a socket's system error (ECONNRESET, EPIPE, …) is the network's,
+ * one of rxwire's own says what happened, anything else is the handler's.
+ */
+export function closeReasonOf(err: unknown): CloseReason {
+  if (err instanceof ProtocolError) return 'protocol-error';
+  if (err instanceof IdleTimeout) return 'idle';
+  if (err instanceof BufferBudgetExceeded || err instanceof SessionShed || err instanceof SendBacklogFull) return 'over-budget';
+  if (err instanceof RxwireError) return 'error';
+  if (err instanceof Error && isSystemError(err)) return 'reset';
+  return 'handler-error';
+}
+
+/** Whether a connection's failure is its handler's fault: neither one of rxwire's errors nor the network's. */
+export function isHandlerFault(err: unknown): boolean {
+  return closeReasonOf(err) === 'handler-error';
+}
+
+/** Node's errors from the OS (ECONNRESET, EPIPE, EMFILE, …) carry the call that failed. */
+function isSystemError(err: Error): boolean {
+  return typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+// What closes a server saying why (`SIGTERM`): the command's way, kept out of the `close()` users see.
+const closers = new WeakMap<object, (reason: string) => Promise<void>>();
+
+/** Registers how `server` closes with a reason of its shutdown event. */
+export function closesFor<S extends object>(server: S, close: (reason: string) => Promise<void>): S {
+  closers.set(server, close);
+  return server;
+}
+
+/** Closes `server` as `close()` does, its `shutdown` event saying `reason` (`SIGTERM`, `parent exited`). */
+export function closeBecause(server: { close(): Promise<void> }, reason: string): Promise<void> {
+  return closers.get(server)?.(reason) ?? server.close();
+}
