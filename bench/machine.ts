@@ -49,12 +49,6 @@ export function ephemeralPorts(): number {
 // Linux's USER_HZ: /proc counts CPU time in these ticks.
 const TICKS_PER_SECOND = 100;
 
-/** User-mode CPU seconds the whole machine has spent, all processes together. */
-export function machineUserSeconds(): number {
-  const [user, nice] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 3).map(Number);
-  return (user + nice) / TICKS_PER_SECOND;
-}
-
 /** User-mode CPU seconds process `pid` has spent. */
 export function processUserSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

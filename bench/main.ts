@@ -1,31 +1,27 @@
-// `npm run bench [-- --quick]`: rxwire against a hand-written node:net server, side by side, with
-// the budget of issue #10, and asyncio beside them where python3 is. What each scenario means: bench/README.md.
+// `npm run bench [-- --quick]`: rxwire as users run it (compiled, from dist/) beside the design's
+// floor, plain Node, a C server and asyncio, driven by a C epoll load generator that is never the
+// bottleneck: the method of ../shared/bench, in the repository. What it measures: bench/README.md.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { formatFigure } from './format';
+import { buildCPrograms } from './build';
 import { describeMachine, pinToCore } from './machine';
 import { planFromArgs } from './plan';
-import { disturbed, formatReport, ScenarioResult, summarize } from './report';
-import { Run, runRounds } from './runner';
-import { Scenario, scenarios } from './scenarios';
-import { Implementation } from './servers/protocol';
+import { formatBudgets, formatGroupTable, formatNoise, judgeBudgets, noisy } from './report';
+import { percent, Run, runRound } from './runner';
+import { allScenarios } from './scenarios';
+import { Group, serversOf, ServerSpec } from './servers';
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
+const STARTUP_MS = 60_000;
+const ROOT = path.resolve(__dirname, '..');
 const RESULTS_FILE = path.join(__dirname, 'results.json');
+const GROUPS: readonly Group[] = ['upper', 'lines', 'frames', 'proxy'];
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-function progress(scenario: Scenario, run: Run): string {
-  const where = `${scenario.number.padEnd(3)} round ${run.round}  ${run.implementation.padEnd(8)}`;
-  if (run.measurement === undefined) return `${where}  failed: ${run.error}`;
-  const { value, details } = run.measurement;
-  const cpu = 'serverCpu' in details ? `  (server CPU ${Math.round(details.serverCpu * 100)}%, load CPU ${Math.round(details.loadCpu * 100)}%)` : '';
-  const noise = disturbed(run) ? `  disturbed: other processes took ${Math.round(run.othersCpu! * 100)}% of a core` : '';
-  return `${where}  ${formatFigure(value).padStart(9)} ${scenario.metric.unit}${cpu}${noise}`;
 }
 
 async function main(): Promise<number> {
@@ -36,42 +32,87 @@ async function main(): Promise<number> {
   }
   const machine = describeMachine();
   if (machine.cpus < 2) {
-    process.stderr.write('bench: needs 2 cores, one for the server and one for the load generator\n');
+    process.stderr.write('bench: needs 2 CPUs, one for the servers and one for the load generator\n');
     return 1;
   }
-  const all = scenarios(plan.sizes);
-  const unknown = [...(plan.only ?? [])].filter((number) => !all.some((scenario) => scenario.number === number));
+  for (const tool of ['gcc', 'taskset']) {
+    if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).error) {
+      process.stderr.write(`bench: '${tool}' not found\n`);
+      return 1;
+    }
+  }
+  if (!existsSync(path.join(ROOT, 'dist', 'lib', 'cli', 'rxwire.js'))) {
+    process.stderr.write('bench: dist/lib/cli/rxwire.js is missing: run `npm run build` (the bench measures rxwire as installed)\n');
+    return 1;
+  }
+  const scenarios = allScenarios(plan.holdConnections);
+  const unknown = (plan.only ?? []).filter((name) => !scenarios.some((s) => s.name === name));
   if (unknown.length > 0) {
-    process.stderr.write(`bench: --only: no scenario ${unknown.join(', ')} (there are ${all.map((s) => s.number).join(', ')})\n`);
+    process.stderr.write(`bench: --only: no scenario ${unknown.join(', ')} (there are ${scenarios.map((s) => s.name).join(', ')})\n`);
     return 2;
   }
+  const chosen = scenarios.filter((s) => plan.only?.includes(s.name) ?? true);
+  const { loadgen, upperEpoll } = buildCPrograms(say);
   pinToCore(LOAD_CORE);
   if (plan.profileDir !== undefined) mkdirSync(plan.profileDir, { recursive: true });
   const python = pythonVersion();
-  const implementations: Implementation[] = python === undefined ? ['rxwire', 'baseline'] : ['rxwire', 'baseline', 'asyncio'];
+  const servers = new Map(GROUPS.map((group) => [group, serversOf(group, upperEpoll, python !== undefined)]));
+  const scratchDir = mkdtempSync(path.join(tmpdir(), 'rxwire-bench-'));
   const started = Date.now();
 
-  say(`rxwire bench, ${plan.mode}: ${plan.rounds} round(s) of ${implementations.join(', ')} per scenario, each run on a fresh server`);
-  say(`servers on core ${SERVER_CORE}, load generator on core ${LOAD_CORE}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, node ${machine.node}, ${python ?? 'no python3: asyncio left out'}`);
+  say(`rxwire bench: ${plan.rounds} round(s), each server fresh for every run, A B A B …; servers on CPU ${SERVER_CORE}, loadgen on CPU ${LOAD_CORE}`);
+  say(`${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, node ${machine.node}, ${python ?? 'no python3: asyncio left out'}`);
+  for (const group of GROUPS.filter((g) => chosen.some((s) => s.group === g))) {
+    for (const server of servers.get(group)!) say(`  ${server.name.padEnd(16)} ${[...server.command, '--port', '0'].join(' ')}  (${server.role})`);
+  }
   for (const note of plan.notes) say(`note: ${note}`);
-  const results: ScenarioResult[] = [];
-  for (const scenario of all.filter((s) => plan.only?.has(s.number) ?? true)) {
-    say(`\n${scenario.number}. ${scenario.title}`);
-    const runs = await runRounds(scenario, plan.rounds, implementations, { core: SERVER_CORE, profileDir: plan.profileDir }, (run) =>
-      say(`    ${progress(scenario, run)}`),
-    );
-    results.push(summarize(scenario, runs));
+
+  const runs: Run[] = [];
+  try {
+    for (const scenario of chosen) {
+      say(`== ${scenario.name} (${scenario.title}): loadgen ${scenario.args.join(' ')}`);
+      for (let round = 1; round <= plan.rounds; round++) {
+        for (const server of servers.get(scenario.group)!) {
+          const options = { core: SERVER_CORE, loadCore: LOAD_CORE, loadgen, startupMs: STARTUP_MS, scratchDir, noisyRetries: plan.noisyRetries, nodeFlags: profileFlags(plan.profileDir, server, scenario.name, round) };
+          const run = await runRound(scenario, server, round, options, say);
+          runs.push(run);
+          say(progress(run, scenario.metrics.map((m) => m.key)));
+        }
+      }
+    }
+  } finally {
+    rmSync(scratchDir, { recursive: true, force: true });
   }
   const elapsedSeconds = Math.round((Date.now() - started) / 1000);
-
-  say(`\n${formatReport(results, plan.rounds)}`);
+  const budgets = judgeBudgets(runs);
+  for (const group of GROUPS) {
+    const inGroup = chosen.filter((s) => s.group === group);
+    if (inGroup.length > 0) say(`\n${formatGroupTable(inGroup, servers.get(group)!, runs)}`);
+  }
+  say(`\nMedians of ${plan.rounds} round(s); the ratio columns divide the medians.\n`);
+  say(formatBudgets(budgets));
+  say(formatNoise(runs));
+  const failed = runs.filter((r) => !r.ok);
+  for (const run of failed) say(`FAILED: ${run.scenario} ${run.server} round ${run.round}: ${run.error}${run.loadgenStderr.length ? ` / ${run.loadgenStderr.slice(0, 3).join(' / ')}` : ''}`);
   say(`Took ${elapsedSeconds} s; results in ${path.relative(process.cwd(), RESULTS_FILE)}.`);
-  const record = { date: new Date().toISOString(), machine, python, mode: plan.mode, rounds: plan.rounds, sizes: plan.sizes, elapsedSeconds, results };
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(record, null, 2)}\n`);
-  return results.some((result) => result.verdict === 'ERROR') ? 1 : 0;
+  const record = { date: new Date().toISOString(), machine, python, rounds: plan.rounds, elapsedSeconds, servers: Object.fromEntries(servers), budgets, runs };
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(record, null, 1)}\n`);
+  return failed.length > 0 ? 1 : 0;
 }
 
-/** `Python 3.11.7`, or undefined where there is no python3 to run the asyncio server. */
+function progress(run: Run, keys: readonly string[]): string {
+  const values = keys.filter((key) => key in run.values).map((key) => `${key}=${Number(run.values[key].toFixed(2))}`);
+  const noise = noisy(run) ? `  NOISY: other processes used ${percent(run.othersCpu)} of a CPU` : '';
+  return `  round ${run.round} ${run.server.padEnd(16)} ${run.ok ? 'ok  ' : 'FAIL'} ${values.join(' ')}  [server pid ${run.pids.join(',')}]${run.error ? `  error: ${run.error}` : ''}${noise}`;
+}
+
+/** With --profile, what makes a Node server write a V8 CPU profile of its run when it exits. */
+function profileFlags(profileDir: string | undefined, server: ServerSpec, scenario: string, round: number): string[] | undefined {
+  if (profileDir === undefined) return undefined;
+  return ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${server.name}-${scenario}-${round}.cpuprofile`];
+}
+
+/** `Python 3.11.7`, or undefined where there is no python3 to run the asyncio servers. */
 function pythonVersion(): string | undefined {
   const probe = spawnSync('python3', ['--version'], { encoding: 'utf8' });
   return probe.status === 0 ? probe.stdout.trim() : undefined;

@@ -1,50 +1,32 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatCount, MiB } from './format';
+import { formatCount } from './format';
 import { ephemeralPorts, openFileLimit } from './machine';
-import { Sizes } from './scenarios';
 
-export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only 1,3,8b] [--profile]
+export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only NAME,…] [--noisy-retries N] [--profile]
 
-  --quick      smaller volumes and one round: under 2 minutes
-  --rounds N   rounds of rxwire, baseline, asyncio per scenario (default 3, 1 with --quick)
-  --only LIST  run only these scenarios, by number (1 … 7, 8a, 8b, 8c, 9a, 9b, 10a, 10b, 11a, 11b)
-  --profile    record a CPU profile of each server while it serves (V8's, as node --cpu-prof),
-               into bench/profiles/; read one with bench/profile.ts`;
+  --quick            one round instead of three (the same sizes as ../shared/bench --quick)
+  --rounds N         rounds per scenario, each server fresh in each (1 to 20; default 3)
+  --only LIST        only these scenarios, by name: stream-1x256M, stream-64x8M, pingpong-1x20000,
+                     pingpong-100x2000, connect-5000, hold-10000, slowread-512M, lines-1x256M,
+                     lines-64x8M, frames-1x256M, frames-64x8M, proxy-connect-5000
+  --noisy-retries N  redo a run up to N times (0 to 5; default 2) while other processes use over
+                     10% of a CPU during it, keeping the quietest
+  --profile          record a CPU profile of each Node server (node --cpu-prof) into
+                     bench/profiles/; read one with bench/profile.ts`;
 
-const FULL: Sizes = {
-  streamBytes: 256 * MiB,
-  streamBytesEach: 8 * MiB,
-  pingPongTrips: 20_000,
-  pingPongTripsEach: 2_000,
-  connects: 5_000,
-  idleConnections: 10_000,
-  slowReaderBytes: 512 * MiB,
-  slowReaderPauseMs: 5_000,
-};
-
-const QUICK: Sizes = {
-  streamBytes: 64 * MiB,
-  streamBytesEach: 2 * MiB,
-  pingPongTrips: 5_000,
-  pingPongTripsEach: 500,
-  connects: 2_000,
-  idleConnections: 5_000,
-  slowReaderBytes: 128 * MiB,
-  slowReaderPauseMs: 2_000,
-};
-
-// Descriptors and ports kept free for everything but the idle connections.
+const HOLD_CONNECTIONS = 10_000;
+// Descriptors and ports kept free for everything but the held connections.
 const SPARE_FILES = 256;
 const SPARE_PORTS = 1024;
 
 export interface Plan {
-  readonly mode: 'full' | 'quick';
   readonly rounds: number;
-  readonly sizes: Sizes;
-  /** Scenario numbers to run; undefined for all. */
-  readonly only?: ReadonlySet<string>;
+  /** Scenario names to run; undefined for all. */
+  readonly only?: readonly string[];
+  readonly noisyRetries: number;
   readonly profileDir?: string;
+  readonly holdConnections: number;
   /** Where the machine made the plan smaller than asked, in a line each. */
   readonly notes: readonly string[];
 }
@@ -64,6 +46,7 @@ export function planFromArgs(argv: string[]): Plan | Exit {
         quick: { type: 'boolean' },
         rounds: { type: 'string' },
         only: { type: 'string' },
+        'noisy-retries': { type: 'string' },
         profile: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -73,24 +56,27 @@ export function planFromArgs(argv: string[]): Plan | Exit {
   }
   if (values.help) return { exitCode: 0, message: USAGE };
   const rounds = values.rounds === undefined ? (values.quick ? 1 : 3) : Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 15) {
-    return { exitCode: 2, message: `bench: --rounds: expected a whole number from 1 to 15, got ${values.rounds}` };
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
+    return { exitCode: 2, message: `bench: --rounds: expected a whole number from 1 to 20, got ${values.rounds}` };
+  }
+  const noisyRetries = values['noisy-retries'] === undefined ? 2 : Number(values['noisy-retries']);
+  if (!Number.isInteger(noisyRetries) || noisyRetries < 0 || noisyRetries > 5) {
+    return { exitCode: 2, message: `bench: --noisy-retries: expected a whole number from 0 to 5, got ${values['noisy-retries']}` };
   }
   const notes: string[] = [];
-  const requested = values.quick ? QUICK : FULL;
-  const idleConnections = Math.min(requested.idleConnections, openFileLimit() - SPARE_FILES, ephemeralPorts() - SPARE_PORTS);
-  if (idleConnections < requested.idleConnections) {
+  const holdConnections = Math.min(HOLD_CONNECTIONS, openFileLimit() - SPARE_FILES, ephemeralPorts() - SPARE_PORTS);
+  if (holdConnections < HOLD_CONNECTIONS) {
     notes.push(
-      `scenario 6 holds ${formatCount(idleConnections)} connections, not ${formatCount(requested.idleConnections)}: ` +
+      `hold-10000 holds ${formatCount(holdConnections)} connections, not ${formatCount(HOLD_CONNECTIONS)}: ` +
         `raise the open-file limit (ulimit -Hn, now ${openFileLimit()}) or net.ipv4.ip_local_port_range (${formatCount(ephemeralPorts())} ports)`,
     );
   }
   return {
-    mode: values.quick ? 'quick' : 'full',
     rounds,
-    sizes: { ...requested, idleConnections },
-    only: values.only === undefined ? undefined : new Set(values.only.split(',').map((n) => n.trim())),
+    only: values.only?.split(',').map((name) => name.trim()),
+    noisyRetries,
     profileDir: values.profile ? path.resolve(__dirname, 'profiles') : undefined,
+    holdConnections,
     notes,
   };
 }

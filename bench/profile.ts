@@ -19,7 +19,8 @@ function area(url: string, functionName: string): string {
   if (url.includes('/node_modules/rxjs/')) return 'rxjs';
   if (url.includes('/node_modules/')) return 'other packages';
   const where = url.replace('file://', '').replace(ROOT, '');
-  return where.startsWith('lib/') ? 'rxwire lib/' : `${where.split('/')[0]}/`;
+  // The bench runs rxwire from dist/, as users do.
+  return /^(dist\/)?lib\//.test(where) ? 'rxwire lib/' : `${where.split('/')[0]}/`;
 }
 
 function place(url: string, lineNumber: number): string {

@@ -1,166 +1,83 @@
-import { formatFigure } from './format';
-import { Run } from './runner';
-import { Budget, Metric, Scenario } from './scenarios';
-import { Implementation } from './servers/protocol';
+import { BUDGET_LINES, BudgetLine, describeBound, meets, RATIOS } from './budgets';
+import { NOISY_CPU_SHARE, percent, Run } from './runner';
+import { Scenario } from './scenarios';
+import { ServerSpec } from './servers';
 import { median } from './stats';
 
-/** INFO: a comparison of two rxwire setups, which has no budget line. */
-export type Verdict = 'PASS' | 'MISS' | 'SKIP' | 'ERROR' | 'INFO';
+export type Verdict = 'PASS' | 'MISS' | 'ERROR';
 
-/** A run during which other processes took more than this share of a core may be off. */
-export const DISTURBED_CPU_SHARE = 0.05;
-
-export function disturbed(run: Run): boolean {
-  return (run.othersCpu ?? 0) > DISTURBED_CPU_SHARE;
-}
-
-/** One implementation's runs of a scenario. */
-export interface Side {
-  /** The metric, in run order. */
-  readonly values: number[];
-  readonly median: number;
-  /** The median of each detail (latency percentiles, CPU share, …). */
-  readonly details: Record<string, number>;
-}
-
-export interface ScenarioResult {
-  readonly number: string;
-  readonly title: string;
-  readonly metric: Metric;
-  readonly budget: Budget;
-  readonly p99Budget?: Budget;
+export interface BudgetResult extends BudgetLine {
+  readonly figure?: number;
   readonly verdict: Verdict;
-  /** Why it was skipped or failed. */
-  readonly reason?: string;
-  readonly rxwire?: Side;
-  readonly baseline?: Side;
-  /** For scale: not part of the budget; absent where python3 is not. */
-  readonly asyncio?: Side;
-  /** rxwire's median over the baseline's. */
-  readonly ratio?: number;
-  readonly runs: readonly Run[];
+  /** Some run it rests on had other processes using over 10% of a CPU: not a figure to keep. */
+  readonly noisy: boolean;
 }
 
-/** Details that get a line of their own under their scenario. */
-const DETAIL_LINES: readonly { key: string; label: string; unit: string; better: Metric['better'] }[] = [
-  { key: 'p50Micros', label: 'p50 latency', unit: 'µs', better: 'lower' },
-  { key: 'p99Micros', label: 'p99 latency', unit: 'µs', better: 'lower' },
-];
+export const noisy = (run: Run): boolean => run.othersCpu > NOISY_CPU_SHARE;
 
-export function summarize(scenario: Scenario, runs: readonly Run[]): ScenarioResult {
-  const failed = runs.find((run) => run.error !== undefined);
-  if (failed) return { ...describe(scenario), verdict: 'ERROR', reason: `${failed.implementation}, round ${failed.round}: ${failed.error}`, runs };
-  const rxwire = side(runs, 'rxwire')!;
-  const baseline = side(runs, 'baseline')!;
-  const ratio = rxwire.median / baseline.median;
-  const p99Met = scenario.p99Budget === undefined || meetsBudget(scenario.p99Budget, NaN, p99Ratio(rxwire, baseline));
-  const verdict = scenario.budget.kind === 'none' ? 'INFO' : meetsBudget(scenario.budget, rxwire.median, ratio) && p99Met ? 'PASS' : 'MISS';
-  return { ...describe(scenario), verdict, rxwire, baseline, asyncio: side(runs, 'asyncio'), ratio, runs };
+/** The median of `metric` over the good runs of `server` in `scenario`; undefined if there are none. */
+function medianOf(runs: readonly Run[], scenario: string, server: string, metric: string): number | undefined {
+  const values = runs.filter((r) => r.scenario === scenario && r.server === server && r.ok && metric in r.values).map((r) => r.values[metric]);
+  return values.length === 0 ? undefined : median(values);
 }
 
-function describe({ number, title, metric, budget, p99Budget }: Scenario) {
-  return { number, title, metric, budget, p99Budget };
+/** Each budget line whose scenario ran, judged on the medians. */
+export function judgeBudgets(runs: readonly Run[]): BudgetResult[] {
+  const ran = new Set(runs.map((r) => r.scenario));
+  return BUDGET_LINES.filter((line) => ran.has(line.scenario)).map((line) => {
+    const mine = medianOf(runs, line.scenario, line.server, line.metric);
+    const theirs = line.peer === undefined ? 1 : medianOf(runs, line.scenario, line.peer, line.metric);
+    const involved = runs.filter((r) => r.scenario === line.scenario && (r.server === line.server || r.server === line.peer));
+    const figure = mine === undefined || theirs === undefined || theirs === 0 ? undefined : mine / theirs;
+    const verdict: Verdict = figure === undefined ? 'ERROR' : meets(line, figure) ? 'PASS' : 'MISS';
+    return { ...line, figure, verdict, noisy: involved.some(noisy) };
+  });
 }
 
-function p99Ratio(rxwire: Side, baseline: Side): number {
-  return rxwire.details.p99Micros / baseline.details.p99Micros;
-}
-
-function side(runs: readonly Run[], implementation: Implementation): Side | undefined {
-  const measurements = runs.filter((run) => run.implementation === implementation).map((run) => run.measurement!);
-  if (measurements.length === 0) return undefined;
-  const values = measurements.map((m) => m.value);
-  const details: Record<string, number> = {};
-  for (const key of Object.keys(measurements[0]?.details ?? {})) details[key] = median(measurements.map((m) => m.details[key]));
-  return { values, median: median(values), details };
-}
-
-function meetsBudget(budget: Budget, rxwire: number, ratio: number): boolean {
-  switch (budget.kind) {
-    case 'none':
-      return true;
-    case 'ratioAtLeast':
-      return ratio >= budget.ratio;
-    case 'ratioAtMost':
-      return ratio <= budget.ratio;
-    case 'rxwireAtMost':
-      return rxwire <= budget.value;
-  }
-}
-
-function describeBudget(budget: Budget, metric: Metric): string {
-  switch (budget.kind) {
-    case 'none':
-      return '';
-    case 'ratioAtLeast':
-      return `ratio ≥ ${budget.ratio.toFixed(2)}`;
-    case 'ratioAtMost':
-      return `ratio ≤ ${budget.ratio.toFixed(2)}`;
-    case 'rxwireAtMost':
-      return `rxwire ≤ ${budget.value} ${metric.unit}`;
-  }
-}
-
-const arrow = (better: Metric['better']) => (better === 'higher' ? '↑' : '↓');
-const percent = (share: number | undefined) => (share === undefined ? '' : `${Math.round(share * 100)}%`);
-
-/** The results as a table: the medians, rxwire's ratio to the baseline, the budget and whether it is met, asyncio's for scale. */
-export function formatReport(results: readonly ScenarioResult[], rounds: number): string {
-  const header = ['#', 'scenario', 'metric', 'rxwire', 'baseline', 'ratio', 'budget', 'result', 'asyncio', 'py/base', 'server CPU rx/base/py'];
+/** A group's table as ../shared/bench prints it: medians per server, then the ratios of RATIOS. */
+export function formatGroupTable(scenarios: readonly Scenario[], servers: readonly ServerSpec[], runs: readonly Run[]): string {
+  const names = servers.map((s) => s.name);
+  const ratios = (RATIOS[scenarios[0].group] ?? []).filter(([a, b]) => names.includes(a) && names.includes(b));
+  const header = ['scenario', 'metric', 'better', ...names, ...ratios.map(([a, b]) => `${a}/${b}`)];
   const rows: string[][] = [];
-  for (const result of results) {
-    const { rxwire, baseline, asyncio } = result;
-    const unit = `${result.metric.unit} ${arrow(result.metric.better)}`;
-    const budget = describeBudget(result.budget, result.metric);
-    if (rxwire === undefined || baseline === undefined) {
-      rows.push([result.number, result.title, unit, '', '', '', budget, result.verdict === 'SKIP' ? `skipped: ${result.reason}` : 'ERROR, see below', '', '', '']);
-      continue;
-    }
-    const cpu = 'serverCpu' in rxwire.details ? [rxwire, baseline, asyncio].filter((s) => s !== undefined).map((s) => percent(s.details.serverCpu)).join('/') : '';
-    const scale = asyncio === undefined ? ['', ''] : [formatFigure(asyncio.median), (asyncio.median / baseline.median).toFixed(3)];
-    const mainBudgetMet = meetsBudget(result.budget, rxwire.median, result.ratio!);
-    rows.push([result.number, result.title, unit, formatFigure(rxwire.median), formatFigure(baseline.median), result.ratio!.toFixed(3), budget, result.verdict === 'INFO' ? 'INFO' : mainBudgetMet ? 'PASS' : 'MISS', ...scale, cpu]);
-    for (const line of DETAIL_LINES.filter(({ key }) => key in rxwire.details)) {
-      const mine = rxwire.details[line.key];
-      const theirs = baseline.details[line.key];
-      const lineBudget = line.key === 'p99Micros' ? result.p99Budget : undefined;
-      const judged = lineBudget === undefined ? ['', ''] : [describeBudget(lineBudget, result.metric), meetsBudget(lineBudget, NaN, mine / theirs) ? 'PASS' : 'MISS'];
-      const py = asyncio === undefined ? ['', ''] : [formatFigure(asyncio.details[line.key]), (asyncio.details[line.key] / theirs).toFixed(3)];
-      rows.push(['', `  ${line.label}`, `${line.unit} ${arrow(line.better)}`, formatFigure(mine), formatFigure(theirs), (mine / theirs).toFixed(3), ...judged, ...py, '']);
+  for (const scenario of scenarios) {
+    for (const m of scenario.metrics) {
+      const cells = names.map((name) => {
+        const mine = runs.filter((r) => r.scenario === scenario.name && r.server === name);
+        const value = medianOf(runs, scenario.name, name, m.key);
+        const failed = mine.filter((r) => !r.ok).length;
+        const noisyRuns = mine.filter(noisy).length;
+        return [value === undefined ? 'FAIL' : value.toFixed(m.digits), failed > 0 && value !== undefined ? `(${failed}/${mine.length} FAIL)` : '', noisyRuns > 0 ? `(${noisyRuns} noisy)` : '']
+          .filter(Boolean)
+          .join(' ');
+      });
+      const ratioCells = ratios.map(([a, b]) => {
+        const x = medianOf(runs, scenario.name, a, m.key);
+        const y = medianOf(runs, scenario.name, b, m.key);
+        return x === undefined || !y ? '-' : (x / y).toFixed(2);
+      });
+      rows.push([scenario.title, m.label, m.better, ...cells, ...ratioCells]);
     }
   }
-  const counts = (['PASS', 'MISS', 'SKIP', 'ERROR', 'INFO'] as const)
-    .map((verdict) => [verdict, results.filter((r) => r.verdict === verdict).length] as const)
-    .filter(([, count]) => count > 0)
-    .map(([verdict, count]) => `${count} ${verdict}`);
-  return [
-    table([header, ...rows]),
-    '',
-    `Medians of ${rounds} round${rounds === 1 ? '' : 's'}; ratio = rxwire / baseline, py/base = asyncio / baseline (for scale, not budgeted). ↑ higher is better, ↓ lower is better.`,
-    'INFO rows compare two rxwire setups (issue #14): the rxwire column is the first named after the colon, the baseline column the second.',
-    `Budget (a scenario passes when all its budget lines do): ${counts.join(', ')}.`,
-    ...results.filter((r) => r.verdict === 'ERROR').map((r) => `Scenario ${r.number} failed: ${r.reason}`),
-    ...disturbance(results),
-  ].join('\n');
+  return markdownTable([header, ...rows]);
 }
 
-function disturbance(results: readonly ScenarioResult[]): string[] {
-  const runs = results.flatMap((result) =>
-    result.runs.filter(disturbed).map((run) => `${result.number} ${run.implementation} round ${run.round} (${percent(run.othersCpu)})`),
-  );
-  if (runs.length === 0) return [];
-  return [`Other processes took over ${percent(DISTURBED_CPU_SHARE)} of a core during: ${runs.join(', ')}. Rerun on a quiet machine for figures to keep.`];
+export function formatBudgets(results: readonly BudgetResult[]): string {
+  if (results.length === 0) return 'No budget line among the scenarios run.';
+  const rows = results.map((r) => [r.issue, r.scenario, r.metric, describeBound(r), r.figure === undefined ? '-' : r.figure.toFixed(r.peer === undefined ? 1 : 2), r.noisy ? `${r.verdict} (noisy)` : r.verdict]);
+  const counts = (['PASS', 'MISS', 'ERROR'] as const).map((v) => `${results.filter((r) => r.verdict === v).length} ${v}`).join(', ');
+  return [markdownTable([['issue', 'scenario', 'metric', 'budget', 'figure', 'verdict'], ...rows]), '', `Budget: ${counts}.`].join('\n');
 }
 
-function table(rows: readonly string[][]): string {
+export function formatNoise(runs: readonly Run[]): string {
+  const spoiled = runs.filter(noisy);
+  if (spoiled.length === 0) return `Other processes' CPU use stayed below ${percent(NOISY_CPU_SHARE)} of a CPU in every run.`;
+  const worst = Math.max(...spoiled.map((r) => r.othersCpu));
+  return `NOTE: ${spoiled.length} of ${runs.length} runs had other processes using over ${percent(NOISY_CPU_SHARE)} of a CPU (up to ${percent(worst)}): noisy figures, rerun on a quiet machine.`;
+}
+
+function markdownTable(rows: readonly string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const numeric = new Set([3, 4, 5, 8, 9]);
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  const line = (row: readonly string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
+  return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
 }

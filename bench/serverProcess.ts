@@ -1,154 +1,203 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 import { cpuMicrosOf, statusBytes } from './procStatus';
-import { Implementation, Probe, Protocol, Reply, Request, ServerSetup, SETUP_ENV } from './servers/protocol';
+import { ServerSpec } from './servers';
 
 const ROOT = path.resolve(__dirname, '..');
-const STARTUP_MS = 30_000;
-const REPLY_MS = 10_000;
-const STOP_MS = 10_000;
-// What is kept of a server's stderr (its log lines), to say why it crashed.
-const STDERR_KEPT = 2048;
+const LISTENING = /^listening on (.*):(\d+)$/;
+const POLL_MS = 20;
+const STOP_MS = 3_000;
+// Writing a CPU profile at exit takes a while.
+const STOP_PROFILED_MS = 15_000;
+const TAIL_BYTES = 600;
 
 export interface StartOptions {
-  /** The CPU core the server is pinned to. */
   readonly core: number;
-  /** Where a Node server writes a CPU profile of its serving time; none for no profile. */
-  readonly profileDir?: string;
-  /** The rxwire server's setup, where a scenario compares two. */
-  readonly setup?: ServerSetup;
+  readonly startupMs: number;
+  /** Its stdout and stderr go to files here, so that the kernel, not the bench, drains its log lines. */
+  readonly scratchDir: string;
+  /** Node flags before the script: `--cpu-prof …` with --profile. */
+  readonly nodeFlags?: readonly string[];
 }
 
 /**
- * A server of the bench in a process of its own, pinned to one core, whose memory and CPU can be
- * probed. Node servers answer probes over IPC (they can collect garbage first); the asyncio
- * server is probed from outside, through /proc.
+ * A server under test: `taskset -c CORE COMMAND --port 0`, measured through /proc. The measured
+ * processes are those of its tree that hold the listening socket, as ../shared/bench finds them.
  */
 export class ServerProcess {
-  /** Rejects when the process exits before `stop()`: a crashed server fails the run at once. */
-  readonly crashed: Promise<never>;
-  private stderrTail = '';
-
   private constructor(
     private readonly child: ChildProcess,
+    readonly host: string,
     readonly port: number,
-    private readonly exited: Promise<void>,
-    private readonly overIpc: boolean,
-  ) {
-    child.stderr?.on('data', (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString()).slice(-STDERR_KEPT)));
-    this.crashed = exited.then(() => {
-      const said = this.stderrTail.trim().split('\n').slice(-3).join(' / ');
-      throw new Error(`server process exited (code ${child.exitCode}, signal ${child.signalCode})${said ? `: ${said}` : ''}`);
+    readonly pids: readonly number[],
+    private readonly logs: readonly string[],
+    private readonly stopMs: number,
+  ) {}
+
+  static async start(spec: ServerSpec, options: StartOptions): Promise<ServerProcess> {
+    const out = path.join(options.scratchDir, 'server.out');
+    const err = path.join(options.scratchDir, 'server.err');
+    const [command, ...args] = spec.command;
+    const flags = command === 'node' && options.nodeFlags ? options.nodeFlags : [];
+    const fds = [openSync(out, 'w'), openSync(err, 'w')];
+    const child = spawn('taskset', ['-c', String(options.core), command, ...flags, ...args, '--port', '0'], {
+      cwd: ROOT,
+      stdio: ['ignore', fds[0], fds[1]],
+      detached: true,
     });
-    this.crashed.catch(() => {});
-  }
-
-  static async start(implementation: Implementation, protocol: Protocol, options: StartOptions): Promise<ServerProcess> {
-    const child = implementation === 'asyncio' ? spawnPython(protocol, options) : spawnNode(implementation, protocol, options);
-    // stderr is a pipe, drained here: log lines cost what they cost in production behind a pipe.
-    child.stderr!.resume();
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const overIpc = implementation !== 'asyncio';
-    const reply = await (overIpc ? nextReply(child, STARTUP_MS, `${implementation} server to start`) : listeningLine(child)).catch((err: Error) => err);
-    if (!(reply instanceof Error) && reply.type === 'listening') return new ServerProcess(child, reply.port, exited, overIpc);
-    child.kill('SIGKILL');
-    if (reply instanceof Error) throw reply;
-    throw new Error(reply.type === 'failed' ? reply.reason : `unexpected reply ${reply.type} from ${implementation} server`);
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** Memory and CPU time now; with `collectGarbage`, after full GCs (Node only: Python frees by reference count). */
-  async probe(collectGarbage = false): Promise<Probe> {
-    if (!this.overIpc) return probeFromOutside(this.pid);
-    const reply = await this.ask({ type: 'probe', collectGarbage });
-    if (reply.type !== 'probe') throw new Error(`expected a probe, got ${reply.type}`);
-    return reply;
-  }
-
-  /** From now on, `peakRss` is the highest RSS since this call. */
-  async resetPeak(): Promise<void> {
-    // Linux: writing 5 to clear_refs resets VmHWM to the current RSS.
-    if (!this.overIpc) return writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
-    await this.ask({ type: 'resetPeak' });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      if (this.overIpc) this.child.send({ type: 'stop' } satisfies Request);
-      else this.child.stdin!.end();
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_MS);
-      await this.exited;
-      clearTimeout(timer);
+    fds.forEach((fd) => closeSync(fd));
+    child.on('error', () => {});
+    const stopMs = flags.length > 0 ? STOP_PROFILED_MS : STOP_MS;
+    const deadline = performance.now() + options.startupMs;
+    for (;;) {
+      const match = readFileSync(out, 'utf8')
+        .split('\n')
+        .map((line) => LISTENING.exec(line.replace(/\r$/, '')))
+        .find((m) => m !== null);
+      if (match) {
+        const port = Number(match[2]);
+        // An IPv6 listener (`[::]:PORT`, `[::1]:PORT`) is reached on ::1.
+        const host = ['::1', '::'].includes(match[1].replace(/^\[|\]$/g, '')) ? '::1' : '127.0.0.1';
+        const pids = await listenersOf(child.pid!, port);
+        return new ServerProcess(child, host, port, pids, [out, err], stopMs);
+      }
+      const exited = child.exitCode !== null || child.signalCode !== null;
+      if (exited || performance.now() > deadline) {
+        const server = new ServerProcess(child, '', 0, [], [out, err], stopMs);
+        await server.stop();
+        throw new Error(`${spec.name}: ${exited ? `exited (${child.exitCode ?? child.signalCode}) before listening` : `no "listening on HOST:PORT" within ${options.startupMs / 1000} s`}: ${server.tail()}`);
+      }
+      await delay(POLL_MS);
     }
   }
 
-  private ask(request: Request): Promise<Reply> {
-    const reply = nextReply(this.child, REPLY_MS, `a reply to ${request.type}`);
-    this.child.send(request);
-    return Promise.race([reply, this.crashed]);
+  /** Resident memory of the measured processes, in KiB; undefined once they are gone. */
+  rssKiB(): number | undefined {
+    let total: number | undefined;
+    for (const pid of this.pids) {
+      try {
+        total = (total ?? 0) + statusBytes(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS') / 1024;
+      } catch {
+        // gone
+      }
+    }
+    return total;
+  }
+
+  /** User plus system CPU time of the measured processes, in seconds. */
+  cpuSeconds(): number {
+    return this.pids.reduce((sum, pid) => sum + (alive(pid) ? cpuMicrosOf(pid) / 1e6 : 0), 0);
+  }
+
+  alive(): boolean {
+    return this.pids.every(alive);
+  }
+
+  /** The end of what it printed, on one line: why it failed. */
+  tail(): string {
+    return this.logs
+      .map((file) => {
+        try {
+          return readFileSync(file, 'utf8').slice(-TAIL_BYTES);
+        } catch {
+          return '';
+        }
+      })
+      .join('')
+      .trim()
+      .replace(/\n/g, ' | ');
+  }
+
+  /** SIGTERM to its whole tree, SIGKILL to what is left after a while. */
+  async stop(): Promise<void> {
+    const tree = [...new Set([...processTree(this.child.pid!), ...this.pids])];
+    for (const [signal, waitMs] of [['SIGTERM', this.stopMs], ['SIGKILL', STOP_MS]] as const) {
+      const left = tree.filter(alive);
+      if (left.length === 0 && this.child.exitCode !== null) return;
+      for (const pid of left) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // already gone
+        }
+      }
+      const until = performance.now() + waitMs;
+      while (performance.now() < until && (tree.some(alive) || (this.child.exitCode === null && this.child.signalCode === null))) await delay(POLL_MS);
+    }
   }
 }
 
-function spawnNode(implementation: Implementation, protocol: Protocol, options: StartOptions): ChildProcess {
-  const profile = options.profileDir === undefined ? [] : [path.join(options.profileDir, `${implementation}-${protocol}-${Date.now()}.cpuprofile`)];
-  const script = path.join(ROOT, 'bench', 'servers', `${implementation}.ts`);
-  const cores = options.setup?.allCores ? '0-1' : String(options.core);
-  return spawn('taskset', ['-c', cores, process.execPath, '--expose-gc', '-r', 'ts-node/register', script, protocol, ...profile], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    env: { ...process.env, [SETUP_ENV]: JSON.stringify(options.setup ?? {}) },
-  });
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]);
+  } catch {
+    return false;
+  }
 }
 
-function spawnPython(protocol: Protocol, options: StartOptions): ChildProcess {
-  const script = path.join(ROOT, 'bench', 'servers', 'asyncio_server.py');
-  return spawn('taskset', ['-c', String(options.core), 'python3', script, protocol], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+/** `root` and its descendants, by the parent links in /proc. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree: number[] = [];
+  for (const stack = [root]; stack.length > 0; ) {
+    const pid = stack.pop()!;
+    if (tree.includes(pid)) continue;
+    tree.push(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return tree;
 }
 
-/** The asyncio server's `listening PORT` line on its stdout. */
-function listeningLine(child: ChildProcess): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => done(new Error(`timed out after ${STARTUP_MS} ms waiting for the asyncio server to start`)), STARTUP_MS);
-    const onExit = (code: number | null) => done(new Error(`asyncio server exited with code ${code} before listening`));
-    const onError = (err: Error) => done(new Error(`asyncio server: ${err.message}`));
-    const done = (err: Error | undefined, port?: number) => {
-      clearTimeout(timer);
-      lines.close();
-      child.off('exit', onExit).off('error', onError);
-      if (err) reject(err);
-      else resolve({ type: 'listening', port: port! });
-    };
-    lines.once('line', (line) => {
-      const match = /^listening (\d+)$/.exec(line);
-      done(match ? undefined : new Error(`asyncio server said ${JSON.stringify(line)}, not "listening PORT"`), Number(match?.[1]));
+/** The processes of `root`'s tree holding the socket that listens on `port` (wrappers such as npx are not measured); `root` if none is found. */
+async function listenersOf(root: number, port: number): Promise<number[]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const sockets = new Set([...listeningInodes(port)].map((inode) => `socket:[${inode}]`));
+    const found = processTree(root).filter((pid) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+          try {
+            return sockets.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
+          } catch {
+            return false;
+          }
+        });
+      } catch {
+        return false;
+      }
     });
-    child.on('exit', onExit).on('error', onError);
-  });
+    if (found.length > 0) return found;
+    await delay(50);
+  }
+  return [root];
 }
 
-function probeFromOutside(pid: number): Probe {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { rss: statusBytes(status, 'VmRSS'), peakRss: statusBytes(status, 'VmHWM'), cpuMicros: cpuMicrosOf(pid) };
-}
-
-function nextReply(child: ChildProcess, timeoutMs: number, what: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-    const onMessage = (message: Reply) => done(undefined, message);
-    const onExit = (code: number | null) => done(new Error(`server process exited with code ${code} while waiting for ${what}`));
-    const onError = (err: Error) => done(new Error(`server process: ${err.message}`));
-    const done = (err: Error | undefined, message?: Reply) => {
-      clearTimeout(timer);
-      child.off('message', onMessage).off('exit', onExit).off('error', onError);
-      if (err) reject(err);
-      else resolve(message!);
-    };
-    child.on('message', onMessage).on('exit', onExit).on('error', onError);
-  });
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let lines: string[];
+    try {
+      lines = readFileSync(table, 'utf8').split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      // State 0A is LISTEN; the local address is HEX_IP:HEX_PORT.
+      if (fields.length >= 10 && fields[3] === '0A' && parseInt(fields[1].split(':').pop()!, 16) === port) inodes.add(fields[9]);
+    }
+  }
+  return inodes;
 }

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { formatCount, MiB } from './format';
 import { processUserSeconds } from './machine';
-import { Payload } from './load/payload';
+import { Payload } from './soak/payload';
 import { PeerKind, runPeer, Tally, Target, VANISHING } from './soak/peers';
 import { UpperServer, Usage } from './soak/server';
 import { median } from './stats';
@@ -144,7 +144,7 @@ async function main(): Promise<number> {
     (minutes.exitCode === 0 ? process.stdout : process.stderr).write(`${minutes.message}\n`);
     return minutes.exitCode;
   }
-  const payload = new Payload(randomBytes(PAYLOAD_BYTES), 1);
+  const payload = new Payload(randomBytes(PAYLOAD_BYTES));
   const server = await UpperServer.start(['--port', '0', '--host', '127.0.0.1', '--idle-ms', String(IDLE_MS)]);
   const target: Target = { port: server.port, idleMs: IDLE_MS, lingerMs: LINGER_MS };
   const tally = new Tally();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KiB, MiB } from '../format';
-import { Payload } from '../load/payload';
+import { Payload } from './payload';
 
 // What each kind of soak peer does to the server, and the check of every byte it gets back.
 
