@@ -30,6 +30,11 @@ export class Arrivals {
     return this.inbox.size;
   }
 
+  /** Ids taken past the oldest one missing. */
+  get tracked(): number {
+    return this.received.tracked;
+  }
+
   /** Bytes of the messages waiting, and of the ids taken past the floor (a Set entry each, ~20 bytes). */
   get bytes(): number {
     return this.inboxBytes + this.received.tracked * TRACKED_ID_BYTES;

@@ -14,11 +14,10 @@ import { backoff, Reliability, Side } from './options';
 type InFlight = { readonly datagram: Buffer; readonly length: number; retries: number; timer: NodeJS.Timeout; withheld: boolean; sent: boolean };
 
 /**
- * One peer of a reliable-datagram session as a connection: the input is each message the peer
- * sent, once, in the order they arrived; `send` sends each Buffer as one message, retransmitted
- * until acknowledged. At most `window` messages are unacknowledged, the rest wait (`maxQueued`);
- * on a server, a full window holds the handler's reads, so a peer that stops acknowledging stops
- * the handler rather than grow a queue. The README's "Reliable datagrams" states the rules.
+ * One peer of a reliable-datagram session as a connection: the input is each message the peer sent,
+ * once, in arrival order; `send` sends each Buffer as one message, retransmitted until acknowledged.
+ * At most `window` unacknowledged, the rest wait (`maxQueued`); on a server a full window holds the
+ * handler's reads, rather than grow a queue. The README's "Reliable datagrams" states the rules.
  */
 export class ReliableDatagramConnection extends TransportConnection {
   readonly outputHighWaterMark = DEFAULTS.highWaterMark;
@@ -28,7 +27,7 @@ export class ReliableDatagramConnection extends TransportConnection {
   private nextId: number;
   private readonly inFlight = new Map<number, InFlight>();
   private readonly waiting: Buffer[] = [];
-  private readonly arrivals = new Arrivals();
+  readonly arrivals: Arrivals; // what it took of the peer's messages: a server keeps it a while (endedSessions.ts)
   private readonly link: GatedLink;
   private acks: number[] = [];
   private ackTimer: NodeJS.Immediate | undefined;
@@ -46,6 +45,7 @@ export class ReliableDatagramConnection extends TransportConnection {
     private readonly side: Side,
   ) {
     super(info, side.budget);
+    this.arrivals = side.arrivals ?? new Arrivals();
     this.nextId = (side.firstId ?? 0) >>> 0;
     this.link = new GatedLink(transmit, side.addressValidated);
   }

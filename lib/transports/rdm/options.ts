@@ -4,6 +4,7 @@ import { DEFAULTS } from '../../core/defaults';
 import { strictOptions, wholeNumber } from '../../core/options';
 import { connectDatagramKeys, datagramServeKeys } from '../datagram/options';
 import { BufferBudget } from '../transportConnection';
+import { Arrivals } from './arrivals';
 
 const reliabilityKeys = {
   /** Messages sent and not yet acknowledged, per peer; past it the handler's reads are held. Default 64. */
@@ -81,6 +82,8 @@ export interface Side {
   readonly budget?: BufferBudget;
   /** The id of the first message: 0 unless a test starts near the wrap. */
   readonly firstId?: number;
+  /** What the peer's previous session here had taken, when it ended lately (see endedSessions.ts). */
+  readonly arrivals?: Arrivals;
 }
 
 /** The wait before the next send of a message sent `retries` times before: doubling, capped, with up to 25% jitter. */

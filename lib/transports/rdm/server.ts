@@ -9,6 +9,7 @@ import { checkHandler, handlerOutput, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
 import { closeBecause, closesFor } from '../serverEvents';
 import { ReliableDatagramConnection } from './connection';
+import { EndedSessions } from './endedSessions';
 import { ReliableDatagramServeOptions, splitReliability } from './options';
 
 export interface ReliableDatagramServer extends Server {
@@ -57,6 +58,8 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
   // The frames its handlers' decoders counted, on each session's own connection; bytes are the UDP server's, as its close events tell them.
   const frames = new TrafficTotals();
   const total = (key: keyof Totals) => [...live].reduce((sum, conn) => sum + conn.counts[key], ended[key]);
+  // As long as a peer may still retransmit (every retry at the longest backoff), what its ended session took is kept.
+  const endedSessions = new EndedSessions(reliability.maxRetries * reliability.maxRetransmitMs * 1.25, datagram.maxPeers ?? DEFAULTS.maxPeers);
 
   const udp = await hostDatagrams(datagram, (datagrams, udpInfo) => {
     const info = { ...udpInfo, transport: 'rdm' as const };
@@ -66,6 +69,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
         addressValidated: false,
         onlyAddressedToIt: false,
         budget,
+        arrivals: endedSessions.take(info.remote),
       });
       live.add(conn);
       // The session lasts until the UDP session's input has ended too: till then, a retransmission
@@ -97,6 +101,7 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
       return () => {
         link.unsubscribe();
         conn.dispose();
+        endedSessions.keep(info.remote, conn.arrivals);
         live.delete(conn);
         frames.ended(conn);
         for (const key of Object.keys(ended) as (keyof Totals)[]) ended[key] += conn.counts[key];
