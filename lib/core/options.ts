@@ -194,3 +194,11 @@ export const StructuredLoggerOption = checked(
 
 /** A log sink: a function taking one line (and, for a connection's failure, the Error), or false for none. */
 export const LogOption = t.union([t.Function, t.literal(false)]) as unknown as t.Type<((line: string, error?: Error) => void) | false, unknown, unknown>;
+
+/** The keys of every server's options that say where its log goes. */
+export const serverLogKeys = {
+  /** Where log lines go; false for none. Default: stderr. */
+  log: LogOption,
+  /** Where the server's events go as structured records instead of text lines: a pino logger, or anything with `info`, `warn` and `error`. */
+  logger: StructuredLoggerOption,
+};

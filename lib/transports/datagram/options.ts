@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { LogOption, NonEmptyString, Port, StructuredLoggerOption, strictOptions, wholeNumber } from '../../core/options';
+import { NonEmptyString, Port, serverLogKeys, strictOptions, wholeNumber } from '../../core/options';
 
 /** The keys of `serveDatagrams` options, which reliable datagrams take too. */
 export const datagramServeKeys = {
@@ -17,10 +17,7 @@ export const datagramServeKeys = {
   maxDatagram: wholeNumber(1, 65535),
   /** On close, how long peers' sessions may go on before they are ended. */
   graceMs: wholeNumber(0),
-  /** Where log lines go; false for none. Default: stderr. */
-  log: LogOption,
-  /** Where the server's events go as structured records instead of text lines: a pino logger, or anything with `info`, `warn` and `error`. */
-  logger: StructuredLoggerOption,
+  ...serverLogKeys,
 };
 
 export const DatagramServeOptions = strictOptions({}, datagramServeKeys);

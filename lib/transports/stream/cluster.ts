@@ -1,24 +1,21 @@
 import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import type { Registry } from 'prom-client';
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { InvalidOption, WorkerFailed } from '../../core/errors';
 import { ServerEvent } from '../../core/events';
 import { Handler, Transport } from '../../core/handler';
 import { checked, decodeOptions, strictOptions, wholeNumber } from '../../core/options';
-import { checkHandler, Server } from '../hosting';
+import { checkHandler } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
-import { LineSink, logSink, tagged } from '../log/sink';
-import { logWritten } from '../log/stderr';
+import { LineSink, logSink } from '../log/sink';
 import { writeTextLog } from '../log/textLog';
-import { collectMetrics } from '../metrics/collect';
 import { MetricsEndpoint, MetricsEndpointOptions, serveScrapes } from '../metrics/endpoint';
-import { ClusterScrapes, primaryMetrics, WorkerMetrics } from '../metrics/workers';
+import { ClusterScrapes, primaryMetrics } from '../metrics/workers';
 import { closesFor, EventStream } from '../serverEvents';
 import { bindSharedListener, SharedListener } from '../sharedListener';
 import { serveOptionCodecs, ServeOptions } from './options';
-import { serveOnSharedSocket } from './server';
+import { FromWorker, serveInWorker, SLOT_ENV, ToWorker } from './clusterWorker';
 
 // Serving from several processes is hosting: the primary binds the listening socket once and
 // holds it for the server's whole life, handing it to each worker it starts (node:cluster's own
@@ -67,18 +64,6 @@ export interface ClusteredServer extends AsyncDisposable {
   close(graceMs?: number): Promise<void>;
 }
 
-type FromWorker =
-  | { readonly rxwire: 'ready' }
-  | { readonly rxwire: 'metrics'; readonly request: number; readonly metrics: WorkerMetrics }
-  | { readonly rxwire: 'listening'; readonly transport: Transport }
-  | { readonly rxwire: 'failed'; readonly reason: string };
-// `listen` comes with the listening socket.
-// rxwire's messages are told apart by their `rxwire` key, never `type`: prom-client's own cluster
-// messages (`type: 'prom-client:…'`), should a program use its AggregatorRegistry too, pass them by.
-type ToWorker = { readonly rxwire: 'listen' } | { readonly rxwire: 'close'; readonly graceMs: number } | { readonly rxwire: 'metrics'; readonly request: number };
-
-// Which of the N places a worker fills, so that its log lines and its restarts keep one name.
-const SLOT_ENV = 'RXWIRE_WORKER';
 // After its grace period a worker has this long to exit before it is killed.
 const WORKER_EXIT_MS = 2000;
 
@@ -279,51 +264,6 @@ class Supervisor {
     });
     return this.closing;
   }
-}
-
-/**
- * In a worker: asks the primary for the listening socket, serves on it, tells the primary it
- * listens (or why it cannot), and exits once its server has closed, on the primary's word or on a
- * signal of its own (a terminal's Ctrl-C reaches every process). Node's cluster ends a worker
- * whose primary has gone.
- */
-function serveInWorker(opts: ServeOptions, handler: Handler, collectingMetrics: boolean): Promise<never> {
-  const tag = `worker ${process.env[SLOT_ENV] ?? cluster.worker?.id}: `;
-  const { logger, ...rest } = opts;
-  const sink = logSink('serveClustered', { log: opts.log, logger });
-  const log = sink === false ? false : tagged(sink, tag);
-  const tell = (message: FromWorker, then?: () => void) => process.send?.(message, undefined, undefined, then);
-  let server: Promise<Server | undefined> | undefined;
-  let registry: Registry | undefined;
-  let closing = false;
-  const close = (graceMs?: number) => {
-    if (closing) return;
-    closing = true;
-    (server ?? Promise.resolve(undefined))
-      .then((served) => served?.close(graceMs))
-      .then(() => logWritten())
-      .then(() => process.exit(0));
-  };
-  process.on('message', (message: ToWorker, socket: unknown) => {
-    if (message?.rxwire === 'close') return close(message.graceMs);
-    // Unanswered when the registry fails: the primary's scrape fails by its deadline.
-    if (message?.rxwire === 'metrics') return void registry?.getMetricsAsJSON().then((metrics) => tell({ rxwire: 'metrics', request: message.request, metrics }), () => {});
-    if (message?.rxwire !== 'listen' || server || closing || typeof socket !== 'object' || socket === null) return;
-    server = serveOnSharedSocket({ ...rest, log }, handler, socket).then(
-      (served) => {
-        if (collectingMetrics) registry = collectMetrics(served).registry;
-        tell({ rxwire: 'listening', transport: served.transport });
-        return served;
-      },
-      (err: Error) => {
-        tell({ rxwire: 'failed', reason: err.message }, () => process.exit(1));
-        return undefined;
-      },
-    );
-  });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => close());
-  tell({ rxwire: 'ready' });
-  return new Promise<never>(() => {});
 }
 
 /**

@@ -1,7 +1,7 @@
 import { BlockList, isIP, type ServerOpts } from 'node:net';
 import type * as tls from 'node:tls';
 import * as t from 'io-ts';
-import { LogOption, NonEmptyString, StructuredLoggerOption, oneOfStrings, passThroughOptions, Port, strictOptions, wholeNumber } from '../../core/options';
+import { NonEmptyString, oneOfStrings, passThroughOptions, Port, serverLogKeys, strictOptions, wholeNumber } from '../../core/options';
 
 /** PEM text (a certificate, a key, a CA), as a string or as the Buffer `readFileSync` gives. */
 export const Pem = new t.Type<string | Buffer, string | Buffer, unknown>(
@@ -224,10 +224,7 @@ export const serveOptionCodecs = {
    * sends, before any TLS): the connection's addresses are the ones it carries. `true` for the defaults.
    */
   proxyProtocol: ProxyProtocolOption,
-  /** Where log lines go; false for none. Default: stderr. */
-  log: LogOption,
-  /** Where the server's events go as structured records instead of text lines: a pino logger, or anything with `info`, `warn` and `error`. */
-  logger: StructuredLoggerOption,
+  ...serverLogKeys,
 };
 
 export const ServeOptions = strictOptions({}, serveOptionCodecs);
