@@ -16,8 +16,6 @@ export interface Flow {
    * socket, not datagrams): an operator that ends the pipeline may join Buffers that follow each other.
    */
   readonly joinsWrites?: boolean;
-  /** Its reads are never empty (a stream socket reports its end as an end, not as an empty read). */
-  readonly readsNeverEmpty?: boolean;
   /** Calls `listener` whenever bytes are read, queued for writing, or flushed. */
   onActivity(listener: (event: FlowEvent) => void): () => void;
   /** Calls `listener` once the connection has closed and its pipeline has been unsubscribed. */
@@ -120,8 +118,8 @@ export function flowOf(subscriber: Subscriber<unknown>, operator: string): Flow 
   return flow;
 }
 
-/** The flow `subscriber`'s chain leads to, if it leads to one: `flowOf` without the shared case. */
-export function chainedFlowOf(subscriber: Subscriber<unknown>): Flow | undefined {
+/** The flow `subscriber`'s chain leads to, if it leads to one. */
+function chainedFlowOf(subscriber: Subscriber<unknown>): Flow | undefined {
   let link: unknown = subscriber;
   for (let depth = 0; link && depth < MAX_CHAIN; depth++) {
     const flow = (link as { [FLOW]?: Flow })[FLOW];

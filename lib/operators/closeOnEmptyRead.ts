@@ -1,5 +1,4 @@
 import { MonoTypeOperatorFunction } from 'rxjs';
-import { chainedFlowOf } from '../core/flow';
 import { createOperatorSubscriber, operate } from './internal/operate';
 
 /**
@@ -13,9 +12,6 @@ import { createOperatorSubscriber, operate } from './internal/operate';
  */
 export function closeOnEmptyRead(): MonoTypeOperatorFunction<Buffer> {
   return operate((source, subscriber) => {
-    // On a stream connection no read is empty: the operator has nothing to watch, and costs each
-    // connection no subscriber of its own (the default handler's, on every idle connection).
-    if (chainedFlowOf(subscriber)?.readsNeverEmpty) return source.subscribe(subscriber);
     source.subscribe(createOperatorSubscriber(subscriber, (chunk: Buffer) => (chunk.length > 0 ? subscriber.next(chunk) : subscriber.complete())));
   });
 }

@@ -38,7 +38,6 @@ export class Connection extends TransportConnection {
   private lingering = false;
   readonly outputHighWaterMark: number;
   readonly joinsWrites = true;
-  readonly readsNeverEmpty = true;
   private readonly lingerMs: number;
   private readonly tls: boolean;
   /** Listeners are being told of a write flushed at once, and another was meanwhile. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { lastValueFrom, Observable, of, Subject, Subscriber, toArray } from 'rxjs';
-import { closeOnEmptyRead, Flow } from 'rxwire';
-import { subscribeWithFlow } from '../../../lib/operators/internal/operate';
+import { lastValueFrom, map, of, Subject, toArray } from 'rxjs';
+import { closeOnEmptyRead, Handler } from 'rxwire';
+import { dial, eventually, readAll, startServer } from '../../support/net';
 
 describe('closeOnEmptyRead', () => {
   it('ends the input at the first empty read, dropping what follows', async () => {
@@ -27,36 +27,20 @@ describe('closeOnEmptyRead', () => {
     expect(seen.map(String)).to.deep.equal(['a', 'b']);
   });
 
-  describe('under a connection', () => {
-    const flow = (readsNeverEmpty: boolean): Flow => ({
-      pendingOutput: 0,
-      outputHighWaterMark: 1024,
-      readsNeverEmpty,
-      onActivity: () => () => {},
-      onClose: () => () => {},
-      reserve: () => true,
-      holdReads: () => {},
-      releaseReads: () => {},
-    });
-
-    it('costs a stream connection, whose reads are never empty, no subscriber of its own', () => {
-      let reader: Subscriber<Buffer> | undefined;
-      const reads = new Observable<Buffer>((subscriber) => void (reader = subscriber));
-      const sink = subscribeWithFlow(flow(true), reads.pipe(closeOnEmptyRead()), { next: () => {}, error: () => {}, complete: () => {} });
-      expect(reader).to.equal(sink);
-    });
-
-    it('ends at an empty read on a connection whose reads may be empty (a datagram peer\'s)', () => {
-      let reader: Subscriber<Buffer> | undefined;
-      const seen: string[] = [];
-      let completed = false;
-      const reads = new Observable<Buffer>((subscriber) => void (reader = subscriber));
-      const sink = subscribeWithFlow(flow(false), reads.pipe(closeOnEmptyRead()), { next: (b) => seen.push(String(b)), error: () => {}, complete: () => (completed = true) });
-      expect(reader).to.not.equal(sink);
-      reader!.next(Buffer.from('a'));
-      reader!.next(Buffer.alloc(0));
-      expect(seen).to.deep.equal(['a']);
-      expect(completed).to.equal(true);
-    });
+  it('ends a stream connection at an empty chunk an operator before it made, though the socket never reads one', async () => {
+    // A handler whose own framing turns `quit` into the empty read the seed's loop stops at.
+    const quitting: Handler = (input) => input.pipe(map((chunk) => (chunk.toString() === 'quit' ? Buffer.alloc(0) : chunk)), closeOnEmptyRead());
+    const server = await startServer(quitting);
+    try {
+      const socket = await dial({ port: server.port });
+      const reply = readAll(socket);
+      socket.write('a');
+      await eventually(() => socket.bytesRead > 0, 5000, 'the echo of a');
+      socket.write('quit'); // no end() from us: only the empty chunk can end the server's side
+      expect((await reply).toString()).to.equal('a');
+      socket.destroy();
+    } finally {
+      await server.close();
+    }
   });
 });
