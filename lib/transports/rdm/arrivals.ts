@@ -59,24 +59,28 @@ export class Arrivals {
       // Acknowledged to the sender, so delivered, before this side last forgot the peer: not again.
       this.drop((waiting) => isBefore(waiting, floor));
     }
+    if (this.inbox.has(id)) return 'waiting';
     const seen = this.received.check(id);
-    if (seen === 'duplicate') return this.inbox.has(id) ? 'waiting' : 'delivered';
-    return seen;
+    return seen === 'duplicate' ? 'delivered' : seen;
   }
 
-  /** Marks a message `sort` called new as taken: delivered at once, or put in the inbox with `payload`. */
+  /**
+   * Takes a message `sort` called new: delivered at once, or put in the inbox with `payload`. Its id
+   * counts as received only once delivered, so that one dropped from the inbox unacknowledged is
+   * taken again when its sender retransmits it, whatever this side remembers of the session.
+   */
   take(id: number, payload?: Buffer): void {
-    this.received.add(id);
-    if (!payload) return;
+    if (!payload) return this.received.add(id);
     this.inbox.set(id, payload);
     this.inboxBytes += payload.length;
   }
 
-  /** The oldest message waiting, out of the inbox. */
+  /** The oldest message waiting, out of the inbox, to be delivered now. */
   next(): [number, Buffer] | undefined {
     for (const entry of this.inbox) {
       this.inbox.delete(entry[0]);
       this.inboxBytes -= entry[1].length;
+      this.received.add(entry[0]);
       return entry;
     }
     return undefined;

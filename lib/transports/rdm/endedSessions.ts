@@ -8,8 +8,9 @@ import { Arrivals } from './arrivals';
 // acknowledged, not delivered.
 
 // A session that took more ids than this past its oldest missing one left gaps no well-behaved
-// sender leaves: it is not remembered (at worst its own retransmissions are delivered again).
-const MAX_TRACKED_TO_REMEMBER = 1024;
+// sender leaves: it is not remembered (at worst its own retransmissions are delivered again). With
+// `maxPeers` entries this bounds what the memory holds outside `maxBufferedBytes` (~2 KB each).
+const MAX_TRACKED_TO_REMEMBER = 64;
 
 interface Ended {
   readonly arrivals: Arrivals;
@@ -28,7 +29,7 @@ export class EndedSessions {
     private readonly maxPeers: number,
   ) {}
 
-  /** `arrivals` of `peer`'s session, just ended: its inbox is dropped (never acknowledged), what it took is kept. */
+  /** `arrivals` of `peer`'s session, just ended (its inbox already dropped, never acknowledged): what it delivered is kept. */
   keep(peer: string, arrivals: Arrivals, now = Date.now()): void {
     this.byPeer.delete(peer);
     for (const [oldest, ended] of this.byPeer) {
@@ -36,7 +37,6 @@ export class EndedSessions {
       this.byPeer.delete(oldest);
     }
     if (arrivals.tracked > MAX_TRACKED_TO_REMEMBER) return;
-    arrivals.drop();
     this.byPeer.set(peer, { arrivals, until: now + this.rememberMs });
   }
 

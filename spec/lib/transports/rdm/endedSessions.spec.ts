@@ -35,12 +35,15 @@ describe('EndedSessions: what an expired rdm session took, kept while its sender
     expect(ended.take('d', 10)?.peerSession).to.equal(4);
   });
 
-  it('drops what waited in the inbox: never acknowledged, its sender learns it was not delivered', () => {
+  it('takes again a message that waited in the inbox when the session ended: never acknowledged, so never delivered', () => {
     const arrivals = tookFrom(9, 1);
     expect(arrivals.sort(9, 1, 0, () => {})).to.equal('new');
     arrivals.take(1, Buffer.from('waiting'));
+    arrivals.drop(); // as the session's end does
     const ended = new EndedSessions(1000, 10);
     ended.keep('p', arrivals, 0);
-    expect(ended.take('p', 1)!.waiting).to.equal(0);
+    const back = ended.take('p', 1)!;
+    expect(back.waiting).to.equal(0);
+    expect(back.sort(9, 1, 1, () => {}), 'its retransmission').to.equal('new');
   });
 });
