@@ -14,8 +14,13 @@ const ENTRY_OVERHEAD = 96;
 const EXPIRY_OVERHEAD = 48;
 /** SCAN walks the keys bucket by bucket: a key stays in its bucket, so one present from start to end is returned. */
 const SCAN_BUCKETS = 4096;
-/** The sweep looks at this many keys with an expiry per tick, as Redis's active expiry samples 20 per loop. */
+/** The sweep looks at this many keys with an expiry per round, as Redis's active expiry samples 20 per loop. */
 const SWEEP_KEYS = 200;
+/**
+ * A tick runs another round while more than a quarter of the last one had expired (Redis's
+ * `activeExpireCycle` rule), up to this many: 100,000 keys a second at most, and ~1 ms a tick.
+ */
+const SWEEP_ROUNDS = 50;
 /** Ticks a second, as Redis's default `hz`. */
 const SWEEP_MS = 100;
 
@@ -52,8 +57,10 @@ export class Keyspace {
     return this.values.size;
   }
 
-  /** Whether a write adding about `bytes` would pass the budget. */
+  /** Whether a write adding about `bytes` would pass the budget, once a sweep has freed what expired. */
   wouldExceed(bytes: number): boolean {
+    if (this.used + bytes <= this.maxMemory) return false;
+    this.sweep();
     return this.used + bytes > this.maxMemory;
   }
 
@@ -165,23 +172,32 @@ export class Keyspace {
   }
 
   /**
-   * Active expiry: looks at up to SWEEP_KEYS keys with an expiry, from where the last tick
-   * stopped, and deletes those past it. Bounded per tick; a full cycle visits every such key.
+   * Active expiry: rounds of SWEEP_KEYS keys with an expiry, from where the last one stopped,
+   * deleting those past it; another round while more than a quarter of one had expired, at most
+   * SWEEP_ROUNDS. A full cycle visits every such key.
    */
   sweep(): void {
-    if (this.expiries.size === 0) return;
     const now = this.now();
-    const expired: string[] = [];
-    for (let i = 0; i < SWEEP_KEYS; i++) {
-      this.sweepAt ??= this.expiries.entries();
-      const next = this.sweepAt.next();
-      if (next.done) {
+    for (let round = 0; round < SWEEP_ROUNDS; round++) {
+      if (this.expiries.size === 0) {
+        // A Map iterator left half-way keeps the Map's old table, and every key deleted since, alive.
         this.sweepAt = undefined;
-        break;
+        return;
       }
-      if (now > next.value[1]) expired.push(next.value[0]);
+      const expired: string[] = [];
+      let sampled = 0;
+      for (; sampled < SWEEP_KEYS; sampled++) {
+        this.sweepAt ??= this.expiries.entries();
+        const next = this.sweepAt.next();
+        if (next.done) {
+          this.sweepAt = undefined;
+          break;
+        }
+        if (now > next.value[1]) expired.push(next.value[0]);
+      }
+      for (const key of expired) this.delete(key);
+      if (expired.length * 4 <= sampled) return;
     }
-    for (const key of expired) this.delete(key);
   }
 }
 

@@ -21,17 +21,41 @@ describe('the redis keyspace', () => {
 
   it('sweeps expired keys nobody looks up, a bounded number per tick, and leaves the others', () => {
     const keys = keyspace();
-    for (let i = 0; i < 1000; i++) {
+    for (let i = 0; i < 30_000; i++) {
       keys.set(`gone:${i}`, 'v');
       keys.expireAt(`gone:${i}`, now + 10);
       keys.set(`kept:${i}`, 'v');
     }
     now += 11;
     keys.sweep();
-    expect(keys.size).to.equal(2000 - 200);
-    for (let tick = 0; tick < 5; tick++) keys.sweep();
-    expect(keys.size).to.equal(1000);
+    // Every round found them all expired: a tick runs its 50 rounds of 200, no more.
+    expect(keys.size).to.equal(60_000 - 10_000);
+    for (let tick = 0; tick < 2; tick++) keys.sweep();
+    expect(keys.size).to.equal(30_000);
     expect(keys.keys('gone:*')).to.deep.equal([]);
+  });
+
+  it('stops a tick after one round when few of the keys it samples have expired', () => {
+    const keys = keyspace();
+    for (let i = 0; i < 1000; i++) {
+      keys.set(`k:${i}`, 'v');
+      keys.expireAt(`k:${i}`, i % 10 === 0 ? now + 10 : now + 1_000_000);
+    }
+    now += 11;
+    keys.sweep();
+    expect(keys.size).to.equal(1000 - 20);
+  });
+
+  it('sweeps before refusing a write for memory: keys that expired free their bytes first', () => {
+    const keys = new Keyspace({ maxMemory: 10_000, now: () => now });
+    for (let i = 0; i < 40; i++) {
+      keys.set(`k:${i}`, 'x'.repeat(100));
+      keys.expireAt(`k:${i}`, now + 10);
+    }
+    expect(keys.wouldExceed(8_000)).to.equal(true);
+    now += 11;
+    expect(keys.wouldExceed(8_000)).to.equal(false);
+    expect(keys.size).to.equal(0);
   });
 
   it('runs one sweep timer for all its connections, and none once the last has gone', () => {
