@@ -142,7 +142,9 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   const shutdown = (reason: string) => {
     if (closing) return;
     closing = true;
-    Promise.all([closeBecause(server, reason), endpoint && endpoint.close()])
+    // Scraped through the grace period: the endpoint closes once the server has, every close counted.
+    closeBecause(server, reason)
+      .then(() => (endpoint ? endpoint.close() : undefined))
       .then(() => logWritten())
       .then(() => process.exit(0));
   };

@@ -15,5 +15,5 @@ import { decode, FrameOptions } from './decode';
  */
 export function respCommands(options: RespCommandOptions & FrameOptions = {}): OperatorFunction<Buffer, RespCommand> {
   const { frameTimeoutMs, ...codec } = options;
-  return decode(respCommandDecoder(codec), frameTimeoutMs === undefined ? {} : { frameTimeoutMs });
+  return decode(respCommandDecoder(codec), { codec: 'resp', ...(frameTimeoutMs === undefined ? {} : { frameTimeoutMs }) });
 }

@@ -227,8 +227,8 @@ export class Connection extends TransportConnection {
 
   /** @internal For Serving: one chunk the pipeline emitted. */
   writeOutput(chunk: Buffer): void {
-    this.serving?.touch();
     if (chunk.length === 0 || !this.socket.writable) return;
+    this.serving?.touch();
     if (!this.answer.hold(chunk)) this.queue(chunk);
   }
 
