@@ -95,6 +95,12 @@ export function collectMetrics(servers: MeteredServer | readonly MeteredServer[]
     },
   });
   // Read from server.traffic() at each scrape, summed by labels: sockets count bytes and decoders frames on their own.
+  // One walk over the open connections per scrape, shared by the four counters that read it.
+  let snapshot: Traffic[] | undefined;
+  const traffics = (): Traffic[] => {
+    if (!snapshot) setImmediate(() => (snapshot = undefined));
+    return (snapshot ??= watched.map((server) => server.traffic()));
+  };
   const fromTraffic = (name: string, help: string, labelNames: string[], count: (traffic: Traffic, add: (labels: Labels, n: number) => void) => void) =>
     new Counter({
       name,
@@ -103,7 +109,7 @@ export function collectMetrics(servers: MeteredServer | readonly MeteredServer[]
       registers,
       collect() {
         this.reset();
-        for (const server of watched) count(server.traffic(), (labels, n) => this.inc({ transport: server.transport, ...labels }, n));
+        traffics().forEach((traffic, i) => count(traffic, (labels, n) => this.inc({ transport: watched[i]!.transport, ...labels }, n)));
       },
     });
   fromTraffic('rxwire_received_bytes_total', 'Bytes read from peers (UDP and rdm: datagram payloads, rdm headers and acknowledgements included).', ['transport'], (t, add) => add({}, t.bytesIn));
