@@ -151,8 +151,12 @@ describe('rxwire --udp --metrics', function () {
       expect(text).to.include('rxwire_connections_opened_total{transport="udp"} 1\n');
       expect(text).to.include('rxwire_received_bytes_total{transport="udp"} 2\n');
       const taken = rxwire('--udp', '--host', '127.0.0.1', '--port', '0', '--metrics', `127.0.0.1:${metricsPort}`);
-      expect(await taken.exit).to.equal(1);
-      expect(taken.stderr.join('\n')).to.include(`rxwire: metrics: listen EADDRINUSE: address already in use 127.0.0.1:${metricsPort}`);
+      try {
+        expect(await taken.exit).to.equal(1);
+        expect(taken.stderr.join('\n')).to.include(`rxwire: metrics: listen EADDRINUSE: address already in use 127.0.0.1:${metricsPort}`);
+      } finally {
+        taken.child.kill('SIGKILL'); // it should have exited: never left behind if it did not
+      }
     } finally {
       await stop(server);
     }
