@@ -19,6 +19,9 @@ let timer: NodeJS.Timeout | undefined;
 let writing = false;
 let exitHooked = false;
 let whenIdle: (() => void)[] = [];
+// Bytes a full stderr (EAGAIN) sent back, waiting for their retry.
+let waitingRetry: Buffer | undefined;
+const EXIT_PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Writes log lines to stderr without blocking the event loop: lines go out together, up to 20 ms
@@ -66,7 +69,14 @@ function flush(): void {
 
 function writeOut(bytes: Buffer): void {
   write(STDERR, bytes, 0, bytes.length, null, (err, written) => {
-    if (err?.code === 'EAGAIN') return void setTimeout(() => writeOut(bytes), RETRY_MS);
+    if (err?.code === 'EAGAIN') {
+      // Out of the thread pool until the retry: an exit meanwhile writes them first, in order.
+      waitingRetry = bytes;
+      return void setTimeout(() => {
+        waitingRetry = undefined;
+        writeOut(bytes);
+      }, RETRY_MS);
+    }
     // Any other failure (stderr closed: EPIPE, EBADF) loses these lines and nothing else.
     if (!err && written < bytes.length) return writeOut(bytes.subarray(written));
     writing = false;
@@ -99,13 +109,16 @@ function settleWaiters(): void {
 }
 
 function flushSync(): void {
-  if (pending.length === 0) return;
-  let bytes = takePending();
+  if (pending.length === 0 && !waitingRetry) return;
+  let bytes = waitingRetry ? Buffer.concat([waitingRetry, pending.length > 0 ? takePending() : Buffer.alloc(0)]) : takePending();
+  waitingRetry = undefined;
   for (let attempt = 0; bytes.length > 0 && attempt < EXIT_ATTEMPTS; attempt++) {
     try {
       bytes = bytes.subarray(writeSync(STDERR, bytes));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      // A full pipe: give its reader a millisecond before the next try (a second in all at most).
+      Atomics.wait(EXIT_PAUSE, 0, 0, 1);
     }
   }
 }
