@@ -18,6 +18,13 @@ export interface Flow {
   readonly joinsWrites?: boolean;
   /** Calls `listener` whenever bytes are read, queued for writing, or flushed. */
   onActivity(listener: (event: FlowEvent) => void): () => void;
+  /**
+   * Calls `watcher.outputMoved()` whenever output is queued or flushed, until `unwatchOutput`:
+   * `onActivity` for an operator on every connection (`backpressure()`), held as an object rather
+   * than a listener closure and its stopper. Optional: a Flow of an older copy, or of a test, has none.
+   */
+  watchOutput?(watcher: OutputWatcher): void;
+  unwatchOutput?(watcher: OutputWatcher): void;
   /** Calls `listener` once the connection has closed and its pipeline has been unsubscribed. */
   onClose(listener: () => void): () => void;
   /**
@@ -37,6 +44,11 @@ export interface Flow {
 }
 
 export type FlowEvent = 'read' | 'queued' | 'flushed';
+
+/** What `Flow.watchOutput` tells: output was queued or flushed, so `pendingOutput` may have changed. */
+export interface OutputWatcher {
+  outputMoved(): void;
+}
 
 /** Frames a codec's decoder has cut on one connection, and the protocol errors it raised. */
 export interface FrameTally {

@@ -1,8 +1,8 @@
-import { MonoTypeOperatorFunction } from 'rxjs';
+import { MonoTypeOperatorFunction, Unsubscribable } from 'rxjs';
 import { InvalidOption } from '../core/errors';
-import { FlowEvent, flowOf } from '../core/flow';
+import { Flow, flowOf, OutputWatcher } from '../core/flow';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
-import { createOperatorSubscriber, operate } from './internal/operate';
+import { operate } from './internal/operate';
 
 export interface BackpressureOptions {
   /** Hold reads once this many bytes of output wait to be flushed. Default: the connection's own (`serve({ highWaterMark })`, 64 KiB). */
@@ -29,27 +29,49 @@ export function backpressure(options: BackpressureOptions = {}): MonoTypeOperato
   }
   return operate((source, subscriber) => {
     const flow = flowOf(subscriber, 'backpressure()');
-    if (!flow) return source.subscribe(createOperatorSubscriber(subscriber));
-    const high = opts.highWaterMark ?? flow.outputHighWaterMark;
-    const low = opts.lowWaterMark ?? Math.floor(high / 2);
-    let holding = false;
-    // The listener holds reads itself: no other object per connection.
-    const onActivity = (event: FlowEvent) => {
-      if (event === 'read') return;
-      const pending = flow.pendingOutput;
-      if (!holding && pending > high) {
-        holding = true;
-        flow.holdReads(onActivity);
-      } else if (holding && pending <= low) {
-        holding = false;
-        flow.releaseReads(onActivity);
-      }
-    };
-    const stopWatching = flow.onActivity(onActivity);
-    subscriber.add(() => {
-      stopWatching();
-      if (holding) flow.releaseReads(onActivity);
-    });
-    return source.subscribe(createOperatorSubscriber(subscriber));
+    if (flow) {
+      const high = opts.highWaterMark ?? flow.outputHighWaterMark;
+      subscriber.add(new WaterMarks(flow, high, opts.lowWaterMark ?? Math.floor(high / 2)));
+    }
+    // Values pass through untouched, so the source is subscribed with the subscriber itself: no
+    // subscriber of its own per connection.
+    return source.subscribe(subscriber);
   });
+}
+
+/**
+ * One backpressure()'s hold on its connection's reads, and the teardown that lets go of it. A
+ * transport's connection tells it of output moving through `watchOutput` (one object per
+ * connection where a listener, its stopper and a teardown closure were); another Flow, through
+ * a listener.
+ */
+class WaterMarks implements OutputWatcher, Unsubscribable {
+  private holding = false;
+  private readonly stopListening: (() => void) | undefined;
+
+  constructor(
+    private readonly flow: Flow,
+    private readonly high: number,
+    private readonly low: number,
+  ) {
+    if (flow.watchOutput) flow.watchOutput(this);
+    else this.stopListening = flow.onActivity((event) => event !== 'read' && this.outputMoved());
+  }
+
+  outputMoved(): void {
+    const pending = this.flow.pendingOutput;
+    if (!this.holding && pending > this.high) {
+      this.holding = true;
+      this.flow.holdReads(this);
+    } else if (this.holding && pending <= this.low) {
+      this.holding = false;
+      this.flow.releaseReads(this);
+    }
+  }
+
+  unsubscribe(): void {
+    if (this.stopListening) this.stopListening();
+    else this.flow.unwatchOutput?.(this);
+    if (this.holding) this.flow.releaseReads(this);
+  }
 }

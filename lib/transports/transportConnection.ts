@@ -1,5 +1,5 @@
 import { merge, Observable, Subscriber, TeardownLogic, Unsubscribable } from 'rxjs';
-import { Flow, FlowEvent, FrameTally } from '../core/flow';
+import { Flow, FlowEvent, FrameTally, OutputWatcher } from '../core/flow';
 import { ConnectionInfo } from '../core/handler';
 
 /** The bytes a server lets all its connections hold in decoders and pending output together. */
@@ -37,6 +37,7 @@ export abstract class TransportConnection implements Flow {
   protected reader: Subscriber<Buffer> | undefined;
   private inputEnd: { error?: Error } | undefined;
   private listeners: OneOrMany<(event: FlowEvent) => void>;
+  private outputWatchers: OneOrMany<OutputWatcher>;
   private closeListeners: OneOrMany<() => void>;
   private holders: Set<object> | undefined;
   private reserved: Map<object, number> | undefined;
@@ -106,6 +107,14 @@ export abstract class TransportConnection implements Flow {
     return () => (this.listeners = removed(this.listeners, listener));
   }
 
+  watchOutput(watcher: OutputWatcher): void {
+    this.outputWatchers = added(this.outputWatchers, watcher);
+  }
+
+  unwatchOutput(watcher: OutputWatcher): void {
+    this.outputWatchers = removed(this.outputWatchers, watcher);
+  }
+
   onClose(listener: () => void): () => void {
     this.closeListeners = added(this.closeListeners, listener);
     return () => (this.closeListeners = removed(this.closeListeners, listener));
@@ -164,6 +173,10 @@ export abstract class TransportConnection implements Flow {
     const listeners = this.listeners;
     if (typeof listeners === 'function') listeners(event);
     else if (listeners) for (const listener of listeners) listener(event);
+    if (event === 'read') return;
+    const watchers = this.outputWatchers;
+    if (watchers instanceof Set) for (const watcher of watchers) watcher.outputMoved();
+    else watchers?.outputMoved();
   }
 
   /** For the transport, once the connection has closed and its pipeline is unsubscribed. */
