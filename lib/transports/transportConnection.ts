@@ -38,7 +38,7 @@ export abstract class TransportConnection implements Flow {
   private inputEnd: { error?: Error } | undefined;
   private listeners: OneOrMany<(event: FlowEvent) => void>;
   private outputWatchers: OneOrMany<OutputWatcher>;
-  private closeListeners: OneOrMany<() => void>;
+  private closeListeners: OneOrMany<(conn: TransportConnection) => void>;
   private holders: Set<object> | undefined;
   private reserved: Map<object, number> | undefined;
   private outputReserved = 0;
@@ -115,9 +115,11 @@ export abstract class TransportConnection implements Flow {
     this.outputWatchers = removed(this.outputWatchers, watcher);
   }
 
-  onClose(listener: () => void): () => void {
-    this.closeListeners = added(this.closeListeners, listener);
-    return () => (this.closeListeners = removed(this.closeListeners, listener));
+  /** `listener` is given the connection: a server passes one function for all its connections, no closure each. */
+  onClose(listener: (conn: this) => void): () => void {
+    const held = listener as (conn: TransportConnection) => void; // given `this`, whichever subclass it is
+    this.closeListeners = added(this.closeListeners, held);
+    return () => (this.closeListeners = removed(this.closeListeners, held));
   }
 
   holdReads(holder: object): void {
@@ -187,8 +189,8 @@ export abstract class TransportConnection implements Flow {
     this.outputReserved = 0;
     const listeners = this.closeListeners;
     this.closeListeners = undefined;
-    if (typeof listeners === 'function') listeners();
-    else if (listeners) for (const listener of [...listeners]) listener();
+    if (typeof listeners === 'function') listeners(this);
+    else if (listeners) for (const listener of [...listeners]) listener(this);
   }
 }
 

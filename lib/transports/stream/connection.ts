@@ -29,7 +29,7 @@ export interface ConnectionLimits {
  */
 export class Connection extends TransportConnection {
   /** The pipeline being sent, or the last one: it hears that the socket failed or closed meanwhile. */
-  private serving: Serving | undefined;
+  private serving: Serving<Connection> | undefined;
   /** Output written while a read is being handled, sent as one write when it has been. */
   private readonly answer = new ReadAnswer();
   private failure: Error | undefined;
@@ -125,12 +125,12 @@ export class Connection extends TransportConnection {
 
   /**
    * `send` without an Observable and a subscriber between: the server's way, once per connection.
-   * `failed` hears the output's or the socket's error, or `done` that the output is complete and
-   * flushed (or the socket closed), once; a later socket error is nobody's business. Returns what
-   * stops it.
+   * `failed` hears the output's or the socket's error (and this connection), or `done` that the
+   * output is complete and flushed (or the socket closed), once; a later socket error is nobody's
+   * business. Returns what stops it.
    */
-  serve(output: Observable<Buffer>, failed: (err: unknown) => void, done?: () => void): () => void {
-    const serving = new Serving(this, failed, done, this.idle);
+  serve(output: Observable<Buffer>, failed: (err: unknown, conn: Connection) => void, done?: () => void): () => void {
+    const serving = new Serving<Connection>(this, failed, done, this.idle);
     this.serving = serving;
     serving.subscription = subscribeWithFlow(this, output, serving);
     // A pipeline that failed while being subscribed had no subscription to stop yet.

@@ -105,21 +105,23 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
         : { id, transport, local: localAddress, remote: remoteAddress };
     const conn = new Connection(socket, info, limits);
     hosting.opened(conn);
-    conn.onClose(() => hosting.closed(conn));
-    // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
-    // made; a handler's error or the socket's destroys it.
-    const failed = (err: unknown) => {
-      hosting.failed(conn, err);
-      if (err instanceof RxwireError) conn.end();
-      else conn.destroy();
-    };
+    conn.onClose(closed);
     let output: Observable<Buffer>;
     try {
       output = handlerOutput(handler, conn.input, info);
     } catch (err) {
-      return failed(err);
+      return failed(err, conn);
     }
     conn.serve(output, failed);
+  };
+  // One of each for the server, given the connection: no closures per connection.
+  const closed = (conn: Connection) => hosting.closed(conn);
+  // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
+  // made; a handler's error or the socket's destroys it.
+  const failed = (err: unknown, conn: Connection) => {
+    hosting.failed(conn, err);
+    if (err instanceof RxwireError) conn.end();
+    else conn.destroy();
   };
 
   const gate = opts.proxyProtocol ? new ProxyHeaderGate(opts.proxyProtocol, opts.path !== undefined, admission, events) : undefined;

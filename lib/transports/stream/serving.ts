@@ -14,10 +14,11 @@ export interface ServedConnection {
 
 /**
  * One pipeline `serve` sends: its observer, and what hears of the socket failing or closing.
- * `failed` or `done` is told once; the pipeline is unsubscribed then. While it runs, the server's
- * idle limit watches it.
+ * `failed` or `done` is told once; the pipeline is unsubscribed then. `failed` is given the
+ * connection, so that a server passes one function for all its connections. While it runs, the
+ * server's idle limit watches it.
  */
-export class Serving implements Observer<Buffer>, Watched {
+export class Serving<C extends ServedConnection> implements Observer<Buffer>, Watched {
   subscription: Subscription | undefined;
   settled = false;
   idlePrev: Watched | undefined = undefined;
@@ -25,8 +26,8 @@ export class Serving implements Observer<Buffer>, Watched {
   idleTick = 0;
 
   constructor(
-    private readonly conn: ServedConnection,
-    private readonly failed: (err: unknown) => void,
+    private readonly conn: C,
+    private readonly failed: (err: unknown, conn: C) => void,
     private readonly done: (() => void) | undefined,
     private readonly idle: IdleWatch | undefined,
   ) {
@@ -54,7 +55,7 @@ export class Serving implements Observer<Buffer>, Watched {
     // The replies to what was read before the failure go out first (a handler that throws on
     // the second line of a read still answers the first), then the connection ends.
     this.conn.sendHeldAnswer();
-    this.failed(err);
+    this.failed(err, this.conn);
   }
 
   complete(): void {
