@@ -1,5 +1,5 @@
 import { MonoTypeOperatorFunction } from 'rxjs';
-import { createOperatorSubscriber, operate } from './internal/operate';
+import { ChainedSubscriber, operate } from './internal/operate';
 
 /**
  * Ends the input at the first empty read, the way the seed's `if not data: break` does. Stream
@@ -12,6 +12,14 @@ import { createOperatorSubscriber, operate } from './internal/operate';
  */
 export function closeOnEmptyRead(): MonoTypeOperatorFunction<Buffer> {
   return operate((source, subscriber) => {
-    source.subscribe(createOperatorSubscriber(subscriber, (chunk: Buffer) => (chunk.length > 0 ? subscriber.next(chunk) : subscriber.complete())));
+    source.subscribe(new EmptyReadCloser(subscriber));
   });
+}
+
+// A class of its own: the default handler puts it on every connection.
+class EmptyReadCloser extends ChainedSubscriber<Buffer> {
+  protected onValue(chunk: Buffer): void {
+    if (chunk.length > 0) this.destination.next(chunk);
+    else this.destination.complete();
+  }
 }
