@@ -62,18 +62,16 @@ export function createOperatorSubscriber<T>(
  * `createOperatorSubscriber`'s promises (chained to `destination`, a throw from `onValue` errors
  * it) as a class to extend: for an operator on every connection of a common handler
  * (`closeOnEmptyRead`), where a closure and its context per subscription are ~120 B an idle
- * connection holds.
+ * connection holds. Every rxwire subscriber is one, and makes room for its finalizers and its
+ * destination's (`makeRoomForFinalizers`).
  */
 export abstract class ChainedSubscriber<T> extends Subscriber<T> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   constructor(destination?: Subscriber<any> | Observer<any>) {
+    // Subscriber's constructor adds this to `destination`'s finalizers (an RxJS operator's too).
+    if (destination instanceof Subscriber) makeRoomForFinalizers(destination);
     super(destination);
-    // RxJS makes a subscriber's finalizers `[]` at its first add(), which grows to 17 slots (~130 B
-    // an idle connection holds for each link of its pipeline); most hold one or two: their
-    // upstream's subscription, and an operator's teardown (backpressure's).
-    const finalizers: unknown[] = [undefined, undefined];
-    while (finalizers.length > 0) finalizers.pop(); // empty, its two slots kept (`length = 0` frees them)
-    (this as unknown as { _finalizers: unknown[] | null })._finalizers = finalizers;
+    makeRoomForFinalizers(this);
   }
 
   /** What `next` does; a throw errors this subscriber. */
@@ -86,6 +84,20 @@ export abstract class ChainedSubscriber<T> extends Subscriber<T> {
       this.error(err);
     }
   }
+}
+
+/**
+ * Gives `subscriber`, unless it has them or is closed, finalizers with room for two: RxJS makes
+ * them `[]` at the first add(), which grows to 17 slots, ~130 B an idle connection holds for each
+ * link of its pipeline, where most hold one or two (their upstream's subscription, an operator's
+ * teardown such as backpressure's).
+ */
+function makeRoomForFinalizers(subscriber: Subscriber<unknown>): void {
+  const held = subscriber as unknown as { _finalizers: unknown[] | null };
+  if (held._finalizers !== null || subscriber.closed) return;
+  const finalizers: unknown[] = [undefined, undefined];
+  while (finalizers.length > 0) finalizers.pop(); // empty, its two slots kept (`length = 0` frees them)
+  held._finalizers = finalizers;
 }
 
 class OperatorSubscriber<T> extends ChainedSubscriber<T> {

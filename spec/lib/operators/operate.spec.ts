@@ -22,6 +22,14 @@ describe("operate()'s subscribers", () => {
     expect(ran).to.deep.equal(['a0', 'a1', 'a2', 'a3', 'a4', 'b0']);
   });
 
+  it('leave their downstream subscriber (whose finalizers they make room in) running every teardown added to it', () => {
+    const ran: string[] = [];
+    const subscription = NEVER.pipe(addingTeardowns('a', 1, ran)).subscribe();
+    for (let i = 0; i < 3; i++) subscription.add(() => ran.push(`down${i}`));
+    subscription.unsubscribe();
+    expect(ran).to.deep.equal(['a0', 'down0', 'down1', 'down2']);
+  });
+
   it("and a transport's sink, run every teardown added to it when the pipeline is unsubscribed", () => {
     const ran: string[] = [];
     const flow: Flow = {
