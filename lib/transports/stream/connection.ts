@@ -36,26 +36,20 @@ export class Connection extends TransportConnection {
   /** Our side has ended: what the peer still sends is read and dropped, within the linger deadline. */
   private ending = false;
   private lingering = false;
-  readonly outputHighWaterMark: number;
-  readonly joinsWrites = true;
-  private readonly lingerMs: number;
   private readonly tls: boolean;
   /** Listeners are being told of a write flushed at once, and another was meanwhile. */
   private telling = false;
   private flushedMeanwhile = false;
   private flushedCallback: (() => void) | undefined;
-  private readonly idle: IdleWatch | undefined;
 
   constructor(
     readonly socket: Socket,
     info: ConnectionInfo,
-    limits: ConnectionLimits = {},
+    // The server's, shared by its connections: read where needed rather than copied into each.
+    private readonly limits: ConnectionLimits = {},
   ) {
     super(info, limits.budget);
-    this.outputHighWaterMark = limits.outputHighWaterMark ?? socket.writableHighWaterMark;
-    this.lingerMs = limits.lingerMs ?? DEFAULTS.lingerMs;
     this.tls = socket instanceof TLSSocket;
-    this.idle = limits.idle;
     socket.pause();
     // One listener per socket event, the same functions for every connection (a server holds one
     // connection per open socket), each finding its connection on the socket. An 'error' with no
@@ -88,6 +82,14 @@ export class Connection extends TransportConnection {
     if (conn.failure) conn.serving?.error(conn.failure);
     else conn.serving?.finish();
     conn.closed();
+  }
+
+  get outputHighWaterMark(): number {
+    return this.limits.outputHighWaterMark ?? this.socket.writableHighWaterMark;
+  }
+
+  get joinsWrites(): boolean {
+    return true;
   }
 
   get bytesRead(): number {
@@ -130,7 +132,7 @@ export class Connection extends TransportConnection {
    * business. Returns what stops it.
    */
   serve(output: Observable<Buffer>, failed: (err: unknown, conn: Connection) => void, done?: () => void): () => void {
-    const serving = new Serving<Connection>(this, failed, done, this.idle);
+    const serving = new Serving<Connection>(this, failed, done, this.limits.idle);
     this.serving = serving;
     serving.subscription = subscribeWithFlow(this, output, serving);
     // A pipeline that failed while being subscribed had no subscription to stop yet.
@@ -200,7 +202,7 @@ export class Connection extends TransportConnection {
       } else {
         socket.destroy();
       }
-    }, this.lingerMs);
+    }, this.limits.lingerMs ?? DEFAULTS.lingerMs);
     socket.once('close', () => clearTimeout(timer));
   }
 
