@@ -3,7 +3,7 @@ import { TLSSocket } from 'node:tls';
 import { Observable } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { BufferBudgetExceeded } from '../../core/errors';
-import { subscribeWithFlow } from '../../operators/internal/operate';
+import { subscribeUnder } from '../../core/flow';
 import { ConnectionInfo } from '../../core/handler';
 import { BufferBudget, TransportConnection } from '../transportConnection';
 import { IdleWatch } from './idleWatch';
@@ -69,7 +69,7 @@ export class Connection extends TransportConnection {
     const conn = this[CONNECTION];
     conn.failure ??= err;
     conn.endInput(err);
-    conn.serving?.error(err);
+    conn.serving?.fail(err);
   }
 
   private static onEnd(this: OwnedSocket): void {
@@ -79,7 +79,7 @@ export class Connection extends TransportConnection {
   private static onClose(this: OwnedSocket): void {
     const conn = this[CONNECTION];
     conn.endInput(conn.failure);
-    if (conn.failure) conn.serving?.error(conn.failure);
+    if (conn.failure) conn.serving?.fail(conn.failure);
     else conn.serving?.finish();
     conn.closed();
   }
@@ -134,9 +134,9 @@ export class Connection extends TransportConnection {
   serve(output: Observable<Buffer>, failed: (err: unknown, conn: Connection) => void, done?: () => void): () => void {
     const serving = new Serving<Connection>(this, failed, done, this.limits.idle);
     this.serving = serving;
-    serving.subscription = subscribeWithFlow(this, output, serving);
-    // A pipeline that failed while being subscribed had no subscription to stop yet.
-    if (serving.settled) serving.subscription.unsubscribe();
+    // A pipeline that fails while being subscribed is stopped as it subscribes: the closed
+    // Serving unsubscribes whatever is added to it.
+    subscribeUnder(this, output, serving);
     return () => serving.settle();
   }
 
@@ -214,7 +214,7 @@ export class Connection extends TransportConnection {
       this.emitRead(chunk);
     } catch (err) {
       // Operators report errors downstream; only a faulty subscriber throws this far. Contain it.
-      this.serving?.error(err);
+      this.serving?.fail(err);
     } finally {
       this.answer.end(this.sendAnswer, this);
     }
@@ -256,7 +256,7 @@ export class Connection extends TransportConnection {
   private queue(bytes: Buffer): void {
     const pending = this.socket.writableLength + bytes.length;
     if (!this.reserveOutput(pending)) {
-      this.serving?.error(new BufferBudgetExceeded(pending));
+      this.serving?.fail(new BufferBudgetExceeded(pending));
       return this.destroy();
     }
     const socket = this.socket;

@@ -1,5 +1,5 @@
-import { Observer, Subscription } from 'rxjs';
 import { IdleTimeout } from '../../core/errors';
+import { ChainedSubscriber } from '../../operators/internal/operate';
 import { IdleWatch, Watched } from './idleWatch';
 
 /** What a Serving needs of its connection (a stream Connection). */
@@ -13,13 +13,13 @@ export interface ServedConnection {
 }
 
 /**
- * One pipeline `serve` sends: its observer, and what hears of the socket failing or closing.
- * `failed` or `done` is told once; the pipeline is unsubscribed then. `failed` is given the
- * connection, so that a server passes one function for all its connections. While it runs, the
- * server's idle limit watches it.
+ * One pipeline `serve` sends: the end of its subscriber chain (one object per connection where an
+ * observer and a sink wrapping it were), and what hears of the socket failing or closing. `failed`
+ * or `done` is told once; the pipeline is unsubscribed then. `failed` is given the connection, so
+ * that a server passes one function for all its connections. While it runs, the server's idle
+ * limit watches it.
  */
-export class Serving<C extends ServedConnection> implements Observer<Buffer>, Watched {
-  subscription: Subscription | undefined;
+export class Serving<C extends ServedConnection> extends ChainedSubscriber<Buffer> implements Watched {
   settled = false;
   idlePrev: Watched | undefined = undefined;
   idleNext: Watched | undefined = undefined;
@@ -31,6 +31,7 @@ export class Serving<C extends ServedConnection> implements Observer<Buffer>, Wa
     private readonly done: (() => void) | undefined,
     private readonly idle: IdleWatch | undefined,
   ) {
+    super();
     idle?.watch(this);
   }
 
@@ -40,26 +41,37 @@ export class Serving<C extends ServedConnection> implements Observer<Buffer>, Wa
   }
 
   idleExpired(): void {
-    this.error(new IdleTimeout(this.idle!.ms));
+    this.fail(new IdleTimeout(this.idle!.ms));
   }
 
-  next(chunk: Buffer): void {
+  protected onValue(chunk: Buffer): void {
     // Checked here, since handlers are the user's code: anything else ends only this connection.
     if (Buffer.isBuffer(chunk)) this.conn.writeOutput(chunk);
-    else this.error(new TypeError(`emitted ${kindOf(chunk)}, expected Buffer`));
+    else this.fail(new TypeError(`emitted ${kindOf(chunk)}, expected Buffer`));
   }
 
-  error(err: unknown): void {
+  protected _error(err: unknown): void {
+    this.fail(err);
+  }
+
+  protected _complete(): void {
+    try {
+      this.conn.end(() => this.finish());
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  /** The pipeline or the socket failed; told at most once, whatever the pipeline did before. */
+  fail(err: unknown): void {
     if (this.settled) return;
     this.settle();
     // The replies to what was read before the failure go out first (a handler that throws on
     // the second line of a read still answers the first), then the connection ends.
     this.conn.sendHeldAnswer();
     this.failed(err, this.conn);
-  }
-
-  complete(): void {
-    this.conn.end(() => this.finish());
   }
 
   /** The output is complete and flushed, or the socket has closed. */
@@ -72,7 +84,7 @@ export class Serving<C extends ServedConnection> implements Observer<Buffer>, Wa
   settle(): void {
     this.settled = true;
     this.idle?.unwatch(this);
-    this.subscription?.unsubscribe();
+    this.unsubscribe();
   }
 }
 
