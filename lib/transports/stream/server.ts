@@ -60,9 +60,16 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   const events = hosting.events;
   // Every socket of a server bound to one address (or a Unix socket's path) has that address at its
   // end: it is known once listening, with no getsockname() per connection. On a wildcard address,
-  // each socket is asked.
+  // each socket is asked; most arrive at the same address as the one before, whose text is reused
+  // rather than held again by each connection.
   let ownAddress: string | undefined;
-  const local = (socket: net.Socket) => ownAddress ?? formatHost(socket.localAddress, socket.localPort);
+  let lastLocal: { address: string | undefined; port: number | undefined; text: string } | undefined;
+  const local = (socket: net.Socket) => {
+    if (ownAddress !== undefined) return ownAddress;
+    const { localAddress: address, localPort: port } = socket;
+    if (lastLocal === undefined || address !== lastLocal.address || port !== lastLocal.port) lastLocal = { address, port, text: formatHost(address, port) };
+    return lastLocal.text;
+  };
   const remote = (socket: net.Socket) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(socket.remoteAddress, socket.remotePort));
 
   const highWaterMark = opts.highWaterMark ?? DEFAULTS.highWaterMark;
