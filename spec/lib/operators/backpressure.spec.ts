@@ -51,6 +51,17 @@ describe('backpressure', () => {
       expectHandler(handler, 'abcd|', { a: chunk, b: chunk, c: chunk, d: chunk }, options).toRead('abc 8ms (d|)', { a: chunk, b: chunk, c: chunk, d: chunk });
     });
 
+    it('holds reads while either of two in one pipeline holds them, each by its own marks', () => {
+      // The first holds past 150 KiB down to 140, the second past 250 KiB down to 50: 300 KiB
+      // pending after two reads holds both; the peer taking 160 KiB at frame 10 lets the first
+      // go, not the second, which lets go once the peer has taken 100 KiB more at frame 14.
+      const first = backpressure({ highWaterMark: 150 * KiB, lowWaterMark: 140 * KiB });
+      const handler = pipe(first, backpressure({ highWaterMark: 250 * KiB, lowWaterMark: 50 * KiB }), map(upperBytes));
+      const input = { a: chunk, e: chunk + chunk, c: chunk };
+      const options = { peerReads: '10ms r 3ms R', peerReadSizes: { r: 160 * KiB, R: 100 * KiB } };
+      expectHandler(handler, 'aec|', input, options).toRead('ae 12ms (c|)', input);
+    });
+
     it("holds reads past the connection's own high-water mark when given none", () => {
       const handler = pipe(backpressure(), map(upperBytes));
       const input = { a: chunk, b: chunk, c: chunk };
