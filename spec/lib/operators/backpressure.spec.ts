@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { lastValueFrom, map, of, pipe, tap, toArray } from 'rxjs';
-import { backpressure } from 'rxwire';
+import { concat, lastValueFrom, map, of, pipe, takeUntil, tap, timer, toArray } from 'rxjs';
+import { backpressure, Handler } from 'rxwire';
 import { upperBytes } from '../../../handlers/upper';
 import { expectHandler } from 'rxwire/testing';
 import { delay, dial, eventually, rssOf, startProgram, startServer, steady, portOf } from '../../support/net';
@@ -60,6 +60,12 @@ describe('backpressure', () => {
       const input = { a: chunk, e: chunk + chunk, c: chunk };
       const options = { peerReads: '10ms r 3ms R', peerReadSizes: { r: 160 * KiB, R: 100 * KiB } };
       expectHandler(handler, 'aec|', input, options).toRead('ae 12ms (c|)', input);
+    });
+
+    it('lets go of the reads it holds when unsubscribed: the next subscriber to the input reads on', () => {
+      // The first part reads `a` and holds (100 KiB pending, the peer reads nothing) until it ends at frame 5.
+      const handler: Handler = (input) => concat(input.pipe(backpressure(), takeUntil(timer(5)), map(upperBytes)), input);
+      expectHandler(handler, 'a-b-c|', { a: chunk }, { peerReads: false }).toRead('a 4ms (bc|)', { a: chunk });
     });
 
     it("holds reads past the connection's own high-water mark when given none", () => {
