@@ -45,6 +45,8 @@ export const RATIOS: Readonly<Record<string, readonly (readonly [string, string]
   ],
   lines: [
     ['rxwire-lines', 'raw-node-lines'],
+    ['rxwire-lines', 'rx-min-lines'],
+    ['rx-min-lines', 'raw-node-lines'],
     ['rxwire-lines', 'readline-lines'],
   ],
   frames: [['rxwire-frames', 'raw-node-frames']],

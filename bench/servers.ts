@@ -33,6 +33,7 @@ export function serversOf(group: Group, upperEpoll: string, python: boolean): Se
     lines: [
       { name: 'rxwire-lines', command: [...RXWIRE, '-q', '--handler', 'bench/targets/lines-upper.ts'], role: 'rxwire -q: lines() → map(upperInPlace) → encodeLines()' },
       { name: 'raw-node-lines', command: peer('raw-node-lines.js'), role: 'a hand-written line server: indexOf, no object per line, one write per read' },
+      { name: 'rx-min-lines', command: peer('rx-min-lines.js'), role: "the design's floor for framing: a minimal lines() emitting a Buffer per line through map(upperInPlace), one write per read" },
       { name: 'readline-lines', command: peer('readline-lines.js'), role: 'node:readline over the socket: what most Node users write' },
       { name: 'asyncio-lines', command: peer('asyncio-lines.py'), role: 'Python asyncio readline() + drain(), for scale', python: true },
     ],
