@@ -49,7 +49,7 @@ export type {
   WorkerRestartEvent,
 } from './core/events';
 export { flowOf } from './core/flow';
-export type { Flow, FlowEvent, FrameTally } from './core/flow';
+export type { Flow, FlowEvent, FrameTally, OutputWatcher } from './core/flow';
 export type { ConnectionInfo, Handler, PeerCertificate, TlsInfo, Transport } from './core/handler';
 
 // codecs
