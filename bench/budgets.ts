@@ -49,7 +49,11 @@ export const RATIOS: Readonly<Record<string, readonly (readonly [string, string]
     ['rx-min-lines', 'raw-node-lines'],
     ['rxwire-lines', 'readline-lines'],
   ],
-  frames: [['rxwire-frames', 'raw-node-frames']],
+  frames: [
+    ['rxwire-frames', 'raw-node-frames'],
+    ['rxwire-frames', 'rx-min-frames'],
+    ['rx-min-frames', 'raw-node-frames'],
+  ],
   proxy: [
     ['rxwire-proxy-v1', 'rxwire'],
     ['rxwire-proxy-v2', 'rxwire'],

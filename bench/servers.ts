@@ -40,6 +40,7 @@ export function serversOf(group: Group, upperEpoll: string, python: boolean): Se
     frames: [
       { name: 'rxwire-frames', command: [...RXWIRE, '-q', '--handler', 'bench/targets/frames-upper.ts'], role: 'rxwire -q: lengthPrefixed() → map(upperInPlace) → encodeLengthPrefixed(), 2-byte headers' },
       { name: 'raw-node-frames', command: peer('raw-node-frames.js'), role: 'a hand-written length-prefixed server, one write per read' },
+      { name: 'rx-min-frames', command: peer('rx-min-frames.js'), role: "the design's floor for framing: a minimal lengthPrefixed() emitting a Buffer per payload through map(upperInPlace), one write per read" },
     ],
     // Issue #14: what reading a PROXY header costs a connection.
     proxy: [
