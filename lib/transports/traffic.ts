@@ -1,5 +1,5 @@
 import { FrameTally } from '../core/flow';
-import { TransportConnection } from './transportConnection';
+import { CodecTally, TransportConnection } from './transportConnection';
 
 // What a server has carried, for its metrics: the totals of its closed connections, kept as each
 // closes, plus its open connections' counters read when asked. Nothing is told per read, write or
@@ -26,7 +26,7 @@ export class TrafficTotals {
   ended(conn: TransportConnection): void {
     this.bytesIn += conn.bytesRead;
     this.bytesOut += conn.bytesWritten;
-    if (conn.frameTallies) addTallies(this.frames, conn.frameTallies);
+    addTallies(this.frames, conn.frameTallies);
   }
 
   /** These totals with what `open` connections have carried so far. */
@@ -34,22 +34,22 @@ export class TrafficTotals {
     let bytesIn = this.bytesIn;
     let bytesOut = this.bytesOut;
     const frames = new Map<string, FrameTally>();
-    addTallies(frames, this.frames);
+    for (const [codec, tally] of this.frames) frames.set(codec, { ...tally });
     for (const conn of open) {
       bytesIn += conn.bytesRead;
       bytesOut += conn.bytesWritten;
-      if (conn.frameTallies) addTallies(frames, conn.frameTallies);
+      addTallies(frames, conn.frameTallies);
     }
     return { bytesIn, bytesOut, frames };
   }
 }
 
-function addTallies(into: Map<string, FrameTally>, from: ReadonlyMap<string, Readonly<FrameTally>>): void {
-  for (const [codec, tally] of from) {
+function addTallies(into: Map<string, FrameTally>, from: readonly Readonly<CodecTally>[]): void {
+  for (const { codec, decoded, protocolErrors } of from) {
     const sum = into.get(codec);
     if (sum) {
-      sum.decoded += tally.decoded;
-      sum.protocolErrors += tally.protocolErrors;
-    } else into.set(codec, { ...tally });
+      sum.decoded += decoded;
+      sum.protocolErrors += protocolErrors;
+    } else into.set(codec, { decoded, protocolErrors });
   }
 }
