@@ -137,7 +137,11 @@ export class Connection extends TransportConnection {
     // A pipeline that fails while being subscribed is stopped as it subscribes: the closed
     // Serving unsubscribes whatever is added to it.
     subscribeUnder(this, output, serving);
-    return () => serving.settle();
+    return () => {
+      // Stopped by whoever unsubscribes: a teardown's throw is theirs, as RxJS's unsubscribe gives it.
+      const thrown = serving.settle();
+      if (thrown !== undefined) throw thrown;
+    };
   }
 
   /** @internal For Serving: the pipeline failed; what it answered to the read being handled goes out first. */

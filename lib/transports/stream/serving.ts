@@ -1,3 +1,4 @@
+import { UnsubscriptionError } from 'rxjs';
 import { IdleTimeout } from '../../core/errors';
 import { ChainedSubscriber } from '../../operators/internal/operate';
 import { IdleWatch, Watched } from './idleWatch';
@@ -58,10 +59,11 @@ export class Serving<C extends ServedConnection> extends ChainedSubscriber<Buffe
     try {
       this.conn.end(() => this.finish());
     } catch (err) {
-      this.fail(err);
-    } finally {
-      this.unsubscribe();
+      return this.fail(err);
     }
+    // Its teardowns run now, the pipeline being done; one that throws is the handler's fault.
+    const thrown = this.teardown();
+    if (thrown !== undefined) this.fail(thrown);
   }
 
   /** The pipeline or the socket failed; told at most once, whatever the pipeline did before. */
@@ -70,21 +72,38 @@ export class Serving<C extends ServedConnection> extends ChainedSubscriber<Buffe
     this.settle();
     // The replies to what was read before the failure go out first (a handler that throws on
     // the second line of a read still answers the first), then the connection ends.
-    this.conn.sendHeldAnswer();
-    this.failed(err, this.conn);
+    try {
+      this.conn.sendHeldAnswer();
+    } finally {
+      this.failed(err, this.conn);
+    }
   }
 
   /** The output is complete and flushed, or the socket has closed. */
   finish(): void {
     if (this.settled) return;
-    this.settle();
-    this.done?.();
+    const thrown = this.settle();
+    if (thrown !== undefined) this.failed(thrown, this.conn);
+    else this.done?.();
   }
 
-  settle(): void {
+  /** Stops watching and unsubscribes the pipeline; returns what a faulty teardown threw, which is the caller's to report. */
+  settle(): unknown {
     this.settled = true;
     this.idle?.unwatch(this);
-    this.unsubscribe();
+    return this.teardown();
+  }
+
+  // A teardown that throws (a handler's finalize) must end this connection only: rather than out
+  // of a socket's listener or a timer, what it threw is returned.
+  private teardown(): unknown {
+    try {
+      this.unsubscribe();
+      return undefined;
+    } catch (err) {
+      // RxJS gathers teardown errors into one; a single one is told as itself.
+      return err instanceof UnsubscriptionError && err.errors.length === 1 ? err.errors[0] : err;
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { concat, map, mergeMap, Observable, of, take, throwError, timer } from 'rxjs';
+import { concat, finalize, map, mergeMap, Observable, of, take, throwError, timer } from 'rxjs';
 import { Handler, serve } from 'rxwire';
 import upper, { upperBytes } from '../../../../handlers/upper';
 import { closed, delay, dial, eventually, hasIPv6, readAll, roundTrip, startServer } from '../../../support/net';
@@ -161,6 +161,45 @@ describe('serve', () => {
       socket.on('error', () => {});
       await closed(socket);
       await eventually(() => server.logs.some((l) => l.endsWith('handler error: the handler must return an Observable, got string')), 2000, 'the log line');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("ends only its connection when a pipeline's teardown throws, however the pipeline ends", async () => {
+    // A teardown that throws (finalize) while the socket resets, while the handler fails, and
+    // once the input ends: each is this connection's handler error, never the process's.
+    const server = await startServer((input) =>
+      input.pipe(
+        finalize(() => {
+          throw new Error('teardown threw');
+        }),
+        map((chunk) => {
+          if (chunk.includes('fail')) throw new Error('handler failed');
+          return upperBytes(chunk);
+        }),
+      ),
+    );
+    try {
+      const reset = await dial({ port: server.port });
+      reset.on('error', () => {});
+      reset.write('hello');
+      await eventually(() => server.connections === 1, 5000, 'the connection to open');
+      reset.resetAndDestroy();
+
+      const failing = await dial({ port: server.port });
+      failing.on('error', () => {});
+      failing.write('fail');
+      await closed(failing);
+
+      const ending = await dial({ port: server.port });
+      const replies = readAll(ending);
+      ending.end('last');
+      expect((await replies).toString()).to.equal('LAST');
+
+      await eventually(() => server.connections === 0, 5000, 'every connection to close');
+      expect(server.logs.filter((l) => / handler error: (handler failed|teardown threw)$/.test(l)), server.logs.join('\n')).to.have.length(2);
+      expect((await roundTrip({ port: server.port }, Buffer.from('still here'))).toString()).to.equal('STILL HERE');
     } finally {
       await server.close();
     }
