@@ -38,7 +38,7 @@ export abstract class TransportConnection implements Flow {
   private inputEnd: { error?: Error } | undefined;
   private listeners: OneOrMany<(event: FlowEvent) => void>;
   private outputWatchers: OneOrMany<OutputWatcher>;
-  private closeListeners: OneOrMany<(conn: TransportConnection) => void>;
+  private closeListeners: OneOrMany<() => void>;
   private holders: Set<object> | undefined;
   private reserved: Map<object, number> | undefined;
   private outputReserved = 0;
@@ -115,11 +115,9 @@ export abstract class TransportConnection implements Flow {
     this.outputWatchers = removed(this.outputWatchers, watcher);
   }
 
-  /** `listener` is given the connection: a server passes one function for all its connections, no closure each. */
-  onClose(listener: (conn: this) => void): () => void {
-    const held = listener as (conn: TransportConnection) => void; // given `this`, whichever subclass it is
-    this.closeListeners = added(this.closeListeners, held);
-    return () => (this.closeListeners = removed(this.closeListeners, held));
+  onClose(listener: () => void): () => void {
+    this.closeListeners = added(this.closeListeners, listener);
+    return () => (this.closeListeners = removed(this.closeListeners, listener));
   }
 
   holdReads(holder: object): void {
@@ -195,11 +193,15 @@ export abstract class TransportConnection implements Flow {
     this.reserved = undefined;
     this.budget.give(this.outputReserved);
     this.outputReserved = 0;
+    this.tellServerClosed();
     const listeners = this.closeListeners;
     this.closeListeners = undefined;
-    if (typeof listeners === 'function') listeners(this);
-    else if (listeners) for (const listener of [...listeners]) listener(this);
+    if (typeof listeners === 'function') listeners();
+    else if (listeners) for (const listener of [...listeners]) listener();
   }
+
+  /** For a transport whose server hears of each close through one function of its own, given the connection, before the listeners. */
+  protected tellServerClosed(): void {}
 }
 
 /**

@@ -20,6 +20,8 @@ export interface ConnectionLimits {
   budget?: BufferBudget;
   /** The server's idle limit: `serve` fails with IdleTimeout once no bytes have moved for its `ms`. */
   idle?: IdleWatch;
+  /** The server's: told of each of its connections once it has closed (one function, no closure per connection). */
+  closed?: (conn: Connection) => void;
 }
 
 /**
@@ -82,6 +84,10 @@ export class Connection extends TransportConnection {
     if (conn.failure) conn.serving?.fail(conn.failure);
     else conn.serving?.finish();
     conn.closed();
+  }
+
+  protected tellServerClosed(): void {
+    this.limits.closed?.(this);
   }
 
   get outputHighWaterMark(): number {

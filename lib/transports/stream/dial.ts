@@ -76,7 +76,7 @@ export class DialedConnection implements AsyncIterable<Buffer>, AsyncDisposable 
   ) {
     this.info = connection.info;
     this.replies = connection.input;
-    this.closed = new Promise((resolve) => connection.onClose(() => resolve()));
+    this.closed = new Promise((resolve) => connection.onClose(resolve));
     this.closed.then(() => {
       this.isClosed = true;
       limits.signal?.removeEventListener('abort', this.abort);

@@ -14,7 +14,7 @@ import { checkHandler, handlerOutput, Hosting, Server, untilListening } from '..
 import { logSink } from '../log/sink';
 import { AbortOptions, liveSignalOf } from '../lifetime';
 import { EventStream } from '../serverEvents';
-import { Connection } from './connection';
+import { Connection, ConnectionLimits } from './connection';
 import { IdleWatch } from './idleWatch';
 import { ServeOptions } from './options';
 import { ProxiedAddresses, ProxyHeaderGate } from './proxyProtocol';
@@ -85,7 +85,8 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   const server: net.Server = tlsServer && !opts.proxyProtocol ? tlsServer : net.createServer({ ...socketOptions, allowHalfOpen: !tlsServer });
   const budget = new BufferBudget(opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes);
   const idle = idleMs !== undefined ? new IdleWatch(idleMs) : undefined;
-  const limits = { outputHighWaterMark: highWaterMark, lingerMs: opts.lingerMs, budget, idle };
+  // Shared by the server's connections, with the one function each tells of its close.
+  const limits: ConnectionLimits = { outputHighWaterMark: highWaterMark, lingerMs: opts.lingerMs, budget, idle, closed: (conn) => hosting.closed(conn) };
   const admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress, events);
   // Over plain TCP the OS-level check is cheapest; TLS connections are counted once their
   // handshake is done, so peers that never finish one cannot hold the places of real clients.
@@ -112,7 +113,6 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
         : { id, transport, local: localAddress, remote: remoteAddress };
     const conn = new Connection(socket, info, limits);
     hosting.opened(conn);
-    conn.onClose(closed);
     let output: Observable<Buffer>;
     try {
       output = handlerOutput(handler, conn.input, info);
@@ -121,10 +121,9 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     }
     conn.serve(output, failed);
   };
-  // One of each for the server, given the connection: no closures per connection.
-  const closed = (conn: Connection) => hosting.closed(conn);
-  // rxwire's own errors (a timeout, a bad frame) end the connection after the replies already
-  // made; a handler's error or the socket's destroys it.
+  // One for the server, given the connection: no closure per connection. rxwire's own errors (a
+  // timeout, a bad frame) end the connection after the replies already made; a handler's error or
+  // the socket's destroys it.
   const failed = (err: unknown, conn: Connection) => {
     hosting.failed(conn, err);
     if (err instanceof RxwireError) conn.end();

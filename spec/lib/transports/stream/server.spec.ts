@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { concat, finalize, map, mergeMap, Observable, of, take, throwError, timer } from 'rxjs';
-import { Handler, serve } from 'rxwire';
+import { flowOf, Handler, serve } from 'rxwire';
 import upper, { upperBytes } from '../../../../handlers/upper';
 import { closed, delay, dial, eventually, hasIPv6, readAll, roundTrip, startServer } from '../../../support/net';
 
@@ -200,6 +200,24 @@ describe('serve', () => {
       await eventually(() => server.connections === 0, 5000, 'every connection to close');
       expect(server.logs.filter((l) => / handler error: (handler failed|teardown threw)$/.test(l)), server.logs.join('\n')).to.have.length(2);
       expect((await roundTrip({ port: server.port }, Buffer.from('still here'))).toString()).to.equal('STILL HERE');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("calls a pipeline's close listener with no argument, as Flow.onClose promises", async () => {
+    let given: unknown[] | undefined;
+    const server = await startServer(
+      (input) =>
+        new Observable<Buffer>((subscriber) => {
+          flowOf(subscriber, 'spec')!.onClose((...args: unknown[]) => (given = args));
+          return input.subscribe(subscriber);
+        }),
+    );
+    try {
+      expect((await roundTrip({ port: server.port }, Buffer.from('echo'))).toString()).to.equal('echo');
+      await eventually(() => given !== undefined, 5000, 'the close listener');
+      expect(given).to.deep.equal([]);
     } finally {
       await server.close();
     }
