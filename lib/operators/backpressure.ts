@@ -2,7 +2,7 @@ import { MonoTypeOperatorFunction, Unsubscribable } from 'rxjs';
 import { InvalidOption } from '../core/errors';
 import { Flow, flowOf, OutputWatcher } from '../core/flow';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
-import { operate } from './internal/operate';
+import { createOperatorSubscriber, operate } from './internal/operate';
 
 export interface BackpressureOptions {
   /** Hold reads once this many bytes of output wait to be flushed. Default: the connection's own (`serve({ highWaterMark })`, 64 KiB). */
@@ -29,12 +29,12 @@ export function backpressure(options: BackpressureOptions = {}): MonoTypeOperato
   }
   return operate((source, subscriber) => {
     const flow = flowOf(subscriber, 'backpressure()');
-    if (flow) {
-      const high = opts.highWaterMark ?? flow.outputHighWaterMark;
-      subscriber.add(new WaterMarks(flow, high, opts.lowWaterMark ?? Math.floor(high / 2)));
-    }
-    // Values pass through untouched, so the source is subscribed with the subscriber itself: no
-    // subscriber of its own per connection.
+    if (!flow) return source.subscribe(createOperatorSubscriber(subscriber));
+    const high = opts.highWaterMark ?? flow.outputHighWaterMark;
+    subscriber.add(new WaterMarks(flow, high, opts.lowWaterMark ?? Math.floor(high / 2)));
+    // Values pass through untouched, so on a connection the source is subscribed with the
+    // subscriber itself (a transport's sink or an operator's, each containing its own throws):
+    // no subscriber of its own per connection.
     return source.subscribe(subscriber);
   });
 }

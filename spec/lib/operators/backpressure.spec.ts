@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { concat, lastValueFrom, map, of, pipe, takeUntil, tap, timer, toArray } from 'rxjs';
+import { concat, lastValueFrom, map, of, pipe, Subject, Subscriber, takeUntil, tap, timer, toArray } from 'rxjs';
 import { backpressure, Handler } from 'rxwire';
 import { upperBytes } from '../../../handlers/upper';
 import { expectHandler } from 'rxwire/testing';
@@ -112,5 +112,19 @@ describe('backpressure', () => {
       program.child.kill('SIGKILL');
       await program.exit;
     }
+  });
+
+  it('over a plain Observable, hands a throw from the subscriber below to its error, not to whoever emitted', () => {
+    const errors: unknown[] = [];
+    // A subscriber whose next throws (a faulty operator below), under a source fed from outside.
+    const faulty = new (class extends Subscriber<Buffer> {
+      protected _next(): void {
+        throw new Error('faulty subscriber');
+      }
+    })({ next: () => {}, error: (err: unknown) => errors.push(err), complete: () => {} });
+    const source = new Subject<Buffer>();
+    source.pipe(backpressure()).subscribe(faulty);
+    expect(() => source.next(Buffer.from('x'))).not.to.throw();
+    expect(errors.map((err) => (err as Error).message)).to.deep.equal(['faulty subscriber']);
   });
 });
