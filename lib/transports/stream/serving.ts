@@ -74,9 +74,10 @@ export class Serving<C extends ServedConnection> extends ChainedSubscriber<Buffe
     // the second line of a read still answers the first), then the connection ends.
     try {
       this.conn.sendHeldAnswer();
-    } finally {
-      this.failed(err, this.conn);
+    } catch {
+      // A listener that throws on this last write: the connection is ending for `err` already.
     }
+    this.failed(err, this.conn);
   }
 
   /** The output is complete and flushed, or the socket has closed. */
