@@ -11,6 +11,8 @@ const FLUSH_AT_BYTES = 16 * 1024;
 // A non-blocking stderr that is full (EAGAIN) is tried again after this long; at exit, this many times at most.
 const RETRY_MS = 10;
 const EXIT_ATTEMPTS = 1000;
+// At exit, how long a write in the thread pool is given to land before the rest is written.
+const IN_FLIGHT_GRACE_MS = 20;
 
 let pending: string[] = [];
 let pendingBytes = 0;
@@ -110,6 +112,9 @@ function settleWaiters(): void {
 
 function flushSync(): void {
   if (pending.length === 0 && !waitingRetry) return;
+  // A write still in the thread pool cannot be awaited here, nor seen to finish: it is given a
+  // moment to land first, so that the lines after it do not overtake it.
+  if (writing && !waitingRetry) Atomics.wait(EXIT_PAUSE, 0, 0, IN_FLIGHT_GRACE_MS);
   let bytes = waitingRetry ? Buffer.concat([waitingRetry, pending.length > 0 ? takePending() : Buffer.alloc(0)]) : takePending();
   waitingRetry = undefined;
   for (let attempt = 0; bytes.length > 0 && attempt < EXIT_ATTEMPTS; attempt++) {
