@@ -7,6 +7,7 @@ import { subscribeUnder } from '../../core/flow';
 import { ConnectionInfo } from '../../core/handler';
 import { BufferBudget, TransportConnection } from '../transportConnection';
 import { IdleWatch } from './idleWatch';
+import { lingerDeadline } from './lingerDeadline';
 import { ReadAnswer } from './readAnswer';
 import { Serving } from './serving';
 
@@ -155,11 +156,7 @@ export class Connection extends TransportConnection {
     this.answer.end(this.sendAnswer, this);
   }
 
-  /**
-   * Ends our side once pending output is flushed; `flushed` is called then. Once nobody reads,
-   * the peer gets `lingerMs` at a time to take what we sent and close; a peer that makes no
-   * progress (never reads, never closes, keeps sending) is destroyed then.
-   */
+  /** Ends our side once pending output is flushed; `flushed` is called then. Once nobody reads, the linger deadline holds. */
   end(flushed?: () => void): void {
     const socket = this.socket;
     if (socket.destroyed) return flushed?.();
@@ -203,17 +200,7 @@ export class Connection extends TransportConnection {
     // TLS, whose end first writes a close_notify record, which a peer that stopped reading holds up.
     if (this.lingering || (this.inputEnded && socket.writableLength === 0 && !this.tls)) return;
     this.lingering = true;
-    let flushed = socket.bytesWritten - socket.writableLength;
-    const timer = setTimeout(() => {
-      const now = socket.bytesWritten - socket.writableLength;
-      if (socket.writableLength > 0 && now > flushed) {
-        flushed = now;
-        timer.refresh();
-      } else {
-        socket.destroy();
-      }
-    }, this.limits.lingerMs ?? DEFAULTS.lingerMs);
-    socket.once('close', () => clearTimeout(timer));
+    lingerDeadline(socket, this.limits.lingerMs ?? DEFAULTS.lingerMs);
   }
 
   private read(chunk: Buffer): void {
