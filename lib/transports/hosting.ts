@@ -2,9 +2,10 @@ import { EventEmitter } from 'node:events';
 import { isObservable, Observable } from 'rxjs';
 import { DEFAULTS } from '../core/defaults';
 import { InvalidOption } from '../core/errors';
-import { CloseReason, ServerEvent } from '../core/events';
+import { ServerEvent } from '../core/events';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
 import { LineSink } from './log/sink';
+import { CloseCause, OpenConnections } from './openConnections';
 import { writeTextLog } from './log/textLog';
 import { withLifetime } from './lifetime';
 import { closeReasonOf, closesFor, EventStream, eventError } from './serverEvents';
@@ -84,14 +85,12 @@ export interface DatagramCounts {
  * socket closed. Unless `log` is false, the text log subscribes to its events.
  */
 export class Hosting<C extends TransportConnection> {
-  readonly open = new Set<C>();
+  readonly open = new OpenConnections<C>();
   readonly events = new EventStream();
   private readonly totals = new TrafficTotals();
   private closing: Promise<void> | undefined;
   // Set once the server has stopped: called when the last connection has told its close.
   private drained: (() => void) | undefined;
-  // Why a connection will close, once something other than its end decided it: until it closes.
-  private readonly endings = new Map<C, { reason: CloseReason; error?: unknown }>();
 
   constructor(
     readonly transport: Transport,
@@ -109,9 +108,9 @@ export class Hosting<C extends TransportConnection> {
 
   /** `conn` failed with `err`: it closes for that reason (the first one given). A bad frame and a handler's fault are told at once. */
   failed(conn: C, err: unknown): void {
-    if (this.endings.has(conn) || !this.open.has(conn)) return;
+    if (conn.closeCause || !this.open.has(conn)) return;
     const reason = closeReasonOf(err);
-    this.endings.set(conn, { reason, error: err });
+    conn.closeCause = { reason, error: err };
     if ((reason === 'protocol-error' || reason === 'handler-error') && this.events.observed) {
       this.events.emit({ type: reason, id: conn.info.id, error: eventError(err) });
     }
@@ -119,7 +118,7 @@ export class Hosting<C extends TransportConnection> {
 
   /** A UDP or rdm session went silent past `idleMs`: it closes as idle unless something else ends it first. */
   expired(conn: C, idleMs: number): void {
-    if (!this.endings.has(conn)) this.endings.set(conn, { reason: 'idle' });
+    conn.closeCause ??= { reason: 'idle' };
     if (this.events.observed) this.events.emit({ type: 'expired', id: conn.info.id, idleMs });
   }
 
@@ -127,25 +126,25 @@ export class Hosting<C extends TransportConnection> {
   closed(conn: C): void {
     this.open.delete(conn);
     this.totals.ended(conn);
-    const ending = this.endings.size > 0 ? this.endings.get(conn) : undefined;
-    if (ending) this.endings.delete(conn);
-    if (this.events.observed) this.tellClose(conn, ending);
+    const cause = conn.closeCause;
+    conn.closeCause = undefined;
+    if (this.events.observed) this.tellClose(conn, cause);
     if (this.drained && this.open.size === 0) this.drained();
   }
 
-  private tellClose(conn: C, ending: { reason: CloseReason; error?: unknown } | undefined): void {
+  private tellClose(conn: C, cause: CloseCause | undefined): void {
     const { id, remote } = conn.info;
     this.events.emit({
       type: 'close',
       id,
       transport: this.transport,
       remote,
-      reason: ending?.reason ?? 'end',
+      reason: cause?.reason ?? 'end',
       bytesIn: conn.bytesRead,
       bytesOut: conn.bytesWritten,
       ...this.datagramCounts?.(conn),
       durationMs: Date.now() - conn.openedAt,
-      ...(ending?.error === undefined ? {} : { error: eventError(ending.error) }),
+      ...(cause?.error === undefined ? {} : { error: eventError(cause.error) }),
     });
   }
 
@@ -189,7 +188,7 @@ export class Hosting<C extends TransportConnection> {
       const timer = setTimeout(() => {
         if (this.open.size > 0 && this.events.observed) this.events.emit({ type: 'grace-expired', graceMs: ms, cut: this.open.size });
         for (const conn of [...this.open]) {
-          if (!this.endings.has(conn)) this.endings.set(conn, { reason: 'grace-expired' });
+          conn.closeCause ??= { reason: 'grace-expired' };
           cut(conn);
         }
       }, ms);

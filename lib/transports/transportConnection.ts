@@ -1,6 +1,7 @@
 import { merge, Observable, Subscriber, TeardownLogic, Unsubscribable } from 'rxjs';
 import { Flow, FlowEvent, FrameTally, OutputWatcher } from '../core/flow';
 import { ConnectionInfo } from '../core/handler';
+import { CloseCause, Listed } from './openConnections';
 
 /** The bytes a server lets all its connections hold in decoders and pending output together. */
 export class BufferBudget {
@@ -27,9 +28,15 @@ const UNLIMITED = new BufferBudget(Infinity);
  * `stopReading`, `send`, and its byte counts. Listeners are held alone until there are two, and
  * sets made when first needed, since a server keeps one connection per open socket.
  */
-export abstract class TransportConnection implements Flow {
+export abstract class TransportConnection implements Flow, Listed<TransportConnection> {
   readonly input: Observable<Buffer>;
   readonly openedAt = Date.now();
+  /** @internal For its server's list of open connections (OpenConnections). */
+  openPrev: this | undefined = undefined;
+  /** @internal */
+  openNext: this | undefined = undefined;
+  /** @internal */
+  closeCause: CloseCause | undefined = undefined;
   abstract readonly pendingOutput: number;
   abstract readonly outputHighWaterMark: number;
   abstract readonly bytesRead: number;
