@@ -58,13 +58,18 @@ export class ConnectionLog {
     private readonly perSecond = DEFAULTS.connectionLogLinesPerSecond,
   ) {}
 
-  write(kind: ConnectionLine, line: string, event: ServerEvent | undefined, error?: Error): void {
+  /**
+   * Whether a line of `kind` may be written now; if not, it is counted. Asked before the line is
+   * made: past the budget, a flood's lines are never rendered.
+   */
+  takes(kind: ConnectionLine): boolean {
     this.window ??= setTimeout(() => this.flush(), 1000).unref();
     if (this.written < this.perSecond) {
       this.written++;
-      return this.log(line, error, event);
+      return true;
     }
     this.counted[kind]++;
+    return false;
   }
 
   /** Logs what has been counted and not yet said; the next line opens a new second. */

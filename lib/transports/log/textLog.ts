@@ -59,14 +59,17 @@ class TextLog {
     if (this.serverLinesOnly && CONNECTION_EVENT_TYPES.has(event.type)) return;
     switch (event.type) {
       case 'open':
-        return this.connectionLog.write('opened', `#${event.id} open ${event.remote}`, event);
+        if (this.connectionLog.takes('opened')) this.log(`#${event.id} open ${event.remote}`, undefined, event);
+        return;
       case 'close':
         return this.closed(event);
       case 'protocol-error':
       case 'handler-error':
-        return this.connectionLog.write('other', failureLine(event.id, event.error, event.type), event, event.error.cause);
+        if (this.connectionLog.takes('other')) this.log(failureLine(event.id, event.error, event.type), event.error.cause, event);
+        return;
       case 'expired':
-        return this.connectionLog.write('other', `#${event.id} expired: silent for ${event.idleMs} ms`, event);
+        if (this.connectionLog.takes('other')) this.log(`#${event.id} expired: silent for ${event.idleMs} ms`, undefined, event);
+        return;
       case 'refused':
         return this.refused(event);
       case 'udp-dropped':
@@ -95,13 +98,14 @@ class TextLog {
   private closed(event: CloseEvent): void {
     if (event.error && event.reason !== 'protocol-error' && event.reason !== 'handler-error') {
       // A line, not a record: the close's own record carries its error.
-      this.connectionLog.write('other', failureLine(event.id, event.error, undefined), undefined, event.error.cause);
+      if (this.connectionLog.takes('other')) this.log(failureLine(event.id, event.error, undefined), event.error.cause);
     }
+    if (!this.connectionLog.takes('closed')) return;
     const totals =
       event.datagramsIn === undefined
         ? `${event.bytesIn} bytes in, ${event.bytesOut} bytes out`
         : `${event.datagramsIn} datagrams (${event.bytesIn} bytes) in${event.droppedUnread ? `, ${event.droppedUnread} dropped unread` : ''}, ${event.datagramsOut} datagrams (${event.bytesOut} bytes) out`;
-    this.connectionLog.write('closed', `#${event.id} closed ${event.remote}: ${totals}, ${event.durationMs} ms`, event);
+    this.log(`#${event.id} closed ${event.remote}: ${totals}, ${event.durationMs} ms`, undefined, event);
   }
 
   private refused(event: RefusedEvent): void {
