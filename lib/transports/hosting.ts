@@ -4,13 +4,13 @@ import { DEFAULTS } from '../core/defaults';
 import { InvalidOption } from '../core/errors';
 import { ServerEvent } from '../core/events';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
-import { LineSink } from './log/sink';
-import { CloseCause, OpenConnections } from './openConnections';
-import { writeTextLog } from './log/textLog';
 import { withLifetime } from './lifetime';
+import { LinkedSet } from './linkedSet';
+import { LineSink } from './log/sink';
+import { writeTextLog } from './log/textLog';
 import { closeReasonOf, closesFor, EventStream, eventError } from './serverEvents';
 import { Traffic, TrafficTotals } from './traffic';
-import { TransportConnection } from './transportConnection';
+import { CloseCause, TransportConnection } from './transportConnection';
 
 export { escapeLine, logger } from './log/sink';
 export type { Log } from './log/sink';
@@ -85,7 +85,7 @@ export interface DatagramCounts {
  * socket closed. Unless `log` is false, the text log subscribes to its events.
  */
 export class Hosting<C extends TransportConnection> {
-  readonly open = new OpenConnections<C>();
+  readonly open = new LinkedSet<C>();
   readonly events = new EventStream();
   private readonly totals = new TrafficTotals();
   private closing: Promise<void> | undefined;

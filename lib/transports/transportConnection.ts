@@ -1,7 +1,8 @@
 import { merge, Observable, Subscriber, TeardownLogic, Unsubscribable } from 'rxjs';
 import { Flow, FlowEvent, FrameTally, OutputWatcher } from '../core/flow';
+import { CloseReason } from '../core/events';
 import { ConnectionInfo } from '../core/handler';
-import { CloseCause, Listed } from './openConnections';
+import { Linked } from './linkedSet';
 
 /** The bytes a server lets all its connections hold in decoders and pending output together. */
 export class BufferBudget {
@@ -21,6 +22,12 @@ export class BufferBudget {
 
 const UNLIMITED = new BufferBudget(Infinity);
 
+/** Why a connection will close, once something other than its end decided it. */
+export interface CloseCause {
+  readonly reason: CloseReason;
+  readonly error?: unknown;
+}
+
 /**
  * What every transport's connection keeps the same way: the input as an Observable with one
  * subscriber at a time, the Flow bookkeeping (who listens for activity, who holds reads, who waits
@@ -28,14 +35,14 @@ const UNLIMITED = new BufferBudget(Infinity);
  * `stopReading`, `send`, and its byte counts. Listeners are held alone until there are two, and
  * sets made when first needed, since a server keeps one connection per open socket.
  */
-export abstract class TransportConnection implements Flow, Listed<TransportConnection> {
+export abstract class TransportConnection implements Flow, Linked<TransportConnection> {
   readonly input: Observable<Buffer>;
   readonly openedAt = Date.now();
-  /** @internal For its server's list of open connections (OpenConnections). */
-  openPrev: this | undefined = undefined;
+  /** @internal Its place in its server's open connections (a LinkedSet). */
+  listPrev: this | undefined = undefined;
   /** @internal */
-  openNext: this | undefined = undefined;
-  /** @internal */
+  listNext: this | undefined = undefined;
+  /** @internal For its server: why it will close, once something other than its end decided it. */
   closeCause: CloseCause | undefined = undefined;
   abstract readonly pendingOutput: number;
   abstract readonly outputHighWaterMark: number;

@@ -4,6 +4,7 @@ import { DEFAULTS } from '../../core/defaults';
 import { ProxyHeaderError, ProxyHeaderTimeout } from '../../core/errors';
 import { formatHost } from '../identity';
 import { Admission } from './admission';
+import { Linked, LinkedSet } from '../linkedSet';
 import { EventStream, eventError } from '../serverEvents';
 import { addressList, ProxyProtocolOptions } from './options';
 
@@ -25,8 +26,8 @@ export class ProxyHeaderGate {
   private readonly allow: BlockList;
   private readonly timeoutMs: number;
   private readonly maxHeaderBytes: number;
-  /** Sockets whose header has not arrived, with what gives each up (saying why, or silently on close). */
-  private readonly pending = new Map<Socket, (why?: Error) => void>();
+  /** Sockets whose header has not arrived, oldest first, each with what gives it up (saying why, or silently on close). */
+  private readonly pending = new LinkedSet<Pending>();
 
   constructor(
     options: true | ProxyProtocolOptions,
@@ -53,13 +54,13 @@ export class ProxyHeaderGate {
       return;
     }
     if (this.pending.size >= this.maxPending) {
-      this.pending.values().next().value?.(new ProxyHeaderError(`gave way to a newer connection: ${this.maxPending} headers pending`));
+      this.pending.first?.giveUp(new ProxyHeaderError(`gave way to a newer connection: ${this.maxPending} headers pending`));
     }
     const reader = new ProxyHeaderReader(this.maxHeaderBytes);
     const settle = () => {
       clearTimeout(timer);
       socket.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', onError);
-      this.pending.delete(socket);
+      this.pending.delete(waiting);
     };
     const fail = (err?: Error) => {
       settle();
@@ -78,14 +79,15 @@ export class ProxyHeaderGate {
     const onEnd = () => fail(new ProxyHeaderError(reader.buffered > 0 ? 'the peer hung up inside it' : 'the peer hung up before sending one'));
     const onError = (err: Error) => fail(err);
     const timer = setTimeout(() => fail(new ProxyHeaderTimeout(this.timeoutMs)), this.timeoutMs);
-    this.pending.set(socket, fail);
+    const waiting: Pending = { giveUp: fail, listPrev: undefined, listNext: undefined };
+    this.pending.add(waiting);
     socket.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onError);
     socket.resume();
   }
 
   /** Destroys the sockets still waiting for their header: on close they have nothing to finish. */
   destroyPending(): void {
-    for (const giveUp of [...this.pending.values()]) giveUp();
+    for (const waiting of [...this.pending]) waiting.giveUp();
   }
 
   private allowed(address: string | undefined): boolean {
@@ -93,6 +95,11 @@ export class ProxyHeaderGate {
     const plain = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
     return this.allow.check(plain, plain.includes(':') ? 'ipv6' : 'ipv4');
   }
+}
+
+/** A socket waiting for its header, in the gate's list. */
+interface Pending extends Linked<Pending> {
+  readonly giveUp: (why?: Error) => void;
 }
 
 function addressesOf(header: ProxyHeader): ProxiedAddresses | undefined {

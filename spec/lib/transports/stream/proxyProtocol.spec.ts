@@ -1,11 +1,15 @@
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { concat, defer, of } from 'rxjs';
 import { Handler, InvalidOption, serve } from 'rxwire';
 import { encodeProxyHeader, ProxyHeader } from '../../../../lib/codecs/proxyHeader';
+import { EventStream } from '../../../../lib/transports/serverEvents';
+import { Admission } from '../../../../lib/transports/stream/admission';
+import { ProxyHeaderGate } from '../../../../lib/transports/stream/proxyProtocol';
 import { closed, delay, dial, eventually, readAll, roundTrip, selfSignedCert, startServer } from '../../../support/net';
 
 /** Answers with the connection's addresses as the server sees them. */
@@ -165,6 +169,34 @@ describe('serve({ proxyProtocol })', () => {
     await server.close(10_000);
     expect(Date.now() - started).to.be.lessThan(2000);
     await closed(waiting);
+  });
+
+  it('gives the oldest waiting socket up once maxPending sockets wait for their header, and reads the newer ones', async () => {
+    const events = new EventStream();
+    const refused: string[] = [];
+    events.events.subscribe((event) => event.type === 'refused' && refused.push(event.error?.message ?? ''));
+    const gate = new ProxyHeaderGate(true, false, new Admission(undefined, undefined, events), events, 2);
+    const proxied: string[] = [];
+    const listener = net.createServer({ pauseOnConnect: true }, (socket) => gate.read(socket, (addresses) => proxied.push(addresses!.remote)));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as net.AddressInfo).port;
+    try {
+      const peers = [];
+      for (let i = 0; i < 3; i++) {
+        peers.push(await dial({ port, host: '127.0.0.1' }));
+        await delay(30); // accepted in order
+      }
+      await closed(peers[0]!);
+      expect(refused).to.deep.equal(['PROXY header: gave way to a newer connection: 2 headers pending']);
+      peers[1]!.write(encodeProxyHeader(tcp4(1)));
+      peers[2]!.write(encodeProxyHeader(tcp4(2)));
+      await eventually(() => proxied.length === 2);
+      expect(proxied).to.deep.equal(['203.0.113.7:40001', '203.0.113.7:40001']);
+      gate.destroyPending();
+      for (const peer of peers) peer.destroy();
+    } finally {
+      listener.close();
+    }
   });
 
   it('refuses bad proxyProtocol options in one line naming the key', async () => {

@@ -1,21 +1,21 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Listed, OpenConnections } from '../../../lib/transports/openConnections';
+import { Linked, LinkedSet } from '../../../lib/transports/linkedSet';
 
-interface Conn extends Listed<Conn> {
+interface Conn extends Linked<Conn> {
   readonly id: number;
 }
 
 function conn(id: number): Conn {
-  return { id, openPrev: undefined, openNext: undefined, closeCause: undefined };
+  return { id, listPrev: undefined, listNext: undefined };
 }
 
-describe('OpenConnections (a server\'s open connections)', () => {
-  it('agrees with a Set over any run of opens and closes: size, membership, and the order they opened', () => {
+describe('LinkedSet (a server\'s open connections, its sockets waiting for a PROXY header)', () => {
+  it('agrees with a Set over any run of adds and deletes: size, membership, the first added, and their order', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 19 })), { maxLength: 300 }), (steps) => {
         const conns = Array.from({ length: 20 }, (_, id) => conn(id));
-        const open = new OpenConnections<Conn>();
+        const open = new LinkedSet<Conn>();
         const model = new Set<Conn>();
         for (const [adding, id] of steps) {
           const c = conns[id]!;
@@ -27,19 +27,20 @@ describe('OpenConnections (a server\'s open connections)', () => {
           }
           expect(open.size).to.equal(model.size);
           expect([...open]).to.deep.equal([...model]);
+          expect(open.first).to.equal(model.values().next().value);
           for (const each of conns) expect(open.has(each)).to.equal(model.has(each));
         }
       }),
     );
   });
 
-  it('leaves a closed connection pointing at none of the others, nor they at it', () => {
+  it('leaves a member taken out pointing at none of the others, nor they at it', () => {
     const [a, b, c] = [conn(1), conn(2), conn(3)];
-    const open = new OpenConnections<Conn>();
+    const open = new LinkedSet<Conn>();
     for (const each of [a, b, c]) open.add(each);
     open.delete(b);
-    expect([b.openPrev, b.openNext]).to.deep.equal([undefined, undefined]);
-    expect(a.openNext).to.equal(c);
-    expect(c.openPrev).to.equal(a);
+    expect([b.listPrev, b.listNext]).to.deep.equal([undefined, undefined]);
+    expect(a.listNext).to.equal(c);
+    expect(c.listPrev).to.equal(a);
   });
 });
