@@ -41,7 +41,9 @@ export const RATIOS: Readonly<Record<string, readonly (readonly [string, string]
     ['rxwire', 'rx-min'],
     ['rxwire', 'raw-node-logged'],
     ['rxwire-q', 'raw-node'],
+    ['rxwire-q', 'rx-min-quiet'],
     ['rx-min', 'raw-node-logged'],
+    ['rx-min-quiet', 'raw-node'],
   ],
   lines: [
     ['rxwire-lines', 'raw-node-lines'],

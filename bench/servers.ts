@@ -25,6 +25,7 @@ export function serversOf(group: Group, upperEpoll: string, python: boolean): Se
       { name: 'rxwire', command: RXWIRE, role: 'rxwire as installed, default logging (an open and a close line per connection)' },
       { name: 'rxwire-q', command: [...RXWIRE, '-q'], role: 'rxwire with -q: no connection lines' },
       { name: 'rx-min', command: peer('rx-min.js'), role: "the design's floor: each socket a minimal Observable<Buffer> through map(upper), logging like raw-node-logged" },
+      { name: 'rx-min-quiet', command: peer('rx-min-quiet.js'), role: "the design's floor without a log, for rxwire -q: rx-min with no line per connection" },
       { name: 'raw-node-logged', command: peer('raw-node-logged.js'), role: 'plain node:net logging an open and a close line per connection, 10 ms buffered writer' },
       { name: 'raw-node', command: peer('raw-node.js'), role: 'plain node:net, no logging: the limit for Node' },
       { name: 'upper-epoll', command: [upperEpoll], role: 'a C epoll server: the physical limit' },
