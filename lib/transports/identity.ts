@@ -1,4 +1,3 @@
-import { isIPv4 } from 'node:net';
 
 // What names a connection in logs and to its handler: its id and its addresses.
 
@@ -11,21 +10,17 @@ export function nextConnectionId(): number {
 
 /** `127.0.0.1:41234`, `[::1]:41234`; an IPv4 peer on a dual-stack socket shows as plain IPv4. */
 export function formatHost(host: string | undefined, port: number | undefined): string {
-  return `${hostPart(host)}:${port}`;
+  const plain = host === undefined ? '?' : plainAddress(host);
+  // Of addresses and host names only IPv6 addresses hold a colon: cheaper than isIPv6's regular
+  // expression, twice per connection.
+  return plain.includes(':') ? `[${plain}]:${port}` : `${plain}:${port}`;
 }
 
-// The last host formatted, since most connections come from the same address as the one before:
-// one string compare instead of isIPv4's regular expression for every connection.
-let lastHost: string | undefined;
-let lastHostPart = '?';
-
-/** `127.0.0.1`, `[::1]`: the host as it stands before `:port`. */
-function hostPart(host: string | undefined): string {
-  if (host === lastHost && host !== undefined) return lastHostPart;
-  const plain = host?.startsWith('::ffff:') && isIPv4(host.slice(7)) ? host.slice(7) : (host ?? '?');
-  // Of addresses and host names only IPv6 addresses hold a colon: cheaper than isIPv6's regular expression.
-  const part = plain.includes(':') ? `[${plain}]` : plain;
-  lastHost = host;
-  lastHostPart = part;
-  return part;
+/**
+ * `::ffff:1.2.3.4`, an IPv4 peer on a dual-stack socket, as `1.2.3.4`; any other address as it is.
+ * A socket's addresses come from the OS in their usual form, so the mapped form is the one with a
+ * dot and no colon past its prefix: no regular expression for every connection.
+ */
+export function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') && address.indexOf(':', 7) === -1 ? address.slice(7) : address;
 }

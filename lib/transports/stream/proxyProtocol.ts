@@ -2,7 +2,7 @@ import { BlockList, Socket } from 'node:net';
 import { ProxyHeader, ProxyHeaderReader } from '../../codecs/proxyHeader';
 import { DEFAULTS } from '../../core/defaults';
 import { ProxyHeaderError, ProxyHeaderTimeout } from '../../core/errors';
-import { formatHost } from '../identity';
+import { formatHost, plainAddress } from '../identity';
 import { Admission } from './admission';
 import { Linked, LinkedSet } from '../linkedSet';
 import { EventStream, eventError } from '../serverEvents';
@@ -92,7 +92,7 @@ export class ProxyHeaderGate {
 
   private allowed(address: string | undefined): boolean {
     if (address === undefined) return false;
-    const plain = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+    const plain = plainAddress(address);
     return this.allow.check(plain, plain.includes(':') ? 'ipv6' : 'ipv4');
   }
 }
