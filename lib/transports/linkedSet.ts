@@ -1,4 +1,4 @@
-/** What a member carries to be in a LinkedSet: its place in the list. */
+/** What a member carries to be in a LinkedSet: its place in the list, so it is in one LinkedSet at a time. */
 export interface Linked<T> {
   listPrev: T | undefined;
   listNext: T | undefined;
@@ -6,7 +6,7 @@ export interface Linked<T> {
 
 /**
  * A set of a server's short-lived members (its open connections, its sockets waiting for a PROXY
- * header) as a list through the members themselves, rather than a Set. A Set's hash table is made
+ * header, the connections its idle limit watches) as a list through the members themselves, rather than a Set. A Set's hash table is made
  * anew as members come and go, and the tables left behind still point at the members they held:
  * V8's young-generation GC takes what old garbage points at as live, so each one gone (and all it
  * reaches) was kept until a full GC. With a Set of open connections, a scavenge under 20,000
@@ -27,7 +27,14 @@ export class LinkedSet<T extends Linked<T>> implements Iterable<T> {
     return this.head;
   }
 
+  /** The member added last. */
+  get last(): T | undefined {
+    return this.tail;
+  }
+
+  /** Adds `member` last; nothing when it is in already. */
   add(member: T): void {
+    if (this.has(member)) return;
     member.listPrev = this.tail;
     member.listNext = undefined;
     if (this.tail) this.tail.listNext = member;
@@ -52,8 +59,12 @@ export class LinkedSet<T extends Linked<T>> implements Iterable<T> {
     return true;
   }
 
-  /** In the order they were added. Not to be changed while iterated: copy it first (`[...set]`) to end them. */
+  /** In the order they were added. The member just given may be deleted meanwhile; to change more, copy it first (`[...set]`). */
   *[Symbol.iterator](): Iterator<T> {
-    for (let member = this.head; member !== undefined; member = member.listNext) yield member;
+    for (let member = this.head; member !== undefined; ) {
+      const next: T | undefined = member.listNext;
+      yield member;
+      member = next;
+    }
   }
 }

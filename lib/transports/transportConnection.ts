@@ -38,7 +38,7 @@ export interface CloseCause {
 export abstract class TransportConnection implements Flow, Linked<TransportConnection> {
   readonly input: Observable<Buffer>;
   readonly openedAt = Date.now();
-  /** @internal Its place in its server's open connections (a LinkedSet). */
+  /** @internal Its place in its server's open connections (a LinkedSet: see there why not a Set); unused on a client's. */
   listPrev: this | undefined = undefined;
   /** @internal */
   listNext: this | undefined = undefined;

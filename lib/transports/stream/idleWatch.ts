@@ -1,7 +1,7 @@
+import { Linked, LinkedSet } from '../linkedSet';
+
 /** What a connection carries to be watched: its place in the watch's list, and what expires it. */
-export interface Watched {
-  idlePrev: Watched | undefined;
-  idleNext: Watched | undefined;
+export interface Watched extends Linked<Watched> {
   /** The watch's tick at its last activity. */
   idleTick: number;
   /** Silent past the limit: it is no longer watched when this is called. */
@@ -23,8 +23,8 @@ const TICKS = 16;
  * The timer runs only while some connection is watched.
  */
 export class IdleWatch {
-  private head: Watched | undefined;
-  private tail: Watched | undefined;
+  /** The watched connections, in order of last activity: the silent longest first. */
+  private readonly watched = new LinkedSet<Watched>();
   private tick = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly tickMs: number;
@@ -38,23 +38,23 @@ export class IdleWatch {
 
   /** Watches `conn` from now. */
   watch(conn: Watched): void {
-    this.append(conn);
+    conn.idleTick = this.tick;
+    this.watched.add(conn);
     this.timer ??= setTimeout(() => this.ticked(), this.tickMs).unref();
   }
 
   /** Bytes moved on `conn`: its silence starts again. Nothing when it is not watched. */
   touch(conn: Watched): void {
-    if (conn === this.tail) return void (conn.idleTick = this.tick);
-    if (conn.idlePrev === undefined && conn !== this.head) return;
-    this.unlink(conn);
-    this.append(conn);
+    if (conn !== this.watched.last) {
+      if (!this.watched.delete(conn)) return;
+      this.watched.add(conn);
+    }
+    conn.idleTick = this.tick;
   }
 
   /** Stops watching `conn`; nothing when it is not watched. */
   unwatch(conn: Watched): void {
-    if (conn.idlePrev === undefined && this.head !== conn) return;
-    this.unlink(conn);
-    if (this.head !== undefined) return;
+    if (!this.watched.delete(conn) || this.watched.size > 0) return;
     // A cleared Timeout cannot be refreshed: the next connection watched makes a new one.
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -64,27 +64,10 @@ export class IdleWatch {
     this.tick++;
     // A connection touched during tick t has been silent for `ticks` whole ticks once the count
     // has passed t + ticks: never early, at most one tick late.
-    for (let conn = this.head; conn !== undefined && this.tick - conn.idleTick > this.ticks; conn = this.head) {
+    for (let conn = this.watched.first; conn !== undefined && this.tick - conn.idleTick > this.ticks; conn = this.watched.first) {
       this.unwatch(conn);
       conn.idleExpired();
     }
     this.timer?.refresh();
-  }
-
-  private append(conn: Watched): void {
-    conn.idleTick = this.tick;
-    conn.idlePrev = this.tail;
-    conn.idleNext = undefined;
-    if (this.tail) this.tail.idleNext = conn;
-    else this.head = conn;
-    this.tail = conn;
-  }
-
-  private unlink(conn: Watched): void {
-    if (conn.idlePrev) conn.idlePrev.idleNext = conn.idleNext;
-    else this.head = conn.idleNext;
-    if (conn.idleNext) conn.idleNext.idlePrev = conn.idlePrev;
-    else this.tail = conn.idlePrev;
-    conn.idlePrev = conn.idleNext = undefined;
   }
 }

@@ -22,8 +22,8 @@ export interface ServedConnection {
  */
 export class Serving<C extends ServedConnection> extends ChainedSubscriber<Buffer> implements Watched {
   settled = false;
-  idlePrev: Watched | undefined = undefined;
-  idleNext: Watched | undefined = undefined;
+  listPrev: Watched | undefined = undefined;
+  listNext: Watched | undefined = undefined;
   idleTick = 0;
 
   constructor(

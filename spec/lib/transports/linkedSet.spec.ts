@@ -11,7 +11,7 @@ function conn(id: number): Conn {
 }
 
 describe('LinkedSet (a server\'s open connections, its sockets waiting for a PROXY header)', () => {
-  it('agrees with a Set over any run of adds and deletes: size, membership, the first added, and their order', () => {
+  it('agrees with a Set over any run of adds and deletes: size, membership, the first and last added, and their order', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 19 })), { maxLength: 300 }), (steps) => {
         const conns = Array.from({ length: 20 }, (_, id) => conn(id));
@@ -19,19 +19,34 @@ describe('LinkedSet (a server\'s open connections, its sockets waiting for a PRO
         const model = new Set<Conn>();
         for (const [adding, id] of steps) {
           const c = conns[id]!;
-          if (adding && !model.has(c)) {
+          if (adding) {
             open.add(c);
             model.add(c);
-          } else if (!adding) {
+          } else {
             expect(open.delete(c)).to.equal(model.delete(c));
           }
           expect(open.size).to.equal(model.size);
           expect([...open]).to.deep.equal([...model]);
           expect(open.first).to.equal(model.values().next().value);
+          expect(open.last).to.equal([...model].at(-1));
           for (const each of conns) expect(open.has(each)).to.equal(model.has(each));
         }
       }),
     );
+  });
+
+  it('adds a member that is in already no second time, and goes on past the member just given when it is deleted', () => {
+    const [a, b, c] = [conn(1), conn(2), conn(3)];
+    const set = new LinkedSet<Conn>();
+    for (const each of [a, b, c, c, a]) set.add(each);
+    expect(set.size).to.equal(3);
+    const seen: Conn[] = [];
+    for (const each of set) {
+      seen.push(each);
+      set.delete(each);
+    }
+    expect(seen).to.deep.equal([a, b, c]);
+    expect(set.size).to.equal(0);
   });
 
   it('leaves a member taken out pointing at none of the others, nor they at it', () => {

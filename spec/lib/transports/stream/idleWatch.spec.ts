@@ -5,8 +5,8 @@ import { delay } from '../../../support/net';
 /** A watched thing that notes when it expired. */
 function watched(): Watched & { expiredAt: number | undefined } {
   return {
-    idlePrev: undefined,
-    idleNext: undefined,
+    listPrev: undefined,
+    listNext: undefined,
     idleTick: 0,
     expiredAt: undefined,
     idleExpired() {
