@@ -1,4 +1,3 @@
-
 // What names a connection in logs and to its handler: its id and its addresses.
 
 let lastId = 0;

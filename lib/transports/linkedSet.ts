@@ -6,12 +6,12 @@ export interface Linked<T> {
 
 /**
  * A set of a server's short-lived members (its open connections, its sockets waiting for a PROXY
- * header, the connections its idle limit watches) as a list through the members themselves, rather than a Set. A Set's hash table is made
- * anew as members come and go, and the tables left behind still point at the members they held:
- * V8's young-generation GC takes what old garbage points at as live, so each one gone (and all it
- * reaches) was kept until a full GC. With a Set of open connections, a scavenge under 20,000
- * connects copied twice the bytes (1.2 MB against 0.6) and paused 3.3 ms against 2.0. Taking a
- * member out clears every pointer to it at once.
+ * header, the connections its idle limit watches) as a list through the members themselves,
+ * rather than a Set. A Set's hash table is made anew as members come and go, and the tables left
+ * behind still point at the members they held: V8's young-generation GC takes what old garbage
+ * points at as live, so each one gone (and all it reaches) was kept until a full GC. With a Set of
+ * open connections, a scavenge under 20,000 connects copied twice the bytes (1.2 MB against 0.6)
+ * and paused 3.3 ms against 2.0. Taking a member out clears every pointer to it at once.
  */
 export class LinkedSet<T extends Linked<T>> implements Iterable<T> {
   private head: T | undefined;
