@@ -27,11 +27,6 @@ export class LinkedSet<T extends Linked<T>> implements Iterable<T> {
     return this.head;
   }
 
-  /** The member added last. */
-  get last(): T | undefined {
-    return this.tail;
-  }
-
   /** Adds `member` last; nothing when it is in already. */
   add(member: T): void {
     if (this.has(member)) return;
@@ -50,13 +45,28 @@ export class LinkedSet<T extends Linked<T>> implements Iterable<T> {
   /** Takes `member` out; false when it was not in. */
   delete(member: T): boolean {
     if (!this.has(member)) return false;
+    this.unlink(member);
+    this.count--;
+    return true;
+  }
+
+  /** Moves `member` last, as if added again; false when it is not in. */
+  moveLast(member: T): boolean {
+    if (member === this.tail) return true;
+    if (!this.has(member)) return false;
+    this.unlink(member);
+    member.listPrev = this.tail;
+    this.tail!.listNext = member;
+    this.tail = member;
+    return true;
+  }
+
+  private unlink(member: T): void {
     if (member.listPrev) member.listPrev.listNext = member.listNext;
     else this.head = member.listNext;
     if (member.listNext) member.listNext.listPrev = member.listPrev;
     else this.tail = member.listPrev;
     member.listPrev = member.listNext = undefined;
-    this.count--;
-    return true;
   }
 
   /** In the order they were added. The member just given may be deleted meanwhile; to change more, copy it first (`[...set]`). */

@@ -45,11 +45,7 @@ export class IdleWatch {
 
   /** Bytes moved on `conn`: its silence starts again. Nothing when it is not watched. */
   touch(conn: Watched): void {
-    if (conn !== this.watched.last) {
-      if (!this.watched.delete(conn)) return;
-      this.watched.add(conn);
-    }
-    conn.idleTick = this.tick;
+    if (this.watched.moveLast(conn)) conn.idleTick = this.tick;
   }
 
   /** Stops watching `conn`; nothing when it is not watched. */
