@@ -17,6 +17,8 @@ import { TransportConnection } from '../transportConnection';
  */
 export class DatagramConnection extends TransportConnection {
   readonly outputHighWaterMark = DEFAULTS.highWaterMark;
+  /** @internal For its server: ends the session (stops its timer, unsubscribes its pipeline, tells of its close). */
+  endSession: (() => void) | undefined = undefined;
   private readonly counts = { datagramsRead: 0, bytesRead: 0, datagramsWritten: 0, bytesWritten: 0, droppedUnread: 0, pendingOutput: 0 };
 
   constructor(

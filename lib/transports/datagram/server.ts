@@ -51,9 +51,8 @@ export async function hostDatagrams(options: DatagramServeOptions, handler: Hand
   const bound = socket.address();
   const address = formatHost(bound.address, bound.port);
 
-  // Every session until it ends, with what ends it; `byPeer` only those still reading, which the
-  // peer's datagrams go to.
-  const endSession = new Map<DatagramConnection, () => void>();
+  // The sessions still reading, which their peers' datagrams go to; every session until it ends
+  // is one of `hosting.open`, and carries what ends it.
   const byPeer = new Map<string, DatagramConnection>();
   let droppedFromNewPeers = 0;
   let droppedUnreadByEnded = 0;
@@ -68,15 +67,15 @@ export async function hostDatagrams(options: DatagramServeOptions, handler: Hand
     const end = () => {
       if (ended) return;
       ended = true;
+      conn.endSession = undefined;
       clearTimeout(expiry);
       stopWatching();
       output?.unsubscribe();
       conn.end();
       if (byPeer.get(key) === conn) byPeer.delete(key);
-      endSession.delete(conn);
       droppedUnreadByEnded += conn.droppedUnread;
       hosting.closed(conn);
-      if (endSession.size === 0) closeSocket?.();
+      if (hosting.open.size === 0) closeSocket?.();
     };
     // Silent for idleMs: the input completes and the peer's next datagram starts a new session;
     // idle another idleMs (an output that never completes): the session ends.
@@ -88,7 +87,7 @@ export async function hostDatagrams(options: DatagramServeOptions, handler: Hand
       expiry.refresh();
     }, idleMs);
     const stopWatching = conn.onActivity((event) => event === 'read' && expiry.refresh());
-    endSession.set(conn, end);
+    conn.endSession = end;
     byPeer.set(key, conn);
     const failed = (err: unknown) => {
       hosting.failed(conn, err);
@@ -115,7 +114,7 @@ export async function hostDatagrams(options: DatagramServeOptions, handler: Hand
     const key = `${peer.address} ${peer.port}`;
     let conn = byPeer.get(key);
     if (!conn) {
-      if (endSession.size >= maxPeers) {
+      if (hosting.open.size >= maxPeers) {
         droppedFromNewPeers++;
         if (events.observed) events.emit({ type: 'refused', remote: formatHost(peer.address, peer.port), reason: 'max-peers', limit: maxPeers });
         return;
@@ -152,9 +151,9 @@ export async function hostDatagrams(options: DatagramServeOptions, handler: Hand
           done();
         });
       byPeer.clear();
-      if (endSession.size === 0) return closeSocket();
+      if (hosting.open.size === 0) return closeSocket();
       for (const conn of [...hosting.open]) conn.endInput();
     },
-    (conn) => endSession.get(conn)?.(),
+    (conn) => conn.endSession?.(),
   );
 }
