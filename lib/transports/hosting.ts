@@ -6,7 +6,7 @@ import { ServerEvent } from '../core/events';
 import { ConnectionInfo, Handler, Transport } from '../core/handler';
 import { withLifetime } from './lifetime';
 import { LinkedSet } from './linkedSet';
-import { LineSink } from './log/sink';
+import { isServerLinesOnly, LineSink } from './log/sink';
 import { writeTextLog } from './log/textLog';
 import { closeReasonOf, closesFor, EventStream, eventError } from './serverEvents';
 import { Traffic, TrafficTotals } from './traffic';
@@ -98,12 +98,14 @@ export class Hosting<C extends TransportConnection> {
     private readonly graceMs: number = DEFAULTS.graceMs,
     private readonly datagramCounts?: (conn: C) => DatagramCounts,
   ) {
-    if (log !== false) writeTextLog(this.events.events, log);
+    // A log that writes no line about single connections (`rxwire -q`) is told none, so that with
+    // nobody else subscribed none is built.
+    if (log !== false) writeTextLog(isServerLinesOnly(log) ? this.events.serverEvents : this.events.events, log);
   }
 
   opened(conn: C): void {
     this.open.add(conn);
-    if (this.events.observed) this.events.emit({ type: 'open', id: conn.info.id, transport: this.transport, remote: conn.info.remote, local: conn.info.local });
+    if (this.events.connectionsObserved) this.events.emit({ type: 'open', id: conn.info.id, transport: this.transport, remote: conn.info.remote, local: conn.info.local });
   }
 
   /** `conn` failed with `err`: it closes for that reason (the first one given). A bad frame and a handler's fault are told at once. */
@@ -111,7 +113,7 @@ export class Hosting<C extends TransportConnection> {
     if (conn.closeCause || !this.open.has(conn)) return;
     const reason = closeReasonOf(err);
     conn.closeCause = { reason, error: err };
-    if ((reason === 'protocol-error' || reason === 'handler-error') && this.events.observed) {
+    if ((reason === 'protocol-error' || reason === 'handler-error') && this.events.connectionsObserved) {
       this.events.emit({ type: reason, id: conn.info.id, error: eventError(err) });
     }
   }
@@ -119,7 +121,7 @@ export class Hosting<C extends TransportConnection> {
   /** A UDP or rdm session went silent past `idleMs`: it closes as idle unless something else ends it first. */
   expired(conn: C, idleMs: number): void {
     conn.closeCause ??= { reason: 'idle' };
-    if (this.events.observed) this.events.emit({ type: 'expired', id: conn.info.id, idleMs });
+    if (this.events.connectionsObserved) this.events.emit({ type: 'expired', id: conn.info.id, idleMs });
   }
 
   /** Forgets `conn`, and tells of its close: why, its totals, how long it lived. */
@@ -128,7 +130,7 @@ export class Hosting<C extends TransportConnection> {
     this.totals.ended(conn);
     const cause = conn.closeCause;
     conn.closeCause = undefined;
-    if (this.events.observed) this.tellClose(conn, cause);
+    if (this.events.connectionsObserved) this.tellClose(conn, cause);
     if (this.drained && this.open.size === 0) this.drained();
   }
 

@@ -1,6 +1,6 @@
 import { Observable, Subject } from 'rxjs';
 import { BufferBudgetExceeded, IdleTimeout, ProtocolError, RxwireError, SendBacklogFull, SessionShed } from '../core/errors';
-import { CloseReason, EventError, ListeningEvent, ServerEvent } from '../core/events';
+import { CloseReason, CONNECTION_EVENT_TYPES, EventError, ListeningEvent, ServerEvent } from '../core/events';
 
 // One server's stream of events (`server.events`), and what tells a failure's kind: the
 // transports emit plain data here; the text log, metrics and users' code subscribe.
@@ -10,43 +10,62 @@ const CLOSED: ServerEvent = { type: 'closed' };
 /**
  * A hot stream of one server's events. A subscriber is told `listening` first, at once (a server
  * is handed out already listening), then what happens from then on; it completes after `closed`.
- * Nothing else is kept for late subscribers. Emitters check `observed` first, so that with nobody
- * subscribed no event object is built at all.
+ * Nothing else is kept for late subscribers. Emitters check `observed` (or, for an event about a
+ * single connection, `connectionsObserved`) first, so that with nobody to tell no event object is
+ * built at all.
  */
 export class EventStream {
   private readonly live = new Subject<ServerEvent>();
+  // Those told only the server's own events (`rxwire -q`'s log): with no other subscriber, no
+  // event about a single connection is built.
+  private readonly serverLive = new Subject<ServerEvent>();
   private listeningEvent: ListeningEvent | undefined;
   private ended = false;
 
-  readonly events: Observable<ServerEvent> = new Observable<ServerEvent>((subscriber) => {
-    if (this.listeningEvent) subscriber.next(this.listeningEvent);
-    if (!this.ended) return this.live.subscribe(subscriber);
-    subscriber.next(CLOSED);
-    subscriber.complete();
-    return undefined;
-  });
+  readonly events: Observable<ServerEvent> = this.streamOf(this.live);
+  /** @internal `events` without those about single connections (`CONNECTION_EVENT_TYPES`): for a log that writes none. */
+  readonly serverEvents: Observable<ServerEvent> = this.streamOf(this.serverLive);
 
   /** Whether anyone subscribes: emit only then. */
   get observed(): boolean {
+    return this.live.observed || this.serverLive.observed;
+  }
+
+  /** Whether anyone subscribes to the events about single connections (`open`, `close`, `refused`, …): emit those only then. */
+  get connectionsObserved(): boolean {
     return this.live.observed;
   }
 
   emit(event: ServerEvent): void {
     this.live.next(event);
+    if (!CONNECTION_EVENT_TYPES.has(event.type)) this.serverLive.next(event);
   }
 
   /** The server listens: told to every subscriber, now and later. */
   listening(event: ListeningEvent): void {
     this.listeningEvent = event;
     this.live.next(event);
+    this.serverLive.next(event);
   }
 
   /** The server has closed: `closed`, then the stream completes. */
   closed(): void {
     if (this.ended) return;
     this.ended = true;
-    this.live.next(CLOSED);
-    this.live.complete();
+    for (const subject of [this.live, this.serverLive]) {
+      subject.next(CLOSED);
+      subject.complete();
+    }
+  }
+
+  private streamOf(subject: Subject<ServerEvent>): Observable<ServerEvent> {
+    return new Observable<ServerEvent>((subscriber) => {
+      if (this.listeningEvent) subscriber.next(this.listeningEvent);
+      if (!this.ended) return subject.subscribe(subscriber);
+      subscriber.next(CLOSED);
+      subscriber.complete();
+      return undefined;
+    });
   }
 }
 

@@ -116,7 +116,7 @@ export async function hostDatagrams(options: DatagramServeOptions, handler: Hand
     if (!conn) {
       if (hosting.open.size >= maxPeers) {
         droppedFromNewPeers++;
-        if (events.observed) events.emit({ type: 'refused', remote: formatHost(peer.address, peer.port), reason: 'max-peers', limit: maxPeers });
+        if (events.connectionsObserved) events.emit({ type: 'refused', remote: formatHost(peer.address, peer.port), reason: 'max-peers', limit: maxPeers });
         return;
       }
       conn = open(peer, key);

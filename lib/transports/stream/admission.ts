@@ -39,7 +39,7 @@ export class Admission {
 
   /** Tells of a peer refused: here, by the OS-level limit, or for a PROXY header it may not send (`detail`). */
   refused(remote: string, reason: RefusalReason, limit: number | undefined, detail?: { address?: string; detail?: string }): void {
-    if (this.events.observed) this.events.emit({ type: 'refused', remote, reason, ...(limit === undefined ? {} : { limit }), ...detail });
+    if (this.events.connectionsObserved) this.events.emit({ type: 'refused', remote, reason, ...(limit === undefined ? {} : { limit }), ...detail });
   }
 
   private refuse(socket: Socket, reason: RefusalReason, limit: number, address?: string): false {

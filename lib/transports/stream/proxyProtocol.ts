@@ -64,7 +64,7 @@ export class ProxyHeaderGate {
     };
     const fail = (err?: Error) => {
       settle();
-      if (err && this.events.observed) this.events.emit({ type: 'refused', remote: peer, reason: 'proxy-header', error: eventError(err) });
+      if (err && this.events.connectionsObserved) this.events.emit({ type: 'refused', remote: peer, reason: 'proxy-header', error: eventError(err) });
       socket.destroy();
     };
     const onData = (chunk: Buffer) => {

@@ -231,7 +231,7 @@ function guardHandshakes(
 }
 
 function handshakeFailed(events: EventStream, remote: string, detail: string | undefined): void {
-  if (events.observed) events.emit({ type: 'refused', remote, reason: 'tls-handshake', ...(detail === undefined ? {} : { detail }) });
+  if (events.connectionsObserved) events.emit({ type: 'refused', remote, reason: 'tls-handshake', ...(detail === undefined ? {} : { detail }) });
 }
 
 /** A TLS server, or a one-line InvalidOption when its certificate and key make none (`key values mismatch`). */

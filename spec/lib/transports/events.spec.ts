@@ -3,6 +3,7 @@ import { lastValueFrom, map, mergeMap, NEVER, toArray } from 'rxjs';
 import * as tls from 'node:tls';
 import { encodeLines, lines, serve } from 'rxwire';
 import type { Handler, ServerEvent } from 'rxwire';
+import { serverLinesOnly } from '../../../lib/transports/log/sink';
 import { EventStream } from '../../../lib/transports/serverEvents';
 import { closeOf, typesOf, watch } from '../../support/events';
 import { closed, delay, dial, eventually, readAll, selfSignedCert } from '../../support/net';
@@ -152,6 +153,37 @@ describe('server.events', function () {
         watch(watched);
         await exchange(watched.port!, 'a\n');
         await eventually(() => emitted === 2, 5000, 'open and close');
+        await watched.close();
+      } finally {
+        EventStream.prototype.emit = emit;
+      }
+    });
+  });
+
+  describe('for a log that writes no line about single connections (rxwire -q)', () => {
+    it('builds none of those events while nothing else subscribes, and still tells the log the server\'s own', async () => {
+      const emit = EventStream.prototype.emit;
+      const emitted: string[] = [];
+      EventStream.prototype.emit = function (this: EventStream, event: ServerEvent) {
+        emitted.push(event.type);
+        emit.call(this, event);
+      };
+      const logged: string[] = [];
+      try {
+        const server = await serve({ host: '127.0.0.1', port: 0, log: serverLinesOnly((line) => void logged.push(line)) }, () => NEVER);
+        const socket = await dial({ port: server.port! });
+        await eventually(() => server.connections === 1, 5000, 'the connection');
+        await server.close(100);
+        await closed(socket);
+        expect(emitted).to.deep.equal(['shutdown', 'grace-expired']);
+        expect(logged).to.deep.equal(['grace period of 100 ms over: cutting 1 connection(s)']);
+        // Anyone else subscribing is told every event, the open and the close included.
+        emitted.length = 0;
+        const watched = await serve({ host: '127.0.0.1', port: 0, log: serverLinesOnly(() => {}) }, shout);
+        const seen = watch(watched);
+        await exchange(watched.port!, 'a\n');
+        await eventually(() => typesOf(seen).includes('close'), 5000, 'the close');
+        expect(emitted).to.deep.equal(['open', 'close']);
         await watched.close();
       } finally {
         EventStream.prototype.emit = emit;
