@@ -10,7 +10,7 @@ import { serverLinesOnly } from '../transports/log/sink';
 import { logToStderr, logWritten } from '../transports/log/stderr';
 import { metrics } from '../transports/metrics/metrics';
 import { failed, logJson, shuttingDown, stamped } from './logFormat';
-import { closeBecause, isHandlerFault } from '../transports/serverEvents';
+import { closeBecause, isHandlerFault, ownEventsOf } from '../transports/serverEvents';
 import { serve } from '../transports/stream/server';
 import {
   AnyConnectOptions,
@@ -136,8 +136,9 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   const metricsAddress = endpoint ? endpoint.address : 'metricsAddress' in server ? server.metricsAddress : undefined;
   if (metricsAddress !== undefined) process.stdout.write(`metrics on http://${metricsAddress}/metrics\n`);
   if (report.verbose) stamped(`serving with ${describeOptions(options)}`);
-  // The shutdown line goes out under -q too.
-  server.events.subscribe((event) => event.type === 'shutdown' && shuttingDown(event));
+  // The shutdown line goes out under -q too. The server's own events: under -q nothing then asks
+  // for those about single connections, and none is built.
+  ownEventsOf(server).subscribe((event) => event.type === 'shutdown' && shuttingDown(event));
   let closing = false;
   const shutdown = (reason: string) => {
     if (closing) return;

@@ -113,3 +113,18 @@ export function closesFor<S extends object>(server: S, close: (reason: string) =
 export function closeBecause(server: { close(): Promise<void> }, reason: string): Promise<void> {
   return closers.get(server)?.(reason) ?? server.close();
 }
+
+// The server's own events, none about single connections: what the command listens to for its
+// shutdown line, so that under `-q` nothing subscribes to those and none is built.
+const ownEvents = new WeakMap<object, Observable<ServerEvent>>();
+
+/** Registers `events` as `server`'s own events (`EventStream.serverEvents`). */
+export function withOwnEvents<S extends object>(server: S, events: Observable<ServerEvent>): S {
+  ownEvents.set(server, events);
+  return server;
+}
+
+/** `server`'s own events, without those about single connections; all its events when it registered none. */
+export function ownEventsOf(server: { readonly events: Observable<ServerEvent> }): Observable<ServerEvent> {
+  return ownEvents.get(server) ?? server.events;
+}
