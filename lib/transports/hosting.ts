@@ -8,7 +8,7 @@ import { withLifetime } from './lifetime';
 import { LinkedSet } from './linkedSet';
 import { isServerLinesOnly, LineSink } from './log/sink';
 import { writeTextLog } from './log/textLog';
-import { closeReasonOf, closesFor, EventStream, eventError, withOwnEvents } from './serverEvents';
+import { closeReasonOf, closesFor, EventStream, eventError } from './serverEvents';
 import { Traffic, TrafficTotals } from './traffic';
 import { CloseCause, TransportConnection } from './transportConnection';
 
@@ -175,8 +175,7 @@ export class Hosting<C extends TransportConnection> {
     const close = (graceMs: number | undefined, reason: string) => this.close(graceMs, reason, stopAccepting, cut);
     // Assigned, not spread: the server's getters (`connections`) must stay getters.
     const whole = Object.assign(server, { events: this.events.events, close: (graceMs?: number) => close(graceMs, 'close()') });
-    const served = withOwnEvents(withLifetime<S>(whole as unknown as Omit<S, typeof Symbol.asyncDispose>, signal), this.events.serverEvents);
-    return closesFor(served, (reason) => close(undefined, reason));
+    return closesFor(withLifetime<S>(whole as unknown as Omit<S, typeof Symbol.asyncDispose>, signal), (reason) => close(undefined, reason), this.events.serverEvents);
   }
 
   private close(

@@ -100,31 +100,27 @@ function isSystemError(err: Error): boolean {
   return typeof (err as NodeJS.ErrnoException).syscall === 'string';
 }
 
-// What closes a server saying why (`SIGTERM`): the command's way, kept out of the `close()` users see.
-const closers = new WeakMap<object, (reason: string) => Promise<void>>();
+// What the command asks of a server that users' code is not shown: a close saying why (`SIGTERM`),
+// and the server's own events (none about single connections), which it listens to for its
+// shutdown line, so that under `-q` nothing subscribes to those and none is built.
+interface ForCommand {
+  readonly close: (reason: string) => Promise<void>;
+  readonly ownEvents?: Observable<ServerEvent>;
+}
+const forCommand = new WeakMap<object, ForCommand>();
 
-/** Registers how `server` closes with a reason of its shutdown event. */
-export function closesFor<S extends object>(server: S, close: (reason: string) => Promise<void>): S {
-  closers.set(server, close);
+/** Registers how `server` closes with a reason of its shutdown event, and its own events (`EventStream.serverEvents`) if it has them apart. */
+export function closesFor<S extends object>(server: S, close: (reason: string) => Promise<void>, ownEvents?: Observable<ServerEvent>): S {
+  forCommand.set(server, { close, ownEvents });
   return server;
 }
 
 /** Closes `server` as `close()` does, its `shutdown` event saying `reason` (`SIGTERM`, `parent exited`). */
 export function closeBecause(server: { close(): Promise<void> }, reason: string): Promise<void> {
-  return closers.get(server)?.(reason) ?? server.close();
-}
-
-// The server's own events, none about single connections: what the command listens to for its
-// shutdown line, so that under `-q` nothing subscribes to those and none is built.
-const ownEvents = new WeakMap<object, Observable<ServerEvent>>();
-
-/** Registers `events` as `server`'s own events (`EventStream.serverEvents`). */
-export function withOwnEvents<S extends object>(server: S, events: Observable<ServerEvent>): S {
-  ownEvents.set(server, events);
-  return server;
+  return forCommand.get(server)?.close(reason) ?? server.close();
 }
 
 /** `server`'s own events, without those about single connections; all its events when it registered none. */
 export function ownEventsOf(server: { readonly events: Observable<ServerEvent> }): Observable<ServerEvent> {
-  return ownEvents.get(server) ?? server.events;
+  return forCommand.get(server)?.ownEvents ?? server.events;
 }

@@ -7,7 +7,7 @@ import { TrafficTotals } from '../traffic';
 import { BufferBudget } from '../transportConnection';
 import { checkHandler, handlerOutput, Server } from '../hosting';
 import { AbortOptions, liveSignalOf, withLifetime } from '../lifetime';
-import { closeBecause, closesFor, ownEventsOf, withOwnEvents } from '../serverEvents';
+import { closeBecause, closesFor, ownEventsOf } from '../serverEvents';
 import { ReliableDatagramConnection } from './connection';
 import { EndedSessions } from './endedSessions';
 import { ReliableDatagramServeOptions, splitReliability } from './options';
@@ -141,5 +141,5 @@ export async function serveReliableDatagrams(options: ReliableDatagramServeOptio
     },
     close: (graceMs) => udp.close(graceMs),
   }, signal);
-  return closesFor(withOwnEvents(served, ownEventsOf(udp)), (reason) => closeBecause(udp, reason));
+  return closesFor(served, (reason) => closeBecause(udp, reason), ownEventsOf(udp));
 }
