@@ -184,7 +184,7 @@ export abstract class TransportConnection implements Flow, Linked<TransportConne
   /** What its decoders have counted so far, a tally per codec; empty while none has. */
   get frameTallies(): readonly Readonly<CodecTally>[] {
     const held = this.tallies;
-    return held === undefined ? [] : Array.isArray(held) ? held : [held];
+    return held === undefined ? NO_TALLIES : Array.isArray(held) ? held : [held];
   }
 
   protected get holdingReads(): boolean {
@@ -240,6 +240,9 @@ function subscribeToInput(this: Observable<Buffer>, subscriber: Subscriber<Buffe
 export interface CodecTally extends FrameTally {
   readonly codec: string;
 }
+
+// What most connections' close hands the traffic totals: one array for all of them.
+const NO_TALLIES: readonly CodecTally[] = [];
 
 function newTally(codec: string): CodecTally {
   return { codec, decoded: 0, protocolErrors: 0 };
