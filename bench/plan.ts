@@ -8,8 +8,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only NAM
   --quick            one round instead of three (the same sizes as ../shared/bench --quick)
   --rounds N         rounds per scenario, each server fresh in each (1 to 20; default 3)
   --only LIST        only these scenarios, by name: stream-1x256M, stream-64x8M, pingpong-1x20000,
-                     pingpong-100x2000, connect-5000, hold-10000, slowread-512M, lines-1x256M,
-                     lines-64x8M, frames-1x256M, frames-64x8M, proxy-connect-5000
+                     pingpong-100x2000, connect-5000, connect-warm-5000, hold-10000, slowread-512M,
+                     lines-1x256M, lines-64x8M, frames-1x256M, frames-64x8M, proxy-connect-5000
   --noisy-retries N  redo a run up to N times (0 to 5; default 2) while other processes use over
                      10% of a CPU during it, keeping the quietest
   --profile          record a CPU profile of each Node server (node --cpu-prof) into

@@ -57,6 +57,11 @@ async function runOnce(scenario: Scenario, spec: ServerSpec, round: number, opti
   try {
     server = await ServerProcess.start(spec, options);
     await delay(SETTLE_MS);
+    if (scenario.warmUp) {
+      const warm = await drive({ ...scenario, args: scenario.warmUp }, spec, server, options);
+      const failed = warm.error ?? (warm.result.ok !== 1 ? 'loadgen reported ok=0' : undefined);
+      if (failed) throw new Error(`warm-up: ${failed}`);
+    }
     const idleKiB = server.rssKiB() ?? 0;
     const cpuBefore = server.cpuSeconds();
     const watch = new CpuWatch(server);

@@ -17,6 +17,8 @@ export interface Scenario {
   readonly kind: 'stream' | 'pingpong' | 'connect' | 'hold' | 'slowread';
   /** loadgen's arguments before `--host`, `--port`, `--timeout`. */
   readonly args: readonly string[];
+  /** loadgen's arguments for a run first made on the same server and not measured: its warm-up. */
+  readonly warmUp?: readonly string[];
   /** A run that takes longer has failed; loadgen's own deadline is 10 s shorter. */
   readonly timeoutSeconds: number;
   readonly metrics: readonly Metric[];
@@ -101,6 +103,9 @@ export function allScenarios(holdConnections: number): Scenario[] {
     stream('lines', ['--lines'], 64, '8M', 150),
     stream('frames', ['--frames'], 1, '256M', 150),
     stream('frames', ['--frames'], 64, '8M', 150),
+    // The same, on a server that has taken 10,000 connections first: connect-5000 is a fresh
+    // server's first second, most of it V8 compiling the connection's path; this is its pace after.
+    { ...connect, name: 'connect-warm-5000', title: 'connect 5000 after 10000, concurrency 50', warmUp: ['connect', '--count', '10000', '--conns', '50'] },
     { ...connect, name: 'proxy-connect-5000', title: 'connect 5000, concurrency 50, PROXY header or none', group: 'proxy' },
   ];
 }
