@@ -306,6 +306,15 @@ try { everySplit(linesDecoder(), 'one\\ntwo\\n'); } catch (err) { console.log(er
       await eventually(() => !isAlive(-server.child.pid!), 10_000, 'the primary and its workers to exit');
     });
 
+    // npm runs the bin through `sh -c`; killed at once, it leaves that shell behind, still the server's parent.
+    it('stops the server once npx is killed with SIGKILL, which passes no signal on', async () => {
+      const server = await listening(npx(['--port=0', '--host', '127.0.0.1']), 60_000);
+      served.push(server);
+      process.kill(server.child.pid!, 'SIGKILL');
+      await eventually(() => processesOfGroup(server.child.pid!).length === 0, 10_000, 'the server npx started to exit');
+      expect(server.stderr).to.include('parent exited: closing, 0 connection(s) open');
+    });
+
     it("serves a module from a folder with no node_modules, on the command's rxwire and rxjs", async () => {
       const lonely = write(
         path.join(work, 'lonely', 'shout.ts'),
@@ -347,3 +356,19 @@ try { everySplit(linesDecoder(), 'one\\ntwo\\n'); } catch (err) { console.log(er
     });
   });
 });
+
+/** The live processes of process group `group` (zombies left out), from /proc: `PID (COMMAND) STATE PPID PGRP …`. */
+function processesOfGroup(group: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(pgrp) === group && state !== 'Z';
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}

@@ -27,6 +27,7 @@ import {
 } from './flags';
 import { MetricsAddress } from './flagValues';
 import { sourceMappedStack } from './handlerModule';
+import { launcherNow, watchLauncher } from './launcher';
 
 // What a server program does around its handler: decode the flags (exit 2 with one line naming
 // the flag), serve, print `listening on ADDRESS`, and on SIGINT/SIGTERM stop accepting, give open
@@ -110,9 +111,7 @@ export interface ServeReport {
  * the workers (the same program run again by node:cluster) it serves and prints nothing.
  */
 export async function serveUntilSignalled(program: string, options: AnyServeOptions, handler: Handler, report: ServeReport = {}): Promise<void> {
-  // Read before listening: a launcher killed as soon as it sees `listening on` may be gone before
-  // the lines after that line run, and a parent read then would already be the orphan's new one.
-  const launcher = process.ppid;
+  const launcher = launcherNow();
   const clustered = 'workers' in options && options.workers !== undefined;
   const serving: Promise<Server | ClusteredServer> =
     'udp' in options
@@ -152,23 +151,7 @@ export async function serveUntilSignalled(program: string, options: AnyServeOpti
   // Kept, not once: a launcher and a supervisor may both pass a signal on, and a second one must
   // not kill the process at once, mid-close, with its last log lines still buffered.
   process.on('SIGINT', shutdown).on('SIGTERM', shutdown).on('SIGHUP', shutdown);
-  watchParent(launcher, () => shutdown('parent exited'));
-}
-
-// How often a server checks that the process that started it is still there.
-const PARENT_CHECK_MS = 500;
-
-/**
- * Calls `gone` once `parent`, the process that started this one, has exited. A launcher (`npx`, a
- * shell it runs) may die of a signal without passing it on; a server left behind would keep accepting.
- */
-function watchParent(parent: number, gone: () => void): void {
-  const check = setInterval(() => {
-    if (process.ppid === parent) return;
-    clearInterval(check);
-    gone();
-  }, PARENT_CHECK_MS);
-  check.unref();
+  watchLauncher(launcher, () => shutdown('parent exited'));
 }
 
 /** Writes `line` (stderr unless told), then exits with `code`. */
