@@ -3,10 +3,13 @@ import { Socket } from 'node:net';
 import { RefusalReason } from '../../core/events';
 import { EventStream } from '../serverEvents';
 
+/** How a server names a peer in its events and log: `127.0.0.1:41234`, `[::1]:41234`, `unix:/tmp/rxwire.sock`. */
+export type PeerName = (peer: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined }) => string;
+
 /**
  * Who may open a connection: at most `maxConnections` in all (where the OS-level check does not
  * already apply) and `perAddress` from one address. A refused socket is destroyed at once, and
- * told as a `refused` event.
+ * told as a `refused` event, its peer named by `remote` as its connection would have been.
  */
 export class Admission {
   private readonly byAddress = new Map<string, number>();
@@ -15,6 +18,7 @@ export class Admission {
     private readonly maxConnections: number | undefined,
     private readonly perAddress: number | undefined,
     private readonly events: EventStream,
+    readonly remote: PeerName,
   ) {}
 
   /**
@@ -43,7 +47,7 @@ export class Admission {
   }
 
   private refuse(socket: Socket, reason: RefusalReason, limit: number, address?: string): false {
-    this.refused(`${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}`.replace(/:$/, ''), reason, limit, address === undefined ? undefined : { address });
+    this.refused(this.remote(socket), reason, limit, address === undefined ? undefined : { address });
     socket.destroy();
     return false;
   }

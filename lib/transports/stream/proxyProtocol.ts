@@ -47,7 +47,7 @@ export class ProxyHeaderGate {
    * unknown families: the socket's own), the socket paused and the bytes after the header unread.
    */
   read(socket: Socket, proxied: (addresses: ProxiedAddresses | undefined) => void): void {
-    const peer = this.overUnix ? 'unix' : formatHost(socket.remoteAddress, socket.remotePort);
+    const peer = this.admission.remote(socket);
     if (!this.overUnix && !this.allowed(socket.remoteAddress)) {
       this.admission.refused(peer, 'proxy-header', undefined, { detail: 'not allowed to send a PROXY header (proxyProtocol.allow)' });
       socket.destroy();

@@ -8,7 +8,7 @@ import { RefusedEvent } from '../../core/events';
 import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
 import { formatHost, nextConnectionId } from '../identity';
-import { Admission, descriptorCap } from './admission';
+import { Admission, descriptorCap, PeerName } from './admission';
 import { BufferBudget } from '../transportConnection';
 import { checkHandler, handlerOutput, Hosting, Server, untilListening } from '../hosting';
 import { logSink } from '../log/sink';
@@ -70,7 +70,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     if (lastLocal === undefined || address !== lastLocal.address || port !== lastLocal.port) lastLocal = { address, port, text: formatHost(address, port) };
     return lastLocal.text;
   };
-  const remote = (socket: net.Socket) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(socket.remoteAddress, socket.remotePort));
+  const remote: PeerName = (peer) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(peer.remoteAddress, peer.remotePort));
 
   const highWaterMark = opts.highWaterMark ?? DEFAULTS.highWaterMark;
   const socketOptions: net.ServerOpts = { pauseOnConnect: true, noDelay: true, highWaterMark };
@@ -87,7 +87,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   const idle = idleMs !== undefined ? new IdleWatch(idleMs) : undefined;
   // Shared by the server's connections, with the one function each tells of its close.
   const limits: ConnectionLimits = { outputHighWaterMark: highWaterMark, lingerMs: opts.lingerMs, budget, idle, closed: (conn) => hosting.closed(conn) };
-  const admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress, events);
+  const admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress, events, remote);
   // Over plain TCP the OS-level check is cheapest; TLS connections are counted once their
   // handshake is done, so peers that never finish one cannot hold the places of real clients.
   // Every socket, handshaking or not, counts towards the process's descriptors.
@@ -97,7 +97,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
   const socketLimit = byDescriptors ? descriptors.cap : ownLimit;
   if (socketLimit !== undefined) server.maxConnections = socketLimit;
   const [dropReason, dropLimit]: [RefusedEvent['reason'], number | undefined] = byDescriptors ? ['near-fd-limit', descriptors.limit] : ['max-connections', opts.maxConnections];
-  server.on('drop', (peer) => admission.refused(formatHost(peer?.remoteAddress, peer?.remotePort), dropReason, dropLimit));
+  server.on('drop', (peer) => admission.refused(remote(peer ?? {}), dropReason, dropLimit));
   const destroyHandshakes = tlsServer ? guardHandshakes(tlsServer, opts.path === undefined, remote, events) : () => {};
 
   const accept = (socket: net.Socket, proxied: ProxiedAddresses | undefined) => {
@@ -189,7 +189,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
 function guardHandshakes(
   server: tls.Server,
   overTcp: boolean,
-  remote: (socket: net.Socket) => string,
+  remote: PeerName,
   events: EventStream,
   maxHandshakes = DEFAULTS.maxPendingHandshakes,
 ): () => void {

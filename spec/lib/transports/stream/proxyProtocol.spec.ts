@@ -175,7 +175,7 @@ describe('serve({ proxyProtocol })', () => {
     const events = new EventStream();
     const refused: string[] = [];
     events.events.subscribe((event) => event.type === 'refused' && refused.push(event.error?.message ?? ''));
-    const gate = new ProxyHeaderGate(true, false, new Admission(undefined, undefined, events), events, 2);
+    const gate = new ProxyHeaderGate(true, false, new Admission(undefined, undefined, events, (peer) => `${peer.remoteAddress}:${peer.remotePort}`), events, 2);
     const proxied: string[] = [];
     const listener = net.createServer({ pauseOnConnect: true }, (socket) => gate.read(socket, (addresses) => proxied.push(addresses!.remote)));
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));

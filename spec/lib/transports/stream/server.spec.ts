@@ -375,6 +375,23 @@ describe('serve', () => {
       }
     });
 
+    it('names a peer refused past maxConnections by the socket path, as its connection would be', async () => {
+      const socketPath = path.join(dir, 'full.sock');
+      const server = await startServer(upper, { host: undefined, port: undefined, path: socketPath, maxConnections: 1 });
+      try {
+        const open = await dial({ path: socketPath });
+        await eventually(() => server.connections === 1, 5000, 'one connection');
+        const extra = await dial({ path: socketPath });
+        extra.on('error', () => {});
+        await closed(extra);
+        await eventually(() => server.logs.some((l) => l.startsWith('refused ')), 5000, 'the refusal line');
+        expect(server.logs.filter((l) => l.startsWith('refused '))).to.deep.equal([`refused unix:${socketPath}: 1 connections open`]);
+        open.destroy();
+      } finally {
+        await server.close();
+      }
+    });
+
     it('replaces a stale socket file left by a dead server', async () => {
       const socketPath = path.join(dir, 'stale.sock');
       // A server killed outright leaves its socket file behind.
