@@ -130,7 +130,7 @@ class LinesDecoder implements Decoder<Buffer | FrameTooLong> {
     }
     const unfinished = this.pending.length + chunk.length - start;
     if (unfinished > this.maxLength + this.slack) {
-      const error = new FrameTooLong(unfinished - this.slack, this.maxLength, true);
+      const error = FrameTooLong.pastLimit(this.maxLength);
       if (!this.skip) return { frames: lines, error };
       lines.push(error);
       this.pending.takeAll();
@@ -194,7 +194,7 @@ class LinesDecoder implements Decoder<Buffer | FrameTooLong> {
   private lineEnd(bytes: Buffer, start: number, end: number, delimiterLength: number): number | FrameTooLong {
     let lineEnd = end - delimiterLength;
     if (this.dropCarriageReturn && lineEnd > start && bytes[lineEnd - 1] === CR) lineEnd--;
-    if (lineEnd - start > this.maxLength) return new FrameTooLong(lineEnd - start, this.maxLength);
+    if (lineEnd - start > this.maxLength) return FrameTooLong.pastLimit(this.maxLength);
     return this.keepDelimiter ? end : lineEnd;
   }
 

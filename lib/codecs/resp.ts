@@ -158,7 +158,7 @@ class RespDecoder implements Decoder<RespValue | FrameTooLong> {
       }
       at = lf + 1;
       if (line.length > this.limits.maxLineLength + 1) {
-        const error = new FrameTooLong(line.length, this.limits.maxLineLength);
+        const error = FrameTooLong.pastLimit(this.limits.maxLineLength);
         if (!this.limits.skip || this.open.length > 0) return { frames, error };
         frames.push(error);
         continue;
@@ -170,7 +170,7 @@ class RespDecoder implements Decoder<RespValue | FrameTooLong> {
       this.pending.push(at === 0 ? chunk : chunk.subarray(at));
       // An unfinished line is refused once it passes the limit, not when its LF comes.
       if (this.body === undefined && this.pending.length > this.limits.maxLineLength + 1) {
-        const error = new FrameTooLong(this.pending.length, this.limits.maxLineLength, true);
+        const error = FrameTooLong.pastLimit(this.limits.maxLineLength);
         if (!this.limits.skip || this.open.length > 0) return { frames, error };
         frames.push(error);
         this.pending.takeAll();

@@ -113,7 +113,7 @@ class RespCommandDecoder implements Decoder<RespCommand> {
         end = bytes.length;
       }
       at = lf + 1;
-      if (end - start > this.limits.maxLineLength + 1) return { frames, error: new FrameTooLong(end - start, this.limits.maxLineLength) };
+      if (end - start > this.limits.maxLineLength + 1) return { frames, error: FrameTooLong.pastLimit(this.limits.maxLineLength) };
       const error = this.line(bytes, start, end, frames);
       if (error) return { frames, error };
     }
@@ -121,7 +121,7 @@ class RespCommandDecoder implements Decoder<RespCommand> {
       this.pending.push(at === 0 ? chunk : chunk.subarray(at));
       // An unfinished line is refused once it passes the limit, not when its LF comes.
       if (this.bulk < 0 && this.pending.length > this.limits.maxLineLength + 1) {
-        return { frames, error: new FrameTooLong(this.pending.length, this.limits.maxLineLength, true) };
+        return { frames, error: FrameTooLong.pastLimit(this.limits.maxLineLength) };
       }
       this.pending.settle();
     }

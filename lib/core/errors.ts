@@ -51,8 +51,9 @@ export class IdleTimeout extends RxwireError {
 }
 
 /**
- * A frame longer than its codec allows. `atLeast` is set when the frame's end has not arrived
- * (an unterminated line): the decoder stops there rather than buffer the rest.
+ * A frame longer than its codec allows. `atLeast` is set for a delimited frame (a line), which a
+ * decoder refuses as soon as it passes the limit rather than buffer the rest: `length` is then
+ * the least it can be (`pastLimit`).
  */
 export class FrameTooLong extends ProtocolError {
   readonly code = 'ERR_FRAME_TOO_LONG';
@@ -62,6 +63,15 @@ export class FrameTooLong extends ProtocolError {
     readonly atLeast = false,
   ) {
     super(`frame of ${atLeast ? 'at least ' : ''}${length} bytes exceeds the ${limit}-byte limit`);
+  }
+
+  /**
+   * A delimited frame (a line) past `limit`, as a decoder that refuses it as soon as it passes
+   * the limit tells it: `at least limit + 1` bytes, however much of it had arrived, so that the
+   * error is the same however the input was split.
+   */
+  static pastLimit(limit: number): FrameTooLong {
+    return new FrameTooLong(limit + 1, limit, true);
   }
 }
 

@@ -69,7 +69,7 @@ describe('handlers/json-calc', () => {
     it('answers a line over its 4 KiB limit with an error, then ends the connection', () => {
       expectHandler(jsonCalc, 'a', { a: `{"op":"add","a":1,"b":2}\n{"pad":"${'x'.repeat(5000)}` }).toBe('(xy|)', {
         x: '{"result":3}\n',
-        y: '{"error":"frame of at least 5007 bytes exceeds the 4096-byte limit"}\n',
+        y: '{"error":"frame of at least 4097 bytes exceeds the 4096-byte limit"}\n',
       });
     });
 

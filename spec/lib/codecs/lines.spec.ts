@@ -24,7 +24,7 @@ describe('linesDecoder', () => {
       if ((error = decoded.error)) break;
     }
     expect(error).to.be.instanceOf(FrameTooLong);
-    expect((error as FrameTooLong).message).to.equal('frame of at least 131071 bytes exceeds the 65536-byte limit');
+    expect((error as FrameTooLong).message).to.equal('frame of at least 65537 bytes exceeds the 65536-byte limit');
     expect(consumed).to.equal(2 * 64 * KiB);
     expect(mostBuffered).to.be.at.most(maxLength + 1);
   });
@@ -35,10 +35,10 @@ describe('linesDecoder', () => {
     expect(decoder.decode(Buffer.from('\n'))).to.deep.equal({ frames: [Buffer.from('abcd')] });
   });
 
-  it('gives the exact length of a whole line over the limit', () => {
-    const decoded = linesDecoder({ maxLength: 4 })().decode(Buffer.from('ok\nabcde\nlost\n'));
+  it('tells a whole line over the limit as one cut short: at least a byte past the limit, however it was split', () => {
+    const decoded = linesDecoder({ maxLength: 4 })().decode(Buffer.from('ok\nabcdefgh\nlost\n'));
     expect(decoded.frames).to.deep.equal([Buffer.from('ok')]);
-    expect(decoded.error?.message).to.equal('frame of 5 bytes exceeds the 4-byte limit');
+    expect(decoded.error?.message).to.equal('frame of at least 5 bytes exceeds the 4-byte limit');
   });
 
   it('finds a multi-byte delimiter split across three chunks', () => {
@@ -58,7 +58,7 @@ describe('linesDecoder', () => {
   it('fails a last line over the limit at the end of input', () => {
     const decoder = linesDecoder({ maxLength: 2, delimiter: '\r\n' })();
     decoder.decode(Buffer.from('ab\r'));
-    expect(decoder.end().error?.message).to.equal('frame of 3 bytes exceeds the 2-byte limit');
+    expect(decoder.end().error?.message).to.equal('frame of at least 3 bytes exceeds the 2-byte limit');
   });
 
   it('returns lines inside one chunk as views of it, without copying', () => {

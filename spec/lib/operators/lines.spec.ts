@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { encodeLines, FrameTooLong, InvalidOption, lines, linesDecoder } from 'rxwire';
+import { DecoderFactory, encodeLines, FrameTooLong, InvalidOption, lines, linesDecoder } from 'rxwire';
 import fc from 'fast-check';
+import { Either, isLeft, Left, Right } from 'fp-ts/Either';
 import { from } from 'rxjs';
 import { collect, itDecodesAnySplit, itDecodesEverySplitOf } from '../codecs/splits';
 
@@ -49,6 +50,49 @@ describe('lines', () => {
       encode: encodeLines({ delimiter: 'aab' }),
       decode: lines({ delimiter: 'aab', keepDelimiter: true }),
       expected: (line: Buffer) => Buffer.concat([line, Buffer.from('aab')]),
+    });
+  });
+
+  // A handler's answers must not depend on how TCP cut its input (`everySplit`): nor may the
+  // error of a line past the limit, which a decoder sees whole in one read and cut short in another.
+  describe('past maxLength', () => {
+    const input = fc.array(fc.stringMatching(/^[ab]{0,9}$/), { minLength: 1, maxLength: 6 }).map((texts) => Buffer.from(texts.map((text) => `${text}\n`).join('')));
+    const cutsOf = (bytes: Buffer) => fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, bytes.length - 1) }), { maxLength: 8 });
+    const decodeSplit = (newDecoder: DecoderFactory<unknown>, bytes: Buffer, cuts: number[]) => {
+      const offsets = [0, ...cuts.filter((cut) => cut < bytes.length).sort((a, b) => a - b), bytes.length];
+      const decoder = newDecoder();
+      const frames: string[] = [];
+      for (const chunk of [...offsets.slice(1).map((end, i) => bytes.subarray(offsets[i], end)), undefined]) {
+        const step = chunk ? decoder.decode(chunk) : decoder.end();
+        frames.push(...step.frames.map(show));
+        if (step.error) return { frames, error: (step.error as Error).message };
+      }
+      return { frames, error: undefined };
+    };
+    const show = (frame: unknown): string =>
+      Buffer.isBuffer(frame) ? frame.toString() : isLeft(frame as Either<Error, Buffer>) ? `skipped: ${(frame as Left<Error>).left.message}` : show((frame as Right<Buffer>).right);
+
+    it('fails with the same frames and the same error however the input is split', () => {
+      fc.assert(
+        fc.property(input.chain((bytes) => fc.tuple(fc.constant(bytes), cutsOf(bytes))), ([bytes, cuts]) => {
+          const newDecoder = linesDecoder({ maxLength: 4 });
+          expect(decodeSplit(newDecoder, bytes, cuts)).to.deep.equal(decodeSplit(newDecoder, bytes, []));
+        }),
+      );
+    });
+
+    it("skips, onError: 'skip', with the same frames and errors however the input is split", () => {
+      fc.assert(
+        fc.property(input.chain((bytes) => fc.tuple(fc.constant(bytes), cutsOf(bytes))), ([bytes, cuts]) => {
+          const newDecoder = linesDecoder({ maxLength: 4, onError: 'skip' });
+          expect(decodeSplit(newDecoder, bytes, cuts)).to.deep.equal(decodeSplit(newDecoder, bytes, []));
+        }),
+      );
+    });
+
+    it('tells a line past the limit as at least one byte past it, whole or cut short', () => {
+      expect(decodeSplit(linesDecoder({ maxLength: 4 }), Buffer.from('ok\nabcdefgh\n'), [])).to.deep.equal({ frames: ['ok'], error: 'frame of at least 5 bytes exceeds the 4-byte limit' });
+      expect(decodeSplit(linesDecoder({ maxLength: 4 }), Buffer.from('ok\nabcdefgh\n'), [9])).to.deep.equal({ frames: ['ok'], error: 'frame of at least 5 bytes exceeds the 4-byte limit' });
     });
   });
 
