@@ -31,7 +31,7 @@ const { options, flags } = serverArgsOrExit(
     examples: [
       'rxwire                                   uppercase echo on port 50007, every interface',
       'rxwire --handler echo --port=9000 -q     the echo handler, no line per connection',
-      'rxwire --handler ./shout.ts --port 0     your module (.ts, .mts, .js, .mjs, .cjs) on any free port',
+      'rxwire --handler ./shout.ts --port 0     your module (.ts, .mts, .cts, .js, .mjs, .cjs) on any free port',
       'rxwire --workers auto --port 9000        one worker process per core, sharing port 9000',
       'rxwire --udp --idle-ms 10000             UDP: each peer a session, expired after 10 s of silence',
       'rxwire --workers 4 --metrics 9464        Prometheus metrics at :9464/metrics, summed over the workers',
