@@ -1,4 +1,7 @@
+import * as t from 'io-ts';
 import { Handler } from '../core/handler';
+import { checked, decodeOptions } from '../core/options';
+import { checkHandler } from '../transports/hosting';
 import { Bytes, toBuffer } from './bytes';
 import { lastFrame, Message, parseMarbles, resetError, runHandler, VirtualPeerOptions } from './run';
 import { ANY_ERROR, assertSameTimeline, joinFrames } from './timeline';
@@ -19,8 +22,11 @@ export interface HandlerExpectation {
   toRead(marbles: string, values?: MarbleValues): void;
 }
 
-/** Every letter of a diagram standing for itself as text, then the values given, all as Buffers. */
-function bytesFor(marbles: string, values: MarbleValues = {}): Record<string, Buffer> {
+const MarbleValues = t.record(t.string, checked('text or bytes (a string, Buffer or Uint8Array)', (u): u is Bytes => typeof u === 'string' || u instanceof Uint8Array));
+
+/** Every letter of a diagram standing for itself as text, then the values given (checked, for `fn`'s error), all as Buffers. */
+function bytesFor(fn: string, marbles: string, values: MarbleValues = {}): Record<string, Buffer> {
+  decodeOptions(fn, MarbleValues, values);
   const bytes: Record<string, Buffer> = {};
   for (const letter of marbles) bytes[letter] = Buffer.from(letter, 'utf8');
   for (const [letter, value] of Object.entries(values)) bytes[letter] = toBuffer(value);
@@ -39,15 +45,17 @@ function bytesFor(marbles: string, values: MarbleValues = {}): Record<string, Bu
  * ```
  */
 export function expectHandler(handler: Handler, input: string, values?: MarbleValues, options: VirtualPeerOptions = {}): HandlerExpectation {
-  const messages = parseMarbles(input, bytesFor(input, values), options.inputError ?? resetError());
+  checkHandler('expectHandler', handler);
+  decodeOptions('expectHandler', VirtualPeerOptions, options);
+  const messages = parseMarbles(input, bytesFor('expectHandler: values', input, values), options.inputError ?? resetError());
   const run = (expected: Message[]) => runHandler(handler, messages, options, Math.max(lastFrame(messages), lastFrame(expected)));
   return {
     toBe(marbles, outputValues, error = ANY_ERROR) {
-      const expected = joinFrames(parseMarbles(marbles, bytesFor(marbles, outputValues), error));
+      const expected = joinFrames(parseMarbles(marbles, bytesFor('toBe: values', marbles, outputValues), error));
       assertSameTimeline('the output', joinFrames(run(expected).output), expected);
     },
     toRead(marbles, readValues) {
-      const expected = parseMarbles(marbles, bytesFor(marbles, readValues), ANY_ERROR);
+      const expected = parseMarbles(marbles, bytesFor('toRead: values', marbles, readValues), ANY_ERROR);
       assertSameTimeline('what was read', run(expected).reads, expected);
     },
   };

@@ -1,6 +1,8 @@
 import { AssertionError } from 'node:assert';
 import { asyncScheduler, Observable, Subscription } from 'rxjs';
 import { ConnectionInfo, Handler } from '../core/handler';
+import { decodeOptions } from '../core/options';
+import { checkHandler } from '../transports/hosting';
 import { showBytes } from './bytes';
 import { describeError, readSession, RecordedError, RecordedEvent, recreateError } from './recording';
 import { Message, runHandler, VirtualPeerOptions } from './run';
@@ -88,6 +90,8 @@ function actualOutput(output: readonly Message[]): SideOutcome {
  * ```
  */
 export function expectReplay(handler: Handler, path: string, options: VirtualPeerOptions = {}): void {
+  checkHandler('expectReplay', handler);
+  decodeOptions('expectReplay', VirtualPeerOptions, options);
   const { connection, events } = readSession(path);
   const input: Message[] = [];
   for (const event of events) {

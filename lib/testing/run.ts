@@ -2,7 +2,9 @@ import { defer, MonoTypeOperatorFunction, Observable, ObservableNotification } f
 import { TestScheduler } from 'rxjs/testing';
 import { DEFAULTS } from '../core/defaults';
 import { forwardsWritesTo } from '../core/flow';
-import { ConnectionInfo, Handler } from '../core/handler';
+import * as t from 'io-ts';
+import { ConnectionInfo, Handler, type Transport } from '../core/handler';
+import { checked, oneOfStrings, strictOptions, wholeNumber } from '../core/options';
 import { createOperatorSubscriber, operate } from '../operators/internal/operate';
 import { PeerReads, VirtualConnection } from './virtualConnection';
 
@@ -30,6 +32,21 @@ export interface VirtualPeerOptions {
   /** How far past the last scripted frame virtual time may run: a handler with a timer that never stops ends there. Default 10 minutes. */
   maxFrames?: number;
 }
+
+const TransportName = oneOfStrings<Transport>(['tcp', 'unix', 'tls', 'udp', 'rdm']);
+
+/** `VirtualPeerOptions` checked as every rxwire function checks its options: an unknown key or a bad value is one InvalidOption line. */
+export const VirtualPeerOptions = strictOptions(
+  {},
+  {
+    peerReads: checked('true, false or a marble diagram', (u): u is PeerReads => typeof u === 'boolean' || typeof u === 'string'),
+    peerReadSizes: t.record(t.string, wholeNumber(0)),
+    highWaterMark: wholeNumber(1),
+    connection: strictOptions({}, { id: wholeNumber(0), transport: TransportName, local: t.string, remote: t.string, tls: t.UnknownRecord }),
+    inputError: t.unknown,
+    maxFrames: wholeNumber(1),
+  },
+);
 
 export interface Run {
   /** What the handler emitted, when. */

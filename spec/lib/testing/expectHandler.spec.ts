@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { AssertionError } from 'node:assert';
 import { interval, map, mergeMap, NEVER, Observable, pipe } from 'rxjs';
-import { backpressure, encodeLines, flowOf, idleTimeout, IdleTimeout, lines } from 'rxwire';
-import { expectHandler } from 'rxwire/testing';
+import { backpressure, encodeLines, flowOf, idleTimeout, IdleTimeout, InvalidOption, lines } from 'rxwire';
+import { expectHandler, expectReplay } from 'rxwire/testing';
 import { upper, upperBytes } from '../../../handlers/upper';
 
 const shout = (line: Buffer) => `${line.toString('utf8').toUpperCase()}!`;
@@ -86,6 +86,21 @@ describe('expectHandler', () => {
   it('stops a handler that never ends after maxFrames past the last scripted frame', () => {
     expectHandler(() => interval(1000).pipe(map(() => Buffer.from('.'))), '', {}, { maxFrames: 500 }).toBe('1s a 999ms a 999ms a', { a: '.' });
     expectHandler(() => NEVER, '').toBe('');
+  });
+
+  it('refuses a handler that is no function, unknown or bad options and values, in one InvalidOption line', () => {
+    const refused = (check: () => void, line: string) => expect(check).to.throw(InvalidOption, line);
+    refused(() => expectHandler(upper(), 'a|', {}, { peerReeds: true } as never), 'expectHandler: unknown option "peerReeds" (did you mean "peerReads"?)');
+    refused(() => expectHandler(upper(), 'a|', {}, { connection: { remot: 'x' } } as never), 'expectHandler: connection: unknown option "remot" (did you mean "remote"?)');
+    refused(() => expectHandler(upper(), 'a|', {}, { highWaterMark: -1 }), 'expectHandler: highWaterMark: expected a whole number ≥ 1, got -1');
+    refused(() => expectHandler(upper(), 'a|', {}, { maxFrames: 'x' } as never), 'expectHandler: maxFrames: expected a whole number ≥ 1, got "x"');
+    refused(() => expectHandler({ default: upper() } as never, 'a|'), "expectHandler: handler: expected a handler function, got a module object: pass its default export (require('…').default)");
+    refused(() => expectHandler(upper(), 'a|', { a: 5 } as never), 'expectHandler: values: a: expected text or bytes (a string, Buffer or Uint8Array), got 5');
+    refused(() => expectHandler(upper(), 'a|').toBe('a|', { a: 5 } as never), 'toBe: values: a: expected text or bytes (a string, Buffer or Uint8Array), got 5');
+    refused(() => expectReplay(upper(), 'never-read.jsonl', { peerReeds: true } as never), 'expectReplay: unknown option "peerReeds" (did you mean "peerReads"?)');
+    // Every option it documents is taken.
+    const options = { peerReads: '-r', peerReadSizes: { r: 1 }, highWaterMark: 1, connection: { id: 7, remote: 'peer' }, inputError: new Error('x'), maxFrames: 100 };
+    expectHandler(upper(), 'a|', { a: 'x' }, options).toBe('a|', { a: 'X' });
   });
 
   describe('flow in virtual time', () => {
