@@ -145,7 +145,15 @@ export async function loadHandler(nameOrPath: string, cwd = process.cwd()): Prom
   } catch (err) {
     return E.left(loadFailure(nameOrPath, err));
   }
-  return E.mapLeft((errors: t.Errors) => `${nameOrPath}: ${errors[0]!.message}`)(HandlerFunction.decode(exportedHandler(loaded)));
+  const handler = exportedHandler(loaded);
+  return E.mapLeft((errors: t.Errors) => `${nameOrPath}: ${errors[0]!.message}${handler === undefined ? namedExports(loaded) : ''}`)(HandlerFunction.decode(handler));
+}
+
+/** ` (it exports handler: make the handler its default export)`, for a module with no default export but named functions. */
+function namedExports(loaded: unknown): string {
+  const module = typeof loaded === 'object' && loaded !== null ? (loaded as Record<string, unknown>) : {};
+  const named = Object.keys(module).filter((key) => key !== 'default' && typeof module[key] === 'function');
+  return named.length === 0 ? '' : ` (it exports ${named.join(', ')}: make the handler its default export)`;
 }
 
 async function importModule(file: string): Promise<unknown> {

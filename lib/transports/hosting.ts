@@ -56,9 +56,12 @@ export function checkHandler<H>(fn: string, handler: H): H {
 
 /** The handler's pipeline for one connection; throws when the handler throws or returns no Observable. */
 export function handlerOutput(handler: Handler, input: Observable<Buffer>, info: ConnectionInfo): Observable<Buffer> {
-  const output = handler(input, info);
-  if (!isObservable(output)) throw new TypeError(`the handler must return an Observable, got ${typeof output}`);
-  return output;
+  // Unknown: the user's handler may be typed one way and return another.
+  const output: unknown = handler(input, info);
+  if (isObservable(output)) return output as Observable<Buffer>;
+  // An async function is the likeliest handler that returns something else.
+  const got = output instanceof Promise ? 'a Promise (an async function is no handler)' : output === null ? 'null' : typeof output;
+  throw new TypeError(`the handler must return an Observable, got ${got}`);
 }
 
 /** Resolves once `start` calls back (listening, bound), or rejects with the first 'error' `emitter` emits before. */

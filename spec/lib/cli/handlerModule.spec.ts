@@ -79,6 +79,9 @@ describe('handler modules', () => {
     write('nothing.ts', 'export const handler = 1;');
     expect(leftOf(await loadHandler('object.ts', dir))).to.equal('object.ts: default export must be a handler function, got object');
     expect(leftOf(await loadHandler('./nothing.ts', dir))).to.equal('./nothing.ts: default export must be a handler function, got undefined');
+    // A handler exported by name only is named, with what to do.
+    write('named.ts', "import { map } from 'rxjs';\nexport const shout = map((b: Buffer) => b);\nexport const LIMIT = 3;\n");
+    expect(leftOf(await loadHandler('./named.ts', dir))).to.equal('./named.ts: default export must be a handler function, got undefined (it exports shout: make the handler its default export)');
   });
 
   it('says which file is missing, or which built-ins there are', async () => {

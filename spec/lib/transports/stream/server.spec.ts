@@ -164,6 +164,17 @@ describe('serve', () => {
     } finally {
       await server.close();
     }
+    // An async function is the likeliest such handler: its line says so.
+    const asyncHandler = await startServer((async () => of(Buffer.from('late'))) as unknown as Handler);
+    try {
+      const socket = await dial({ port: asyncHandler.port });
+      socket.on('error', () => {});
+      await closed(socket);
+      const line = 'handler error: the handler must return an Observable, got a Promise (an async function is no handler)';
+      await eventually(() => asyncHandler.logs.some((l) => l.endsWith(line)), 2000, 'the log line');
+    } finally {
+      await asyncHandler.close();
+    }
   });
 
   it("ends only its connection when a pipeline's teardown throws, however the pipeline ends", async () => {
