@@ -36,14 +36,14 @@ export function errorPath(context: t.Context): string {
 
 /**
  * One readable line for the first failure: `a: expected number, got "x"`. A failure whose message
- * is a whole sentence (`unknown option "x"`) is given as it is.
+ * is a whole sentence (`unknown option "x"`, or one that says what it got) is given as it is.
  */
 export function formatErrors(errors: t.Errors, name: (path: string) => string = (path) => path): string {
   const [first] = errors;
   if (!first) return 'invalid value';
   const where = name(errorPath(first.context));
   const prefix = where ? `${where}: ` : '';
-  if (first.message !== undefined && !first.message.startsWith('expected ')) return `${prefix}${first.message}`;
+  if (first.message !== undefined && (!first.message.startsWith('expected ') || first.message.includes(', got '))) return `${prefix}${first.message}`;
   const expected = first.message ?? `expected ${first.context[first.context.length - 1]!.type.name}`;
   return `${prefix}${expected}, got ${describe(first.value)}`;
 }
@@ -186,10 +186,22 @@ export interface StructuredLogger {
   error(fields: object, message: string): void;
 }
 
-export const StructuredLoggerOption = checked(
-  'a pino logger, or an object with info, warn and error methods',
-  (u): u is StructuredLogger =>
-    typeof u === 'object' && u !== null && ['info', 'warn', 'error'].every((level) => typeof (u as Record<string, unknown>)[level] === 'function'),
+const LOGGER_METHODS = ['info', 'warn', 'error'] as const;
+const isStructuredLogger = (u: unknown): u is StructuredLogger =>
+  typeof u === 'object' && u !== null && LOGGER_METHODS.every((level) => typeof (u as Record<string, unknown>)[level] === 'function');
+
+export const StructuredLoggerOption = new t.Type<StructuredLogger, StructuredLogger, unknown>(
+  'a pino logger',
+  isStructuredLogger,
+  (u, c) => {
+    if (isStructuredLogger(u)) return t.success(u);
+    const expected = 'expected a pino logger, or an object with info, warn and error methods';
+    if (typeof u !== 'object' || u === null) return t.failure(u, c, expected);
+    // An object that has some of them: say which are missing rather than show it as `{}`.
+    const missing = LOGGER_METHODS.filter((level) => typeof (u as Record<string, unknown>)[level] !== 'function');
+    return t.failure(u, c, `${expected}, got an object with no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}`);
+  },
+  (logger) => logger,
 );
 
 /** A log sink: a function taking one line (and, for a connection's failure, the Error), or false for none. */

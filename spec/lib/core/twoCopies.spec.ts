@@ -37,7 +37,7 @@ describe('two copies of rxwire in one process', function () {
     try {
       const socket = await dial({ port: server.port });
       socket.end('far too long\n');
-      await eventually(() => server.logs.some((line) => line.includes('protocol error: frame of 12 bytes')));
+      await eventually(() => server.logs.some((line) => line.includes('protocol error: frame of at least 5 bytes exceeds the 4-byte limit')));
     } finally {
       await server.close();
     }
