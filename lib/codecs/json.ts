@@ -3,7 +3,7 @@ import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
 import { DecodeError } from '../core/errors';
 import { DEFAULTS } from '../core/defaults';
-import { decodeOptions, formatErrors, strictOptions, wholeNumber } from '../core/options';
+import { decodeOptions, formatErrors, ioTsCodec, strictOptions, wholeNumber } from '../core/options';
 
 const EXCERPT_CHARS = 80;
 
@@ -49,6 +49,7 @@ function nestsDeeperThan(frame: Buffer, maxDepth: number): boolean {
  * the parser, the codec or the error message.
  */
 export function jsonFrameDecoder<A>(codec: t.Decoder<unknown, A>, options: JsonOptions = {}): (frame: Buffer) => E.Either<DecodeError, A> {
+  decodeOptions('json: codec', ioTsCodec('decode'), codec);
   const { maxDepth = DEFAULTS.maxJsonDepth } = decodeOptions('json', JsonOptions, options);
   return (frame) => {
     // Each level takes a byte at least, so a frame no longer than maxDepth needs no scan.

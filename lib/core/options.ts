@@ -168,6 +168,14 @@ export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): t.Type<
 
 export const Port = wholeNumber(0, 65535);
 
+/** A function given as an argument (`fromTransform(factory)`), checked when the operator is made rather than on each connection. */
+export const FunctionArgument = checked('a function', (u): u is (...args: never[]) => unknown => typeof u === 'function');
+
+/** An io-ts codec given as an argument (`json(codec)`), known by the method rxwire calls. */
+export function ioTsCodec(method: 'decode' | 'encode'): t.Type<unknown, unknown, unknown> {
+  return checked(`an io-ts codec (with ${method})`, (u): u is unknown => typeof (u as Record<string, unknown> | null | undefined)?.[method] === 'function');
+}
+
 export const NonEmptyString = checked('a non-empty string', (u): u is string => typeof u === 'string' && u.length > 0);
 
 /** One of a few numbers, with one error naming them all (a union of literals would name only the first). */

@@ -3,7 +3,7 @@ import { Decoded, DecoderFactory, Separators } from '../codecs/codec';
 import { DEFAULTS } from '../core/defaults';
 import { BufferBudgetExceeded, FrameTimeout } from '../core/errors';
 import { flowOf } from '../core/flow';
-import { decodeOptions, NonEmptyString, strictOptions, wholeNumber } from '../core/options';
+import { decodeOptions, FunctionArgument, NonEmptyString, strictOptions, wholeNumber } from '../core/options';
 import { handOnInPlace, readInPlaceOf } from './internal/answerInPlace';
 import { createOperatorSubscriber, operate } from './internal/operate';
 
@@ -56,6 +56,7 @@ export function decodeFrames<F>(
   options: FrameOptions = {},
   scheduler: SchedulerLike = asyncScheduler,
 ): OperatorFunction<Buffer, F> {
+  decodeOptions('decode: newDecoder', FunctionArgument, newDecoder);
   const { frameTimeoutMs = DEFAULTS.frameTimeoutMs } = decodeOptions('decode', FrameOptions, options);
   return operate((source, subscriber) => {
     const decoder = newDecoder();

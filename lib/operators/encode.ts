@@ -1,6 +1,7 @@
 import { isLeft } from 'fp-ts/Either';
 import { map, OperatorFunction } from 'rxjs';
 import { Encoder } from '../codecs/codec';
+import { decodeOptions, FunctionArgument } from '../core/options';
 
 /**
  * Runs an encoder over a stream of frames: one Buffer out per frame. A frame the encoder cannot
@@ -11,6 +12,7 @@ import { Encoder } from '../codecs/codec';
  * ```
  */
 export function encode<F>(encoder: Encoder<F>): OperatorFunction<F, Buffer> {
+  decodeOptions('encode: encoder', FunctionArgument, encoder);
   return map((frame) => {
     const encoded = encoder(frame);
     // map turns a throw into an error notification downstream.

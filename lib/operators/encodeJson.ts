@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { map, OperatorFunction } from 'rxjs';
 import { jsonFrameEncoder } from '../codecs/json';
+import { decodeOptions, ioTsCodec } from '../core/options';
 
 /**
  * Writes each value as JSON, encoded by `codec` first when given; no delimiter, so follow it
@@ -11,5 +12,6 @@ import { jsonFrameEncoder } from '../codecs/json';
  * ```
  */
 export function encodeJson<A = unknown, O = A>(codec?: t.Encoder<A, O>): OperatorFunction<A, Buffer> {
+  if (codec !== undefined) decodeOptions('encodeJson: codec', ioTsCodec('encode'), codec);
   return map(jsonFrameEncoder(codec));
 }

@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import { Flow, flowOf } from '../core/flow';
 import { ConnectionInfo, Handler } from '../core/handler';
 import { eachChunk } from './eachChunk';
+import { decodeOptions, FunctionArgument } from '../core/options';
 
 /** A handler written as an async generator: it pulls the connection's chunks and yields its replies. */
 export type AsyncGeneratorHandler = (input: AsyncIterable<Buffer>, conn: ConnectionInfo) => AsyncIterable<Buffer>;
@@ -21,6 +22,7 @@ export type AsyncGeneratorHandler = (input: AsyncIterable<Buffer>, conn: Connect
  * ```
  */
 export function fromAsyncGenerator(generator: AsyncGeneratorHandler): Handler {
+  decodeOptions('fromAsyncGenerator: generator', FunctionArgument, generator);
   return (input, conn) =>
     new Observable<Buffer>((subscriber) => {
       const flow = flowOf(subscriber, 'fromAsyncGenerator()');

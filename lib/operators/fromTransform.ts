@@ -1,6 +1,7 @@
 import { OperatorFunction } from 'rxjs';
 import { flowOf } from '../core/flow';
 import { createOperatorSubscriber, operate } from './internal/operate';
+import { decodeOptions, FunctionArgument } from '../core/options';
 
 /**
  * Runs each connection's bytes through a Node Transform or Duplex (zlib, crypto, a parser from
@@ -21,6 +22,7 @@ import { createOperatorSubscriber, operate } from './internal/operate';
  * `T` is what the stream's readable side gives: Buffers, or the objects of an object-mode parser.
  */
 export function fromTransform<T = Buffer>(factory: () => NodeJS.ReadWriteStream): OperatorFunction<Buffer, T> {
+  decodeOptions('fromTransform: factory', FunctionArgument, factory);
   return operate<Buffer, T>((source, subscriber) => {
     const stream = factory();
     if (!isReadWriteStream(stream)) {

@@ -1,6 +1,6 @@
 import { finalize, from, mergeMap, ObservableInput, OperatorFunction, tap } from 'rxjs';
 import { flowOf } from '../core/flow';
-import { decodeOptions, wholeNumber } from '../core/options';
+import { decodeOptions, FunctionArgument, wholeNumber } from '../core/options';
 import { createOperatorSubscriber, operate } from './internal/operate';
 
 const Concurrency = wholeNumber(1);
@@ -18,6 +18,7 @@ export function mergeMapBounded<T, R>(
   project: (value: T, index: number) => ObservableInput<R>,
   concurrency: number,
 ): OperatorFunction<T, R> {
+  decodeOptions('mergeMapBounded: project', FunctionArgument, project);
   decodeOptions('mergeMapBounded: concurrency', Concurrency, concurrency);
   return operate((source, subscriber) => {
     const flow = flowOf(subscriber, 'mergeMapBounded()');

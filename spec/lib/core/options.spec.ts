@@ -104,6 +104,14 @@ describe('options', () => {
       ['lengthPrefixed', () => rxwire.lengthPrefixed({ headerBytes: 2, endianness: 'big' } as never), 'lengthPrefixed: unknown option "endianness" (did you mean "endian"?)'],
       ['encodeLines', () => rxwire.encodeLines({ delimiter: '' }), 'encodeLines: delimiter: expected a non-empty string or Buffer, got ""'],
       ['idleTimeout', () => rxwire.idleTimeout(0), 'idleTimeout: ms: expected a whole number ≥ 1, got 0'],
+      // Arguments that are not options are checked when the operator is made, not on each connection.
+      ['json', () => rxwire.json(undefined as never), 'json: codec: expected an io-ts codec (with decode), got nothing'],
+      ['encodeJson', () => rxwire.encodeJson(42 as never), 'encodeJson: codec: expected an io-ts codec (with encode), got 42'],
+      ['decode', () => rxwire.decode(42 as never), 'decode: newDecoder: expected a function, got 42'],
+      ['encode', () => rxwire.encode('x' as never), 'encode: encoder: expected a function, got "x"'],
+      ['fromTransform', () => rxwire.fromTransform(42 as never), 'fromTransform: factory: expected a function, got 42'],
+      ['fromAsyncGenerator', () => rxwire.fromAsyncGenerator(null as never), 'fromAsyncGenerator: generator: expected a function, got null'],
+      ['mergeMapBounded', () => rxwire.mergeMapBounded(undefined as never, 2), 'mergeMapBounded: project: expected a function, got nothing'],
     ];
     for (const [name, call, line] of refusals) {
       it(`${name} refuses bad options with one InvalidOption line: ${line}`, async () => {
