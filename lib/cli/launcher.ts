@@ -32,22 +32,34 @@ export function launcherNow(): Launcher {
 /** Calls `gone` once `launcher` has exited: this process's parent has changed, or npm has left its shell behind. */
 export function watchLauncher(launcher: Launcher, gone: () => void): void {
   const check = setInterval(() => {
-    if (process.ppid === launcher.parent && (launcher.shellParent === undefined || processStat(launcher.parent)?.parent === launcher.shellParent)) return;
+    if (process.ppid === launcher.parent && !shellLeftBehind(launcher)) return;
     clearInterval(check);
     gone();
   }, CHECK_MS);
   check.unref();
 }
 
+/**
+ * Whether the shell npm ran this through now has another parent. A stat that cannot be read
+ * (out of descriptors, /proc hidden) tells nothing: a shell that is gone changes `process.ppid`.
+ */
+function shellLeftBehind({ parent, shellParent }: Launcher): boolean {
+  if (shellParent === undefined) return false;
+  const now = processStat(parent)?.parent;
+  return now !== undefined && now !== shellParent;
+}
+
 /** A process's command name and parent, from `/proc/PID/stat`; undefined when it is gone or there is no /proc. */
 function processStat(pid: number): { command: string; parent: number } | undefined {
-  let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
   } catch {
     return undefined;
   }
-  // `PID (COMMAND) STATE PPID …`: the command may hold spaces and parentheses, so it ends at the last `)`.
+}
+
+/** @internal `PID (COMMAND) STATE PPID …`, as /proc gives it: the command may hold spaces and parentheses, so it ends at the last `)`. */
+export function parseStat(stat: string): { command: string; parent: number } | undefined {
   const open = stat.indexOf('(');
   const close = stat.lastIndexOf(')');
   const parent = Number(stat.slice(close + 2).split(' ')[1]);
