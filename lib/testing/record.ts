@@ -5,7 +5,7 @@ import { DEFAULTS } from '../core/defaults';
 import { InvalidOption } from '../core/errors';
 import { Handler } from '../core/handler';
 import { decodeOptions, LogOption, NonEmptyString, strictOptions, wholeNumber } from '../core/options';
-import { Log, logger } from '../transports/hosting';
+import { handlerOutput, Log, logger } from '../transports/hosting';
 import { recordDirProblem } from './recordDir';
 import { describeError, SESSION_VERSION, UntimedEventLine } from './recording';
 
@@ -48,7 +48,7 @@ export function record(dir: string, options: RecordOptions = {}): (handler: Hand
   const budget = new DirectoryBudget(dir, opts.maxTotalBytes ?? DEFAULTS.recordMaxTotalBytes, opts.maxFiles ?? DEFAULTS.recordMaxFiles, logger(opts.log));
   return (handler) => (input, conn) =>
     new Observable<Buffer>((subscriber) => {
-      if (!budget.newFile()) return defer(() => handler(input, conn)).subscribe(subscriber);
+      if (!budget.newFile()) return defer(() => handlerOutput(handler, input, conn)).subscribe(subscriber);
       const started = asyncScheduler.now();
       const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${conn.id}.jsonl`);
       // Opened at once, not on the thread pool: the file is there as soon as its connection is,
@@ -57,7 +57,7 @@ export function record(dir: string, options: RecordOptions = {}): (handler: Hand
       try {
         fd = openSync(path, 'wx');
       } catch {
-        return defer(() => handler(input, conn)).subscribe(subscriber);
+        return defer(() => handlerOutput(handler, input, conn)).subscribe(subscriber);
       }
       const file = createWriteStream(path, { fd });
       let written = 0;
@@ -89,7 +89,7 @@ export function record(dir: string, options: RecordOptions = {}): (handler: Hand
           error: (error) => note({ event: 'in-error', error: describeError(error) }),
         }),
       );
-      const subscription = defer(() => handler(recordedInput, conn))
+      const subscription = defer(() => handlerOutput(handler, recordedInput, conn))
         .pipe(
           tap({
             next: (chunk) => note({ event: 'out', data: Buffer.from(chunk).toString('base64') }),

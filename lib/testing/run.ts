@@ -6,6 +6,7 @@ import * as t from 'io-ts';
 import { ConnectionInfo, Handler, type Transport } from '../core/handler';
 import { checked, oneOfStrings, strictOptions, wholeNumber } from '../core/options';
 import { createOperatorSubscriber, operate } from '../operators/internal/operate';
+import { handlerOutput } from '../transports/hosting';
 import { PeerReads, VirtualConnection } from './virtualConnection';
 
 /** One notification at a frame (a virtual millisecond): RxJS's `TestMessage`, for values of any type. */
@@ -40,11 +41,11 @@ export const VirtualPeerOptions = strictOptions(
   {},
   {
     peerReads: checked('true, false or a marble diagram', (u): u is PeerReads => typeof u === 'boolean' || typeof u === 'string'),
-    peerReadSizes: t.record(t.string, wholeNumber(0)),
+    peerReadSizes: t.record(t.string, checked('a whole number ≥ 0, or Infinity (all that waits)', (u): u is number => u === Infinity || (Number.isInteger(u) && (u as number) >= 0))),
     highWaterMark: wholeNumber(1),
     connection: strictOptions({}, { id: wholeNumber(0), transport: TransportName, local: t.string, remote: t.string, tls: t.UnknownRecord }),
     inputError: t.unknown,
-    maxFrames: wholeNumber(1),
+    maxFrames: wholeNumber(0),
   },
 );
 
@@ -122,7 +123,7 @@ export function runHandler(handler: Handler, input: readonly Message[], options:
       }, frame);
     }
     // A handler that throws as it is called fails its connection, as it does under a server.
-    const pipeline: Observable<Buffer> = defer(() => handler(connection.input, connection.info));
+    const pipeline: Observable<Buffer> = defer(() => handlerOutput(handler, connection.input, connection.info));
     const subscription = connection
       .send(
         pipeline.pipe(

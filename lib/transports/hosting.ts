@@ -48,10 +48,19 @@ export interface Server extends AsyncDisposable {
  * unwrapped: `serve()` takes a function, and its types say so; only the command loads modules.
  */
 export function checkHandler<H>(fn: string, handler: H): H {
+  if (isAsyncFunction(handler)) throw new InvalidOption(`${fn}: handler: expected a handler function, got an async function: ${ASYNC_HANDLER}`);
   if (typeof handler === 'function') return handler;
   const exported = (handler as { default?: unknown } | null)?.default;
   const module = typeof exported === 'function' ? `a module object: pass its default export (require('…').default)` : handler === null ? 'null' : typeof handler;
   throw new InvalidOption(`${fn}: handler: expected a handler function, got ${module}`);
+}
+
+/** What to say of a handler that is an async function, or returns a Promise. */
+export const ASYNC_HANDLER = 'a handler returns an Observable, not a Promise (from(promise), or defer(async () => …))';
+
+/** Whether `fn` is an `async function` or async arrow: its Promise is never a handler's Observable. */
+export function isAsyncFunction(fn: unknown): boolean {
+  return typeof fn === 'function' && Object.prototype.toString.call(fn) === '[object AsyncFunction]';
 }
 
 /** The handler's pipeline for one connection; throws when the handler throws or returns no Observable. */
@@ -59,8 +68,7 @@ export function handlerOutput(handler: Handler, input: Observable<Buffer>, info:
   // Unknown: the user's handler may be typed one way and return another.
   const output: unknown = handler(input, info);
   if (isObservable(output)) return output as Observable<Buffer>;
-  // An async function is the likeliest handler that returns something else.
-  const got = output instanceof Promise ? 'a Promise (an async function is no handler)' : output === null ? 'null' : typeof output;
+  const got = output instanceof Promise ? `a Promise: ${ASYNC_HANDLER}` : output === null ? 'null' : typeof output;
   throw new TypeError(`the handler must return an Observable, got ${got}`);
 }
 

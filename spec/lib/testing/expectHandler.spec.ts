@@ -93,14 +93,21 @@ describe('expectHandler', () => {
     refused(() => expectHandler(upper(), 'a|', {}, { peerReeds: true } as never), 'expectHandler: unknown option "peerReeds" (did you mean "peerReads"?)');
     refused(() => expectHandler(upper(), 'a|', {}, { connection: { remot: 'x' } } as never), 'expectHandler: connection: unknown option "remot" (did you mean "remote"?)');
     refused(() => expectHandler(upper(), 'a|', {}, { highWaterMark: -1 }), 'expectHandler: highWaterMark: expected a whole number ≥ 1, got -1');
-    refused(() => expectHandler(upper(), 'a|', {}, { maxFrames: 'x' } as never), 'expectHandler: maxFrames: expected a whole number ≥ 1, got "x"');
+    refused(() => expectHandler(upper(), 'a|', {}, { maxFrames: 'x' } as never), 'expectHandler: maxFrames: expected a whole number ≥ 0, got "x"');
     refused(() => expectHandler({ default: upper() } as never, 'a|'), "expectHandler: handler: expected a handler function, got a module object: pass its default export (require('…').default)");
     refused(() => expectHandler(upper(), 'a|', { a: 5 } as never), 'expectHandler: values: a: expected text or bytes (a string, Buffer or Uint8Array), got 5');
     refused(() => expectHandler(upper(), 'a|').toBe('a|', { a: 5 } as never), 'toBe: values: a: expected text or bytes (a string, Buffer or Uint8Array), got 5');
     refused(() => expectReplay(upper(), 'never-read.jsonl', { peerReeds: true } as never), 'expectReplay: unknown option "peerReeds" (did you mean "peerReads"?)');
+    refused(() => expectHandler((async () => NEVER) as never, 'a|'), 'expectHandler: handler: expected a handler function, got an async function');
     // Every option it documents is taken.
     const options = { peerReads: '-r', peerReadSizes: { r: 1 }, highWaterMark: 1, connection: { id: 7, remote: 'peer' }, inputError: new Error('x'), maxFrames: 100 };
     expectHandler(upper(), 'a|', { a: 'x' }, options).toBe('a|', { a: 'X' });
+    expectHandler(upper(), 'a|', { a: 'x' }, { peerReads: false, maxFrames: 0, peerReadSizes: { r: Infinity }, connection: { transport: 'unix', local: 'unix:/x' } }).toBe('a|', { a: 'X' });
+  });
+
+  it('tells a handler that returns a Promise as the server does: the connection fails saying so', () => {
+    const said = 'the handler must return an Observable, got a Promise: a handler returns an Observable, not a Promise (from(promise), or defer(async () => …))';
+    expectHandler(() => Promise.resolve(NEVER) as never, 'a|').toBe('#', {}, new TypeError(said));
   });
 
   describe('flow in virtual time', () => {

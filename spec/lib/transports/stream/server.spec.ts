@@ -164,17 +164,23 @@ describe('serve', () => {
     } finally {
       await server.close();
     }
-    // An async function is the likeliest such handler: its line says so.
-    const asyncHandler = await startServer((async () => of(Buffer.from('late'))) as unknown as Handler);
+    // A Promise is the likeliest such value: its line says what to return instead.
+    const promising = await startServer((() => Promise.resolve(of(Buffer.from('late')))) as unknown as Handler);
     try {
-      const socket = await dial({ port: asyncHandler.port });
+      const socket = await dial({ port: promising.port });
       socket.on('error', () => {});
       await closed(socket);
-      const line = 'handler error: the handler must return an Observable, got a Promise (an async function is no handler)';
-      await eventually(() => asyncHandler.logs.some((l) => l.endsWith(line)), 2000, 'the log line');
+      const line = 'handler error: the handler must return an Observable, got a Promise: a handler returns an Observable, not a Promise (from(promise), or defer(async () => …))';
+      await eventually(() => promising.logs.some((l) => l.endsWith(line)), 2000, 'the log line');
     } finally {
-      await asyncHandler.close();
+      await promising.close();
     }
+    // An async function never returns an Observable: refused when the server starts.
+    await serve({ port: 0, log: false }, (async () => of(Buffer.from('late'))) as unknown as Handler).then(
+      () => expect.fail('served an async function'),
+      (err: Error) =>
+        expect(err.message).to.equal('serve: handler: expected a handler function, got an async function: a handler returns an Observable, not a Promise (from(promise), or defer(async () => …))'),
+    );
   });
 
   it("ends only its connection when a pipeline's teardown throws, however the pipeline ends", async () => {
