@@ -21,6 +21,13 @@ describe('options', () => {
       expect(firstError(Shape, { a: 1, list: [{ name: 'ok' }, { name: 7 }], either: 1 })).to.equal('list[1].name: expected string, got 7');
     });
 
+    it('shows an object\'s methods, and an object it cannot write out by its kind', () => {
+      expect(firstError(t.number, { info() {}, level: 1 })).to.equal('expected number, got {"info":"[function]","level":1}');
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      expect(firstError(t.number, cyclic)).to.equal('expected number, got [object Object]');
+    });
+
     it('leaves union members out of the path', () => {
       expect(firstError(Shape, { a: 1, list: [], either: true })).to.equal('either: expected string, got true');
     });
