@@ -18,7 +18,7 @@ export class Admission {
     private readonly maxConnections: number | undefined,
     private readonly perAddress: number | undefined,
     private readonly events: EventStream,
-    readonly remote: PeerName,
+    private readonly remote: PeerName,
   ) {}
 
   /**

@@ -5,7 +5,7 @@ import { ProxyHeaderError, ProxyHeaderTimeout } from '../../core/errors';
 import { formatHost, plainAddress } from '../identity';
 import { Linked, LinkedSet } from '../linkedSet';
 import { EventStream, eventError } from '../serverEvents';
-import { Admission } from './admission';
+import { Admission, PeerName } from './admission';
 import { addressList, ProxyProtocolOptions } from './options';
 
 /** A proxied connection's addresses, as the PROXY header gives them; `remoteAddress` is the bare IP, for per-address limits. */
@@ -32,6 +32,8 @@ export class ProxyHeaderGate {
   constructor(
     options: true | ProxyProtocolOptions,
     private readonly overUnix: boolean,
+    /** How the server names a peer: a refused one is named as its connection would have been. */
+    private readonly remote: PeerName,
     private readonly admission: Admission,
     private readonly events: EventStream,
     private readonly maxPending: number = DEFAULTS.maxPendingHandshakes,
@@ -47,7 +49,7 @@ export class ProxyHeaderGate {
    * unknown families: the socket's own), the socket paused and the bytes after the header unread.
    */
   read(socket: Socket, proxied: (addresses: ProxiedAddresses | undefined) => void): void {
-    const peer = this.admission.remote(socket);
+    const peer = this.remote(socket);
     if (!this.overUnix && !this.allowed(socket.remoteAddress)) {
       this.admission.refused(peer, 'proxy-header', undefined, { detail: 'not allowed to send a PROXY header (proxyProtocol.allow)' });
       socket.destroy();

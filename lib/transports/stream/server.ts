@@ -130,7 +130,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     else conn.destroy();
   };
 
-  const gate = opts.proxyProtocol ? new ProxyHeaderGate(opts.proxyProtocol, opts.path !== undefined, admission, events) : undefined;
+  const gate = opts.proxyProtocol ? new ProxyHeaderGate(opts.proxyProtocol, opts.path !== undefined, remote, admission, events) : undefined;
   if (!gate) {
     server.on(tlsServer ? 'secureConnection' : 'connection', (socket: net.Socket) => accept(socket, undefined));
   } else if (!tlsServer) {

@@ -8,7 +8,7 @@ import { concat, defer, of } from 'rxjs';
 import { Handler, InvalidOption, serve } from 'rxwire';
 import { encodeProxyHeader, ProxyHeader } from '../../../../lib/codecs/proxyHeader';
 import { EventStream } from '../../../../lib/transports/serverEvents';
-import { Admission } from '../../../../lib/transports/stream/admission';
+import { Admission, PeerName } from '../../../../lib/transports/stream/admission';
 import { ProxyHeaderGate } from '../../../../lib/transports/stream/proxyProtocol';
 import { closed, delay, dial, eventually, readAll, roundTrip, selfSignedCert, startServer } from '../../../support/net';
 
@@ -175,7 +175,8 @@ describe('serve({ proxyProtocol })', () => {
     const events = new EventStream();
     const refused: string[] = [];
     events.events.subscribe((event) => event.type === 'refused' && refused.push(event.error?.message ?? ''));
-    const gate = new ProxyHeaderGate(true, false, new Admission(undefined, undefined, events, (peer) => `${peer.remoteAddress}:${peer.remotePort}`), events, 2);
+    const name: PeerName = (peer) => `${peer.remoteAddress}:${peer.remotePort}`;
+    const gate = new ProxyHeaderGate(true, false, name, new Admission(undefined, undefined, events, name), events, 2);
     const proxied: string[] = [];
     const listener = net.createServer({ pauseOnConnect: true }, (socket) => gate.read(socket, (addresses) => proxied.push(addresses!.remote)));
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
