@@ -147,7 +147,8 @@ class LinesDecoder implements Decoder<Buffer | FrameTooLong> {
     if (this.pending.length === 0 || this.discarding) return nothingDecoded;
     const bytes = this.pending.takeAll();
     const line = this.line(bytes, 0, bytes.length, 0);
-    return Buffer.isBuffer(line) ? { frames: [line] } : { frames: [], error: line };
+    // Told to skip, a last line past the limit is a last Left, as one cut short earlier would be.
+    return Buffer.isBuffer(line) || this.skip ? { frames: [line] } : { frames: [], error: line };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isRight } from 'fp-ts/Either';
+import { isRight, left } from 'fp-ts/Either';
 import { linesDecoder, linesEncoder } from '../../../lib/codecs/lines';
 import { FrameTooLong } from '../../../lib/core/errors';
 import { feedByteByByte } from './splits';
@@ -59,6 +59,10 @@ describe('linesDecoder', () => {
     const decoder = linesDecoder({ maxLength: 2, delimiter: '\r\n' })();
     decoder.decode(Buffer.from('ab\r'));
     expect(decoder.end().error?.message).to.equal('frame of at least 3 bytes exceeds the 2-byte limit');
+    // Told to skip, it is a last Left instead, as a longer one would have been.
+    const skipping = linesDecoder({ maxLength: 2, delimiter: '\r\n', onError: 'skip' })();
+    skipping.decode(Buffer.from('ok\r\nab\r'));
+    expect(skipping.end()).to.deep.equal({ frames: [left(FrameTooLong.pastLimit(2))] });
   });
 
   it('returns lines inside one chunk as views of it, without copying', () => {

@@ -56,7 +56,6 @@ describe('lines', () => {
   // A handler's answers must not depend on how TCP cut its input (`everySplit`): nor may the
   // error of a line past the limit, which a decoder sees whole in one read and cut short in another.
   describe('past maxLength', () => {
-    const input = fc.array(fc.stringMatching(/^[ab]{0,9}$/), { minLength: 1, maxLength: 6 }).map((texts) => Buffer.from(texts.map((text) => `${text}\n`).join('')));
     const cutsOf = (bytes: Buffer) => fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, bytes.length - 1) }), { maxLength: 8 });
     const decodeSplit = (newDecoder: DecoderFactory<unknown>, bytes: Buffer, cuts: number[]) => {
       const offsets = [0, ...cuts.filter((cut) => cut < bytes.length).sort((a, b) => a - b), bytes.length];
@@ -72,23 +71,36 @@ describe('lines', () => {
     const show = (frame: unknown): string =>
       Buffer.isBuffer(frame) ? frame.toString() : isLeft(frame as Either<Error, Buffer>) ? `skipped: ${(frame as Left<Error>).left.message}` : show((frame as Right<Buffer>).right);
 
-    it('fails with the same frames and the same error however the input is split', () => {
-      fc.assert(
-        fc.property(input.chain((bytes) => fc.tuple(fc.constant(bytes), cutsOf(bytes))), ([bytes, cuts]) => {
-          const newDecoder = linesDecoder({ maxLength: 4 });
-          expect(decodeSplit(newDecoder, bytes, cuts)).to.deep.equal(decodeSplit(newDecoder, bytes, []));
-        }),
-      );
-    });
+    // Lines of a few letters and CRs (a CR before the newline is dropped, so its slack is tried),
+    // and with a two-byte delimiter that a read may cut in two; the last line unterminated or not.
+    const framings = [
+      { name: 'newline lines, CRs among the bytes', alphabet: /^[ab\r]{0,9}$/, delimiter: '\n', options: {} },
+      { name: 'lines ended by "xy"', alphabet: /^[abx]{0,9}$/, delimiter: 'xy', options: { delimiter: 'xy' } },
+    ];
+    for (const { name, alphabet, delimiter, options } of framings) {
+      const input = fc
+        .tuple(fc.array(fc.stringMatching(alphabet), { minLength: 1, maxLength: 6 }), fc.boolean())
+        .map(([texts, ended]) => Buffer.from(texts.join(delimiter) + (ended ? delimiter : '')));
+      const splitInput = input.chain((bytes) => fc.tuple(fc.constant(bytes), cutsOf(bytes)));
 
-    it("skips, onError: 'skip', with the same frames and errors however the input is split", () => {
-      fc.assert(
-        fc.property(input.chain((bytes) => fc.tuple(fc.constant(bytes), cutsOf(bytes))), ([bytes, cuts]) => {
-          const newDecoder = linesDecoder({ maxLength: 4, onError: 'skip' });
-          expect(decodeSplit(newDecoder, bytes, cuts)).to.deep.equal(decodeSplit(newDecoder, bytes, []));
-        }),
-      );
-    });
+      it(`fails with the same frames and the same error however the input is split: ${name}`, () => {
+        fc.assert(
+          fc.property(splitInput, ([bytes, cuts]) => {
+            const newDecoder = linesDecoder({ maxLength: 4, ...options });
+            expect(decodeSplit(newDecoder, bytes, cuts)).to.deep.equal(decodeSplit(newDecoder, bytes, []));
+          }),
+        );
+      });
+
+      it(`skips, onError: 'skip', with the same frames and errors however the input is split: ${name}`, () => {
+        fc.assert(
+          fc.property(splitInput, ([bytes, cuts]) => {
+            const newDecoder = linesDecoder({ maxLength: 4, onError: 'skip', ...options });
+            expect(decodeSplit(newDecoder, bytes, cuts)).to.deep.equal(decodeSplit(newDecoder, bytes, []));
+          }),
+        );
+      });
+    }
 
     it('tells a line past the limit as at least one byte past it, whole or cut short', () => {
       expect(decodeSplit(linesDecoder({ maxLength: 4 }), Buffer.from('ok\nabcdefgh\n'), [])).to.deep.equal({ frames: ['ok'], error: 'frame of at least 5 bytes exceeds the 4-byte limit' });
