@@ -61,6 +61,8 @@ async function runOnce(scenario: Scenario, spec: ServerSpec, round: number, opti
       const warm = await drive({ ...scenario, args: scenario.warmUp }, spec, server, options);
       const failed = warm.error ?? (warm.result.ok !== 1 ? 'loadgen reported ok=0' : undefined);
       if (failed) throw new Error(`warm-up: ${failed}`);
+      // Its last connections closed and collected before the measured run, as after a start.
+      await delay(SETTLE_MS);
     }
     const idleKiB = server.rssKiB() ?? 0;
     const cpuBefore = server.cpuSeconds();
