@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire, SourceMap } from 'node:module';
 import * as path from 'node:path';
 import { Handler } from '../core/handler';
-import { ASYNC_HANDLER, isAsyncFunction } from '../transports/hosting';
+import { neverAHandler } from '../transports/hosting';
 
 // The ready handlers sit beside lib/ as source in the repository, and beside dist/lib/ compiled.
 const builtInDir = path.resolve(__dirname, '..', '..', 'handlers');
@@ -20,11 +20,11 @@ export function builtInHandlers(): string[] {
 
 const HandlerFunction = new t.Type<Handler, Handler, unknown>(
   'Handler',
-  (u): u is Handler => typeof u === 'function' && !isAsyncFunction(u),
+  (u): u is Handler => typeof u === 'function' && neverAHandler(u) === undefined,
   (u, c) =>
-    typeof u === 'function' && !isAsyncFunction(u)
+    typeof u === 'function' && neverAHandler(u) === undefined
       ? t.success(u as Handler)
-      : t.failure(u, c, `default export must be a handler function, got ${isAsyncFunction(u) ? `an async function: ${ASYNC_HANDLER}` : u === null ? 'null' : typeof u}`),
+      : t.failure(u, c, `default export must be a handler function, got ${neverAHandler(u) ?? (u === null ? 'null' : typeof u)}`),
   (h) => h,
 );
 

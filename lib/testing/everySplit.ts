@@ -5,6 +5,7 @@ import { Decoder, DecoderFactory } from '../codecs/codec';
 import { InvalidOption } from '../core/errors';
 import { Handler } from '../core/handler';
 import { decodeOptions, strictOptions, wholeNumber } from '../core/options';
+import { checkHandler } from '../transports/hosting';
 import { Bytes, showBytes, showError, showValue, toBuffer } from './bytes';
 import { Message, runHandler } from './run';
 
@@ -98,6 +99,7 @@ function runnerFor(subject: Handler | DecoderFactory<unknown>): (chunks: readonl
  * ```
  */
 export function everySplit(subject: Handler | DecoderFactory<unknown>, input: Bytes, options: EverySplitOptions = {}): void {
+  checkHandler('everySplit', subject);
   const opts = decodeOptions('everySplit', EverySplitOptions, options);
   const bytes = toBuffer(input);
   if (bytes.length > MAX_INPUT) throw new InvalidOption(`everySplit: input: expected at most ${MAX_INPUT} bytes, got ${bytes.length}`);

@@ -48,19 +48,26 @@ export interface Server extends AsyncDisposable {
  * unwrapped: `serve()` takes a function, and its types say so; only the command loads modules.
  */
 export function checkHandler<H>(fn: string, handler: H): H {
-  if (isAsyncFunction(handler)) throw new InvalidOption(`${fn}: handler: expected a handler function, got an async function: ${ASYNC_HANDLER}`);
+  const never = neverAHandler(handler);
+  if (never) throw new InvalidOption(`${fn}: handler: expected a handler function, got ${never}`);
   if (typeof handler === 'function') return handler;
   const exported = (handler as { default?: unknown } | null)?.default;
   const module = typeof exported === 'function' ? `a module object: pass its default export (require('…').default)` : handler === null ? 'null' : typeof handler;
   throw new InvalidOption(`${fn}: handler: expected a handler function, got ${module}`);
 }
 
-/** What to say of a handler that is an async function, or returns a Promise. */
-export const ASYNC_HANDLER = 'a handler returns an Observable, not a Promise (from(promise), or defer(async () => …))';
+// What to say of a handler that is an async function, or returns a Promise.
+const ASYNC_HANDLER = 'a handler returns an Observable, not a Promise (from(promise), or defer(async () => …))';
 
-/** Whether `fn` is an `async function` or async arrow: its Promise is never a handler's Observable. */
-export function isAsyncFunction(fn: unknown): boolean {
-  return typeof fn === 'function' && Object.prototype.toString.call(fn) === '[object AsyncFunction]';
+/**
+ * What `fn` is, when it is a function that can never be a handler: an async function, whose
+ * Promise is no Observable, or an async generator function, which `fromAsyncGenerator` serves.
+ */
+export function neverAHandler(fn: unknown): string | undefined {
+  const kind = typeof fn === 'function' ? Object.prototype.toString.call(fn) : undefined;
+  if (kind === '[object AsyncFunction]') return `an async function: ${ASYNC_HANDLER}`;
+  if (kind === '[object AsyncGeneratorFunction]') return 'an async generator function: serve it as fromAsyncGenerator(generator)';
+  return undefined;
 }
 
 /** The handler's pipeline for one connection; throws when the handler throws or returns no Observable. */

@@ -82,6 +82,8 @@ describe('handler modules', () => {
     // A handler exported by name only is named, with what to do.
     write('named.ts', "import { map } from 'rxjs';\nexport const shout = map((b: Buffer) => b);\nexport const LIMIT = 3;\n");
     expect(leftOf(await loadHandler('./named.ts', dir))).to.equal('./named.ts: default export must be a handler function, got undefined (it exports shout: make the handler its default export)');
+    write('generator.ts', 'export default async function* (input: AsyncIterable<Buffer>) { yield* input; }\n');
+    expect(leftOf(await loadHandler('./generator.ts', dir))).to.equal('./generator.ts: default export must be a handler function, got an async generator function: serve it as fromAsyncGenerator(generator)');
     write('async.ts', "import { of } from 'rxjs';\nexport default async () => of(Buffer.from('x'));\n");
     expect(leftOf(await loadHandler('./async.ts', dir))).to.equal(
       './async.ts: default export must be a handler function, got an async function: a handler returns an Observable, not a Promise (from(promise), or defer(async () => …))',

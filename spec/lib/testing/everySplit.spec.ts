@@ -74,6 +74,10 @@ describe('everySplit', () => {
   it('refuses an input too long to split at every offset, and unknown options', () => {
     expect(() => everySplit(upper, Buffer.alloc(64 * 1024 + 1))).to.throw(InvalidOption, 'everySplit: input: expected at most 65536 bytes, got 65537');
     expect(() => everySplit(upper, 'a', { seeds: 1 } as never)).to.throw(InvalidOption, 'everySplit: unknown option "seeds" (did you mean "seed"?)');
+    // What is no handler nor decoder factory is refused, rather than passing every split alike.
+    expect(() => everySplit({} as never, 'abc')).to.throw(InvalidOption, 'everySplit: handler: expected a handler function, got object');
+    expect(() => everySplit(null as never, 'abc')).to.throw(InvalidOption, 'everySplit: handler: expected a handler function, got null');
+    expect(() => everySplit((async (input: unknown) => input) as never, 'abc')).to.throw(InvalidOption, 'everySplit: handler: expected a handler function, got an async function');
   });
 
   describe('passes every built-in codec', () => {

@@ -181,6 +181,10 @@ describe('serve', () => {
       (err: Error) =>
         expect(err.message).to.equal('serve: handler: expected a handler function, got an async function: a handler returns an Observable, not a Promise (from(promise), or defer(async () => …))'),
     );
+    await serve({ port: 0, log: false }, async function* (input: unknown) { yield input; } as unknown as Handler).then(
+      () => expect.fail('served an async generator function'),
+      (err: Error) => expect(err.message).to.equal('serve: handler: expected a handler function, got an async generator function: serve it as fromAsyncGenerator(generator)'),
+    );
   });
 
   it("ends only its connection when a pipeline's teardown throws, however the pipeline ends", async () => {
