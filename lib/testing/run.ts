@@ -1,8 +1,8 @@
+import * as t from 'io-ts';
 import { defer, MonoTypeOperatorFunction, Observable, ObservableNotification } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DEFAULTS } from '../core/defaults';
 import { forwardsWritesTo } from '../core/flow';
-import * as t from 'io-ts';
 import { ConnectionInfo, Handler, type Transport } from '../core/handler';
 import { checked, oneOfStrings, strictOptions, wholeNumber } from '../core/options';
 import { createOperatorSubscriber, operate } from '../operators/internal/operate';

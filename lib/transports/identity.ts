@@ -15,6 +15,14 @@ export function formatHost(host: string | undefined, port: number | undefined): 
   return plain.includes(':') ? `[${plain}]:${port}` : `${plain}:${port}`;
 }
 
+/** `unix:/tmp/rxwire.sock` for a Unix socket's path, else `formatHost`: how an endpoint is named in logs and events. */
+export function endpointName(path: string | undefined, host: string | undefined, port: number | undefined): string {
+  return path !== undefined ? `unix:${path}` : formatHost(host, port);
+}
+
+/** How a server names a peer, from a socket or from what Node tells of one it dropped. */
+export type PeerName = (peer: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined }) => string;
+
 /**
  * `::ffff:1.2.3.4`, an IPv4 peer on a dual-stack socket, as `1.2.3.4`; any other address as it is.
  * A socket's addresses come from the OS in their usual form, so the mapped form is the one with a

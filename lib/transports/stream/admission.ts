@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { RefusalReason } from '../../core/events';
+import { PeerName } from '../identity';
 import { EventStream } from '../serverEvents';
-
-/** How a server names a peer in its events and log: `127.0.0.1:41234`, `[::1]:41234`, `unix:/tmp/rxwire.sock`. */
-export type PeerName = (peer: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined }) => string;
 
 /**
  * Who may open a connection: at most `maxConnections` in all (where the OS-level check does not

@@ -4,7 +4,7 @@ import { Observable, retry, throwError, timer } from 'rxjs';
 import { DEFAULTS } from '../../core/defaults';
 import { InvalidOption } from '../../core/errors';
 import { decodeOptions } from '../../core/options';
-import { formatHost, nextConnectionId } from '../identity';
+import { endpointName, formatHost, nextConnectionId } from '../identity';
 import { AbortOptions, closeOnAbort, signalOf } from '../lifetime';
 import { Connection } from './connection';
 import { ConnectOptions } from './options';
@@ -41,7 +41,7 @@ function connectOnce(opts: ConnectOptions): Observable<Connection> {
   const host = opts.host ?? DEFAULTS.clientHost;
   const port = opts.port ?? DEFAULTS.port;
   const timeoutMs = opts.timeoutMs ?? DEFAULTS.connectTimeoutMs;
-  const target = opts.path !== undefined ? `unix:${opts.path}` : formatHost(host, port);
+  const target = endpointName(opts.path, host, port);
   return new Observable<Connection>((subscriber) => {
     const where = { ...(opts.path !== undefined ? { path: opts.path } : { host, port, noDelay: true }), allowHalfOpen: true };
     let socket: net.Socket;

@@ -2,10 +2,10 @@ import { BlockList, Socket } from 'node:net';
 import { ProxyHeader, ProxyHeaderReader } from '../../codecs/proxyHeader';
 import { DEFAULTS } from '../../core/defaults';
 import { ProxyHeaderError, ProxyHeaderTimeout } from '../../core/errors';
-import { formatHost, plainAddress } from '../identity';
+import { formatHost, PeerName, plainAddress } from '../identity';
 import { Linked, LinkedSet } from '../linkedSet';
 import { EventStream, eventError } from '../serverEvents';
-import { Admission, PeerName } from './admission';
+import { Admission } from './admission';
 import { addressList, ProxyProtocolOptions } from './options';
 
 /** A proxied connection's addresses, as the PROXY header gives them; `remoteAddress` is the bare IP, for per-address limits. */

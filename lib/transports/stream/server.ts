@@ -7,8 +7,8 @@ import { InvalidOption, RxwireError } from '../../core/errors';
 import { RefusedEvent } from '../../core/events';
 import { ConnectionInfo, Handler, Transport } from '../../core/handler';
 import { decodeOptions } from '../../core/options';
-import { formatHost, nextConnectionId } from '../identity';
-import { Admission, descriptorCap, PeerName } from './admission';
+import { endpointName, formatHost, nextConnectionId, PeerName } from '../identity';
+import { Admission, descriptorCap } from './admission';
 import { BufferBudget } from '../transportConnection';
 import { checkHandler, handlerOutput, Hosting, Server, untilListening } from '../hosting';
 import { logSink } from '../log/sink';
@@ -70,7 +70,7 @@ async function host(options: ServeOptions, handler: Handler, sharedSocket: objec
     if (lastLocal === undefined || address !== lastLocal.address || port !== lastLocal.port) lastLocal = { address, port, text: formatHost(address, port) };
     return lastLocal.text;
   };
-  const remote: PeerName = (peer) => (opts.path !== undefined ? `unix:${opts.path}` : formatHost(peer.remoteAddress, peer.remotePort));
+  const remote: PeerName = (peer) => endpointName(opts.path, peer.remoteAddress, peer.remotePort);
 
   const highWaterMark = opts.highWaterMark ?? DEFAULTS.highWaterMark;
   const socketOptions: net.ServerOpts = { pauseOnConnect: true, noDelay: true, highWaterMark };

@@ -8,7 +8,8 @@ import { concat, defer, of } from 'rxjs';
 import { Handler, InvalidOption, serve } from 'rxwire';
 import { encodeProxyHeader, ProxyHeader } from '../../../../lib/codecs/proxyHeader';
 import { EventStream } from '../../../../lib/transports/serverEvents';
-import { Admission, PeerName } from '../../../../lib/transports/stream/admission';
+import { PeerName } from '../../../../lib/transports/identity';
+import { Admission } from '../../../../lib/transports/stream/admission';
 import { ProxyHeaderGate } from '../../../../lib/transports/stream/proxyProtocol';
 import { closed, delay, dial, eventually, readAll, roundTrip, selfSignedCert, startServer } from '../../../support/net';
 
